@@ -1,0 +1,324 @@
+/**
+ * One simulated servo: its whole control-table memory (EEPROM persisted across power cycles, RAM
+ * reset), and a joint with first-order position control under velocity and acceleration limits,
+ * mechanical hard stops, load and overload protection. The firmware (sim/*-firmware.ts) decides what
+ * the wire may read and write; this class is the device behind it.
+ *
+ * Units: positions in encoder counts (the physical encoder reading is `position mod 4096`),
+ * velocities in counts/s, time in µs from the injected clock.
+ */
+import { decodeRegister, encodeRegister, type RegisterSpec, type ServoModel } from '../protocol/index.ts';
+import type { SimClock } from './clock.ts';
+
+export interface ServoFaults {
+  /** The servo does not answer at all (unpowered, broken cable, wrong id wiring). */
+  silent: boolean;
+  /** This many next replies leave with a corrupted checksum. */
+  corruptReplies: number;
+  /** This many next replies are cut off halfway. */
+  truncateReplies: number;
+}
+
+export interface SimServoOptions {
+  readonly model: ServoModel;
+  readonly id: number;
+  /** Baud_Rate register value at power-up (the model's factory value if omitted). */
+  readonly baudCode?: number;
+  /** Where the joint physically is at power-up, in counts (encoder reading = value mod 4096). */
+  readonly positionCounts?: number;
+  /** Mechanical hard stops of the joint this servo drives, in the same counts. */
+  readonly travel?: { readonly min: number; readonly max: number };
+  /** Return_Delay_Time register value at power-up (the model's factory value if omitted). */
+  readonly returnDelayCode?: number;
+  readonly clock: SimClock;
+}
+
+const SUBSTEP_US = 500;
+const POSITION_GAIN_PER_S = 40;
+/** |load| above this fraction of maximum for OVERLOAD_US trips overload protection. */
+const OVERLOAD_FRACTION = 0.9;
+const OVERLOAD_US = 1_500_000;
+const DEAD_BAND_COUNTS = 0.75;
+
+export class SimServo {
+  readonly model: ServoModel;
+  readonly memory: Uint8Array;
+  readonly faults: ServoFaults = { silent: false, corruptReplies: 0, truncateReplies: 0 };
+  readonly #clock: SimClock;
+  readonly #travel: { min: number; max: number };
+  readonly #powerOnUs: number;
+  #persisted: Uint8Array;
+  #pos: number;
+  #vel = 0;
+  #lastUs: number;
+  #overloadSinceUs = -1;
+  #pendingRegWrite: { address: number; data: Uint8Array } | undefined;
+
+  constructor(options: SimServoOptions) {
+    this.model = options.model;
+    this.#clock = options.clock;
+    this.memory = new Uint8Array(Math.max(options.model.memorySize, 256));
+    this.#pos = options.positionCounts ?? options.model.resolution / 2;
+    this.#travel = { min: options.travel?.min ?? -Infinity, max: options.travel?.max ?? Infinity };
+    this.#loadFactory();
+    this.set('ID', options.id);
+    if (options.baudCode !== undefined) this.set('Baud_Rate', options.baudCode);
+    if (options.returnDelayCode !== undefined) this.set('Return_Delay_Time', options.returnDelayCode);
+    this.#persisted = this.memory.slice(0, this.model.eepromEnd);
+    this.#lastUs = this.#clock.nowUs();
+    this.#powerOnUs = this.#lastUs;
+    this.#resetRam();
+  }
+
+  get id(): number {
+    return this.get('ID');
+  }
+
+  get vendor(): 'feetech' | 'dynamixel' {
+    return this.model.vendor;
+  }
+
+  /** Physical joint position in counts (continuous, not wrapped). */
+  get positionCounts(): number {
+    this.update();
+    return this.#pos;
+  }
+
+  get velocityCountsPerS(): number {
+    this.update();
+    return this.#vel;
+  }
+
+  get travel(): { readonly min: number; readonly max: number } {
+    return this.#travel;
+  }
+
+  spec(name: string): RegisterSpec | undefined {
+    return (this.model.table as Partial<Record<string, RegisterSpec>>)[name];
+  }
+
+  /** Reads a register straight from memory (no access rules, no dynamics update). */
+  get(name: string): number {
+    const spec = this.spec(name);
+    if (!spec) return 0;
+    return decodeRegister(spec, this.memory, spec.address, this.model.endianness);
+  }
+
+  /** Writes a register straight into memory (no access rules). Values are clamped to fit. */
+  set(name: string, value: number): void {
+    const spec = this.spec(name);
+    if (!spec) return;
+    const v = Math.round(value);
+    let lo = 0;
+    let hi = 2 ** (8 * spec.size) - 1;
+    if (spec.signBit !== undefined) {
+      hi = 2 ** spec.signBit - 1;
+      lo = -hi;
+    } else if (spec.signed) {
+      hi = 2 ** (8 * spec.size - 1) - 1;
+      lo = -(2 ** (8 * spec.size - 1));
+    }
+    encodeRegister(spec, Math.min(hi, Math.max(lo, v)), this.memory, spec.address, this.model.endianness);
+  }
+
+  /** Moves the joint by hand (a person moving a leader arm, or a test); only while torque is off
+   * does it stay there. Hard stops still apply. */
+  moveTo(positionCounts: number): void {
+    this.update();
+    this.#pos = Math.min(this.#travel.max, Math.max(this.#travel.min, positionCounts));
+    this.#vel = 0;
+    this.#refreshPresent();
+  }
+
+  get torqueEnabled(): boolean {
+    return this.get('Torque_Enable') !== 0;
+  }
+
+  /** Hardware error bits currently latched (Feetech Status register / Dynamixel Hardware_Error_Status). */
+  get hardwareError(): number {
+    return this.get(this.vendor === 'feetech' ? 'Status' : 'Hardware_Error_Status');
+  }
+
+  /** Latches hardware error bits (overload, overheat, …); torque is cut if the model's shutdown mask says so. */
+  injectHardwareError(bits: number): void {
+    this.update();
+    const reg = this.vendor === 'feetech' ? 'Status' : 'Hardware_Error_Status';
+    this.set(reg, this.get(reg) | bits);
+    const mask = this.vendor === 'feetech' ? this.get('Unloading_Condition') : this.get('Shutdown');
+    if (bits & mask) this.set('Torque_Enable', 0);
+  }
+
+  /** Status ERROR byte this servo puts in every reply right now (vendor-specific meaning). */
+  statusErrorBits(): number {
+    const hw = this.hardwareError;
+    if (this.vendor === 'feetech') return hw & 0x7f;
+    return hw !== 0 ? 0x80 : 0;
+  }
+
+  /** Reboot: RAM back to power-up values, EEPROM as last persisted, errors cleared. */
+  reboot(): void {
+    this.update();
+    this.memory.set(this.#persisted, 0);
+    this.#resetRam();
+    this.#vel = 0;
+    this.#overloadSinceUs = -1;
+  }
+
+  /** Saves EEPROM so it survives a reboot (Feetech: only while Lock = 0; Dynamixel: always). */
+  persistEeprom(): void {
+    this.#persisted = this.memory.slice(0, this.model.eepromEnd);
+  }
+
+  /** Restores factory values; `keep` names registers to leave as they are (e.g. ID, baud). */
+  factoryReset(keep: readonly string[]): void {
+    const kept = keep.map((k) => [k, this.get(k)] as const);
+    this.#loadFactory();
+    for (const [k, v] of kept) this.set(k, v);
+    this.persistEeprom();
+    this.#resetRam();
+  }
+
+  get pendingRegWrite(): { address: number; data: Uint8Array } | undefined {
+    return this.#pendingRegWrite;
+  }
+
+  set pendingRegWrite(value: { address: number; data: Uint8Array } | undefined) {
+    this.#pendingRegWrite = value;
+    if (this.vendor === 'dynamixel') this.set('Registered_Instruction', value ? 1 : 0);
+  }
+
+  /** Where the servo's position controller is driving the joint, in physical counts. */
+  targetCounts(): number {
+    const raw = this.#encoderRaw();
+    if (this.vendor === 'feetech') {
+      const goal = this.get('Goal_Position');
+      const targetRaw = mod(goal + this.get('Homing_Offset'), 4096);
+      // The controller only sees the encoder reading: it drives raw → targetRaw the direct way.
+      return this.#pos + (targetRaw - raw);
+    }
+    return this.get('Goal_Position') - this.get('Homing_Offset');
+  }
+
+  /** Brings physical state and the Present_* registers up to the clock's now. */
+  update(): void {
+    const now = this.#clock.nowUs();
+    let t = this.#lastUs;
+    if (now <= t) return;
+    while (t < now) {
+      const dt = Math.min(SUBSTEP_US, now - t);
+      this.#step(dt / 1e6);
+      t += dt;
+    }
+    this.#lastUs = now;
+    this.#checkOverload(now);
+    this.#refreshPresent();
+  }
+
+  #maxSpeed(): number {
+    const max = this.model.maxSpeedCountsPerS;
+    if (this.vendor === 'feetech') {
+      const goal = Math.abs(this.get('Goal_Velocity'));
+      return goal > 0 ? Math.min(goal, max) : max;
+    }
+    const profile = this.get('Profile_Velocity') * 15.633; // 0.229 rpm per unit
+    return profile > 0 ? Math.min(profile, max) : max;
+  }
+
+  #maxAccel(): number {
+    const max = this.model.maxAccelCountsPerS2;
+    if (this.vendor === 'feetech') {
+      const a = this.get('Acceleration') * 100;
+      return a > 0 ? Math.min(a, max) : max;
+    }
+    const a = this.get('Profile_Acceleration') * 244.1; // 214.577 rev/min² per unit
+    return a > 0 ? Math.min(a, max) : max;
+  }
+
+  #step(dt: number): void {
+    const accel = this.#maxAccel();
+    let vDesired = 0;
+    if (this.torqueEnabled) {
+      const velocityMode = this.get('Operating_Mode') === 1;
+      if (velocityMode) {
+        const unit = this.vendor === 'feetech' ? 1 : 15.633;
+        vDesired = Math.max(-this.model.maxSpeedCountsPerS, Math.min(this.model.maxSpeedCountsPerS, this.get('Goal_Velocity') * unit));
+      } else {
+        const e = this.targetCounts() - this.#pos;
+        // Inside the dead band (about one count) the controller stops pushing, as real servos do.
+        const mag = Math.abs(e) <= DEAD_BAND_COUNTS ? 0 : Math.min(this.#maxSpeed(), Math.sqrt(2 * accel * Math.abs(e)), POSITION_GAIN_PER_S * Math.abs(e));
+        vDesired = Math.sign(e) * mag;
+      }
+    }
+    const dv = Math.max(-accel * dt, Math.min(accel * dt, vDesired - this.#vel));
+    this.#vel = this.torqueEnabled ? this.#vel + dv : this.#vel * Math.max(0, 1 - 50 * dt);
+    this.#pos += this.#vel * dt;
+    if (this.#pos < this.#travel.min || this.#pos > this.#travel.max) {
+      this.#pos = Math.min(this.#travel.max, Math.max(this.#travel.min, this.#pos));
+      this.#vel = 0;
+    }
+  }
+
+  /** Load as a fraction of maximum torque, signed (position error through the P gain, saturating). */
+  #loadFraction(): number {
+    if (!this.torqueEnabled) return 0;
+    const e = this.targetCounts() - this.#pos;
+    return Math.max(-1, Math.min(1, e / 100));
+  }
+
+  #checkOverload(now: number): void {
+    if (Math.abs(this.#loadFraction()) >= OVERLOAD_FRACTION && Math.abs(this.#vel) < 1) {
+      if (this.#overloadSinceUs < 0) this.#overloadSinceUs = now;
+      else if (now - this.#overloadSinceUs > OVERLOAD_US) {
+        this.injectHardwareError(0x20);
+        this.#overloadSinceUs = -1;
+      }
+    } else {
+      this.#overloadSinceUs = -1;
+    }
+  }
+
+  #encoderRaw(): number {
+    return mod(Math.round(this.#pos), 4096);
+  }
+
+  #refreshPresent(): void {
+    const raw = this.#encoderRaw();
+    const load = this.#loadFraction();
+    const moving = Math.abs(this.#vel) > 20 ? 1 : 0;
+    if (this.vendor === 'feetech') {
+      this.set('Present_Position', mod(raw - this.get('Homing_Offset'), 4096));
+      this.set('Present_Velocity', Math.round(this.#vel));
+      this.set('Present_Load', Math.round(load * 1000));
+      this.set('Present_Current', Math.round(Math.abs(load) * 300));
+      this.set('Moving', moving);
+    } else {
+      this.set('Present_Position', Math.round(this.#pos) + this.get('Homing_Offset'));
+      this.set('Present_Velocity', Math.round(this.#vel / 15.633));
+      if (this.spec('Present_Current')) this.set('Present_Current', Math.round(load * 1000));
+      else this.set('Present_Load', Math.round(load * 1000));
+      this.set('Moving', moving);
+      this.set('Realtime_Tick', Math.floor((this.#clock.nowUs() - this.#powerOnUs) / 1000) % 32768);
+    }
+  }
+
+  #loadFactory(): void {
+    this.memory.fill(0);
+    for (const [name, value] of Object.entries(this.model.initial)) {
+      if (typeof value === 'number') this.set(name, value);
+    }
+  }
+
+  /** RAM at power-up: factory values, goal = where the joint is (so enabling torque does not jump). */
+  #resetRam(): void {
+    const eeprom = this.memory.slice(0, this.model.eepromEnd);
+    this.#loadFactory();
+    this.memory.set(eeprom, 0);
+    this.#refreshPresent();
+    this.set('Goal_Position', this.get('Present_Position'));
+    this.#pendingRegWrite = undefined;
+  }
+}
+
+export function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
