@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { runDemo } from '../../workflows/demo.ts';
+import type { Command } from '../command.ts';
+
+const options = z.object({
+  seconds: z.coerce.number().positive().default(3).describe('How long to drive each simulated arm, s'),
+  rate: z.coerce.number().positive().default(200).describe('Control rate, Hz'),
+  fast: z.boolean().default(false).describe('Shorter run for CI'),
+});
+
+export const demoCommand: Command<typeof options> = {
+  name: 'demo',
+  summary: 'Run the whole pipeline on simulated arms (what `npm run demo` does)',
+  options,
+  async run(o, { stdout, signal }) {
+    await runDemo({ seconds: o.fast ? 1 : o.seconds, rateHz: o.rate, out: stdout, signal });
+    return 0;
+  },
+};

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { scanPort, SCAN_BAUDS } from '../../bus/scan.ts';
+import type { Vendor } from '../../protocol/index.ts';
+import { openSimPort } from '../../workflows/sim-port.ts';
+import { table } from '../../workflows/table.ts';
+import type { Command } from '../command.ts';
+
+const options = z.object({
+  port: z.string().optional().describe('Serial port to scan, e.g. /dev/ttyACM0 or a simulator link'),
+  sim: z.enum(['so101', 'koch']).optional().describe('Scan a simulated arm (in-process) instead of a port'),
+  protocol: z.enum(['feetech', 'dynamixel', 'both']).default('both').describe('Which servo protocol to try'),
+  baud: z.coerce.number().int().positive().optional().describe('Try only this baud rate'),
+  windowMs: z.coerce.number().int().positive().default(100).describe('How long to collect broadcast-ping answers per rate, ms'),
+  list: z.boolean().default(false).describe('List the serial ports of this machine and exit'),
+});
+
+export const scanCommand: Command<typeof options> = {
+  name: 'scan',
+  summary: 'Find the servos on a port: protocol, baud rate, ids, models and firmware',
+  options,
+  examples: ['armbridge scan --port /dev/ttyACM0', 'armbridge scan --sim so101'],
+  async run(o, { stdout, stderr }) {
+    if (o.list) {
+      const { autoDetect } = await import('@serialport/bindings-cpp');
+      const ports = await autoDetect()
+        .list()
+        .catch((e: Error) => {
+          stderr.write(`cannot list ports (${e.message}); look in /dev/serial/by-id or /dev/ttyACM* / ttyUSB*\n`);
+          return [];
+        });
+      stdout.write(table(['path', 'manufacturer', 'serial'], ports.map((p) => [p.path, p.manufacturer ?? '', p.serialNumber ?? ''])));
+      return 0;
+    }
+    if (!o.port && !o.sim) {
+      stderr.write('give --port PATH (or --sim so101|koch); list ports with --list\n');
+      return 2;
+    }
+    const sim = o.sim ? await openSimPort(o.sim, 'follower', 'in-process') : undefined;
+    try {
+      const vendors: Vendor[] = o.protocol === 'both' ? ['feetech', 'dynamixel'] : [o.protocol];
+      const path = sim?.path ?? o.port!;
+      stdout.write(`scanning ${path} (${vendors.join(', ')})…\n`);
+      const found = await scanPort({
+        path,
+        binding: sim?.binding,
+        vendors,
+        bauds: o.baud ? [o.baud] : undefined,
+        windowMs: o.windowMs,
+        onProgress: (v, b, n) => stderr.write(`  ${v} @ ${b}: ${n} servo(s)\n`),
+      });
+      if (found.length === 0) {
+        stdout.write(
+          `no servos answered at ${vendors.map((v) => SCAN_BAUDS[v].join('/')).join(' or ')} baud: check power (servos need their own supply), the cable, and the protocol\n`,
+        );
+        return 1;
+      }
+      stdout.write(table(['protocol', 'baud', 'id', 'model', 'model number', 'firmware'], found.map((s) => [s.vendor, s.baud, s.id, s.model ?? 'unknown', s.modelNumber, s.firmware])));
+      return 0;
+    } finally {
+      await sim?.close();
+    }
+  },
+};

@@ -1,0 +1,45 @@
+/**
+ * A simulated arm reachable as a serial port: over a real pty (socat) when available, else through
+ * the in-process binding. Either way the caller gets a path and a binding to open it with.
+ */
+import type { BindingInterface } from '@serialport/bindings-interface';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSimArm, type SimArm, type SimArmKind, type SimArmRole } from '../sim/presets.ts';
+import { PtySimServer, SocatMissingError } from '../sim/pty-server.ts';
+import { SimBinding } from '../sim/sim-binding.ts';
+
+export interface SimPort {
+  readonly arm: SimArm;
+  readonly path: string;
+  /** undefined: open `path` with the OS binding (it is a real pty). */
+  readonly binding: BindingInterface | undefined;
+  readonly transport: 'pty' | 'in-process';
+  close(): Promise<void>;
+}
+
+export async function openSimPort(kind: SimArmKind, role: SimArmRole, prefer: 'pty' | 'in-process' = 'pty'): Promise<SimPort> {
+  const arm = createSimArm({ arm: kind, role });
+  if (prefer === 'pty') {
+    const link = join(tmpdir(), `armbridge-${kind}-${role}-${process.pid}`);
+    try {
+      const server = await PtySimServer.start({ bus: arm.bus, link });
+      return {
+        arm,
+        path: link,
+        binding: undefined,
+        transport: 'pty',
+        close: async () => {
+          await server.close();
+          arm.bus.close();
+        },
+      };
+    } catch (e) {
+      if (!(e instanceof SocatMissingError)) throw e;
+    }
+  }
+  const binding = new SimBinding();
+  const path = `/sim/${kind}-${role}`;
+  binding.register(path, arm.bus);
+  return { arm, path, binding, transport: 'in-process', close: async () => arm.bus.close() };
+}
