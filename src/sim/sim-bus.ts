@@ -99,7 +99,8 @@ export class SimBus {
     const start = Math.max(now, this.#lineFreeAtUs);
     const end = start + bytes.length * byteTimeUs(wireBaud);
     this.#lineFreeAtUs = end;
-    const copy = bytes.slice();
+    // A copy: callers pass views of buffers they reuse (Buffer#slice would not copy).
+    const copy = new Uint8Array(bytes);
     this.stats.bytesToServos += copy.length;
     if (this.echo) this.#deliverAt(end, copy);
     this.#scheduler.at(end, () => this.#receive(copy, hostBaud));
@@ -107,7 +108,7 @@ export class SimBus {
 
   /** Noise on the line: bytes the host receives that no servo sent. */
   injectNoise(bytes: Uint8Array): void {
-    this.#deliverAt(this.clock.nowUs(), bytes.slice());
+    this.#deliverAt(this.clock.nowUs(), new Uint8Array(bytes));
   }
 
   /** Pull the cable: the host's pending and future I/O fail. */

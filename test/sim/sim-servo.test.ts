@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { STS3215, XL330_M288 } from '../../src/protocol/index.ts';
+import { ManualClock } from '../../src/sim/clock.ts';
+import { SimServo } from '../../src/sim/sim-servo.ts';
+
+function sts(clock: ManualClock, extra: Partial<ConstructorParameters<typeof SimServo>[0]> = {}) {
+  return new SimServo({ model: STS3215, id: 1, clock, positionCounts: 2048, ...extra });
+}
+
+describe('simulated servo dynamics', () => {
+  it('moves to the goal no faster than its speed limit and settles there', () => {
+    const clock = new ManualClock();
+    const s = sts(clock);
+    s.set('Goal_Velocity', 1000);
+    s.set('Goal_Position', 2048 + 500);
+    s.set('Torque_Enable', 1);
+    clock.advanceMs(100);
+    s.update();
+    // 100 ms at ≤ 1000 counts/s covers at most 100 counts.
+    expect(s.get('Present_Position') - 2048).toBeLessThanOrEqual(101);
+    expect(s.get('Present_Position') - 2048).toBeGreaterThan(50);
+    expect(s.get('Moving')).toBe(1);
+    expect(s.get('Present_Velocity')).toBeGreaterThan(900);
+    clock.advanceMs(1500);
+    s.update();
+    expect(Math.abs(s.get('Present_Position') - 2548)).toBeLessThanOrEqual(1);
+    expect(s.get('Moving')).toBe(0);
+  });
+
+  it('holds still with torque off and can be moved by hand', () => {
+    const clock = new ManualClock();
+    const s = sts(clock);
+    s.set('Goal_Position', 3000);
+    clock.advanceMs(500);
+    s.update();
+    expect(s.get('Present_Position')).toBe(2048);
+    s.moveTo(2300);
+    expect(s.get('Present_Position')).toBe(2300);
+  });
+
+  it('stops at its mechanical hard stop and trips overload protection when pushed against it', () => {
+    const clock = new ManualClock();
+    const s = sts(clock, { travel: { min: 1800, max: 2200 } });
+    s.set('Goal_Position', 3000);
+    s.set('Torque_Enable', 1);
+    clock.advanceMs(500);
+    s.update();
+    expect(s.positionCounts).toBe(2200);
+    expect(s.torqueEnabled).toBe(true);
+    clock.advanceMs(2000);
+    s.update();
+    expect(s.hardwareError & 0x20).toBe(0x20);
+    expect(s.torqueEnabled).toBe(false); // Unloading_Condition includes overload
+    expect(s.statusErrorBits()).toBe(0x20);
+    s.reboot();
+    expect(s.hardwareError).toBe(0);
+  });
+
+  it('applies Feetech Homing_Offset as Present = Actual − Offset (wrapping in 0…4095)', () => {
+    const clock = new ManualClock();
+    const s = sts(clock, { positionCounts: 100 });
+    s.set('Homing_Offset', 200);
+    s.update();
+    clock.advanceMs(1);
+    s.update();
+    expect(s.get('Present_Position')).toBe(4096 - 100);
+  });
+
+  it('applies Dynamixel Homing_Offset as Present = Actual + Offset', () => {
+    const clock = new ManualClock();
+    const s = new SimServo({ model: XL330_M288, id: 3, clock, positionCounts: 1000 });
+    s.set('Homing_Offset', 1047);
+    clock.advanceMs(1);
+    s.update();
+    expect(s.get('Present_Position')).toBe(2047);
+  });
+
+  it('keeps EEPROM across a reboot only when persisted, resets RAM', () => {
+    const clock = new ManualClock();
+    const s = sts(clock);
+    s.set('Max_Position_Limit', 3000);
+    s.set('Torque_Enable', 1);
+    s.reboot();
+    expect(s.get('Max_Position_Limit')).toBe(4095);
+    expect(s.get('Torque_Enable')).toBe(0);
+    s.set('Max_Position_Limit', 3000);
+    s.persistEeprom();
+    s.reboot();
+    expect(s.get('Max_Position_Limit')).toBe(3000);
+  });
+
+  it('powers up with Goal_Position at the present position so torque-on does not jump', () => {
+    const clock = new ManualClock();
+    const s = sts(clock, { positionCounts: 1234 });
+    expect(s.get('Goal_Position')).toBe(1234);
+    s.set('Torque_Enable', 1);
+    clock.advanceMs(200);
+    expect(Math.round(s.positionCounts)).toBe(1234);
+  });
+});
