@@ -55,6 +55,12 @@ export interface OpenMotorBusOptions<V extends Vendor> extends MotorBusOptions<V
   readonly binding?: BindingInterface;
 }
 
+/** Per-call overrides of the bus defaults. */
+export interface CallOptions {
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+}
+
 export interface PingResult {
   readonly id: number;
   readonly modelNumber: number;
@@ -175,14 +181,14 @@ export class MotorBus<V extends Vendor = Vendor> {
   }
 
   /** Pings one servo and identifies it (Feetech: Ping, then Read of Model_Number and firmware, like the SDK). */
-  async ping(id: number): Promise<PingResult> {
-    const [status] = await this.#request(this.#codec.ping(id), [id], this.#codec.vendor === 'dynamixel' ? 3 : 0);
+  async ping(id: number, call?: CallOptions): Promise<PingResult> {
+    const [status] = await this.#request(this.#codec.ping(id), [id], this.#codec.vendor === 'dynamixel' ? 3 : 0, call);
     if (this.vendor === 'dynamixel') {
       const p = status!.params;
       const modelNumber = (p[0] ?? 0) | ((p[1] ?? 0) << 8);
       return { id, modelNumber, model: modelName(this.vendor, modelNumber), firmware: String(p[2] ?? '?') };
     }
-    const info = await this.readRaw(id, 0, 5);
+    const info = await this.readRaw(id, 0, 5, call);
     const modelNumber = info[3]! | (info[4]! << 8);
     return { id, modelNumber, model: modelName(this.vendor, modelNumber), firmware: `${info[0]}.${info[1]}` };
   }
@@ -196,20 +202,20 @@ export class MotorBus<V extends Vendor = Vendor> {
     });
   }
 
-  async read(id: number, register: RegisterOf<V>): Promise<number> {
+  async read(id: number, register: RegisterOf<V>, call?: CallOptions): Promise<number> {
     const spec = this.#spec(id, register);
-    const data = await this.readRaw(id, spec.address, spec.size);
+    const data = await this.readRaw(id, spec.address, spec.size, call);
     return decodeRegister(spec, data, 0, this.modelOf(id).endianness);
   }
 
-  async write(id: number, register: RegisterOf<V>, value: number): Promise<void> {
+  async write(id: number, register: RegisterOf<V>, value: number, call?: CallOptions): Promise<void> {
     const spec = this.#spec(id, register);
     const data = this.#encode(id, register, spec, value);
-    await this.writeRaw(id, spec.address, data);
+    await this.writeRaw(id, spec.address, data, call);
   }
 
-  async readRaw(id: number, address: number, length: number): Promise<Uint8Array> {
-    const [status] = await this.#request(this.#codec.read(id, address, length), [id], length);
+  async readRaw(id: number, address: number, length: number, call?: CallOptions): Promise<Uint8Array> {
+    const [status] = await this.#request(this.#codec.read(id, address, length), [id], length, call);
     if (status!.params.length < length) {
       throw new ServoStatusError(id, status!.error, [`short reply: ${status!.params.length} of ${length} bytes`]);
     }
@@ -217,17 +223,17 @@ export class MotorBus<V extends Vendor = Vendor> {
   }
 
   /** Write with a status reply (errors surface); to the broadcast id nobody replies. */
-  async writeRaw(id: number, address: number, data: ArrayLike<number>): Promise<void> {
+  async writeRaw(id: number, address: number, data: ArrayLike<number>, call?: CallOptions): Promise<void> {
     const tx = this.#codec.write(id, address, data);
     if (id === this.#codec.broadcastId) await this.#send(tx);
-    else await this.#request(tx, [id], 0);
+    else await this.#request(tx, [id], 0, call);
   }
 
   /** Reads one register from many servos in one instruction; values in the order of `ids`. */
-  async syncRead(register: RegisterOf<V>, ids: readonly number[]): Promise<number[]> {
+  async syncRead(register: RegisterOf<V>, ids: readonly number[], call?: CallOptions): Promise<number[]> {
     if (ids.length === 0) return [];
     const spec = this.#commonSpec(register, ids);
-    const frames = await this.#request(this.#codec.syncRead(spec.address, spec.size, ids), ids, spec.size);
+    const frames = await this.#request(this.#codec.syncRead(spec.address, spec.size, ids), ids, spec.size, call);
     return frames.map((f, i) => {
       if (f.params.length < spec.size) throw new ServoStatusError(ids[i]!, f.error, [`short reply: ${f.params.length} of ${spec.size} bytes`]);
       return decodeRegister(spec, f.params, 0, this.modelOf(ids[i]!).endianness);
@@ -310,15 +316,16 @@ export class MotorBus<V extends Vendor = Vendor> {
   }
 
   /** A request with replies from `ids` (in order), retried on timeouts and corrupted replies. */
-  async #request(tx: Uint8Array, ids: readonly number[], dataBytes: number): Promise<Frame[]> {
+  async #request(tx: Uint8Array, ids: readonly number[], dataBytes: number, call?: CallOptions): Promise<Frame[]> {
     return this.#mutex.run(async () => {
       const expectedBytes = ids.length * this.#codec.statusSize(dataBytes);
-      const attempts = this.#retries + 1;
+      const attempts = (call?.retries ?? this.#retries) + 1;
+      const timeoutMs = call?.timeoutMs ?? this.#timeoutMs;
       for (let attempt = 1; ; attempt++) {
         this.#assertOpen();
         for (const id of ids) this.servoHealth(id).transactions++;
         try {
-          const frames = await this.#attempt(tx, ids, expectedBytes, this.#timeoutMs, false);
+          const frames = await this.#attempt(tx, ids, expectedBytes, timeoutMs, false);
           this.#checkStatus(ids, frames);
           for (const id of ids) this.servoHealth(id).ok++;
           return frames;

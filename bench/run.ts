@@ -1,0 +1,27 @@
+/**
+ * `npm run bench`: one table of every benchmark, each with a baseline measured in the same run and
+ * the ratio; also written to bench/results/latest.json. Never asserts time: it reports it.
+ *   npm run bench -- --seconds 1     shorter runs
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { benchBusCycles } from './bus-cycles.ts';
+import { formatRows, type BenchRow } from './stats.ts';
+
+const args = process.argv.slice(2);
+const secondsArg = args.indexOf('--seconds');
+const seconds = secondsArg >= 0 ? Number(args[secondsArg + 1]) : 3;
+
+const log = (s: string) => process.stderr.write(s);
+const rows: BenchRow[] = [];
+log(`armbridge bench (${cpus().length} cores, node ${process.version}, ${seconds} s per case)\n`);
+log('bus cycles (sync read + sync write, 6 servos, 1 Mbps)\n');
+rows.push(...(await benchBusCycles(seconds, log)));
+
+process.stdout.write('\n' + formatRows(rows));
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(
+  'bench/results/latest.json',
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, seconds, rows }, null, 2),
+);
+process.stdout.write('\nwritten to bench/results/latest.json\n');
