@@ -53,6 +53,7 @@ export class SimServo {
   #lastUs: number;
   #overloadSinceUs = -1;
   #pendingRegWrite: { address: number; data: Uint8Array } | undefined;
+  #driver: ((nowUs: number) => number) | undefined;
 
   constructor(options: SimServoOptions) {
     this.model = options.model;
@@ -130,6 +131,16 @@ export class SimServo {
     this.#refreshPresent();
   }
 
+  /**
+   * A hand on the joint: while set and torque is off, the joint follows `driver(nowUs)` (counts),
+   * evaluated whenever the servo is read, so motion is smooth at any sampling rate. This is how a
+   * person (or the scripted operator) moves a leader arm, or sweeps an arm during calibration.
+   */
+  setDriver(driver: ((nowUs: number) => number) | undefined): void {
+    this.update();
+    this.#driver = driver;
+  }
+
   get torqueEnabled(): boolean {
     return this.get('Torque_Enable') !== 0;
   }
@@ -204,10 +215,16 @@ export class SimServo {
     const now = this.#clock.nowUs();
     let t = this.#lastUs;
     if (now <= t) return;
-    while (t < now) {
-      const dt = Math.min(SUBSTEP_US, now - t);
-      this.#step(dt / 1e6);
-      t += dt;
+    if (this.#driver && !this.torqueEnabled) {
+      const p = Math.min(this.#travel.max, Math.max(this.#travel.min, this.#driver(now)));
+      this.#vel = ((p - this.#pos) / (now - t)) * 1e6;
+      this.#pos = p;
+    } else {
+      while (t < now) {
+        const dt = Math.min(SUBSTEP_US, now - t);
+        this.#step(dt / 1e6);
+        t += dt;
+      }
     }
     this.#lastUs = now;
     this.#checkOverload(now);

@@ -19,7 +19,12 @@ export interface SimPort {
 }
 
 export async function openSimPort(kind: SimArmKind, role: SimArmRole, prefer: 'pty' | 'in-process' = 'pty'): Promise<SimPort> {
-  const arm = createSimArm({ arm: kind, role });
+  return serveSimArm(createSimArm({ arm: kind, role }), prefer);
+}
+
+/** Makes an existing simulated arm reachable as a port; `close()` also closes the arm's bus. */
+export async function serveSimArm(arm: SimArm, prefer: 'pty' | 'in-process' = 'pty'): Promise<SimPort> {
+  const { kind, role } = arm;
   if (prefer === 'pty') {
     const link = join(tmpdir(), `armbridge-${kind}-${role}-${process.pid}`);
     try {

@@ -1,0 +1,153 @@
+/**
+ * Arm: named joints over a MotorBus, in calibrated units (radians; gripper 0…1). One sync read per
+ * `read()`, one sync write per `write()`. Opening checks that every servo is there and is the model
+ * the profile says, and writes the calibration (homing offset, position limits) into the servos so
+ * they refuse out-of-range goals on their own too. Closing turns torque off (unless told not to)
+ * and always releases the port.
+ *
+ *   await using arm = await Arm.open({ profile, calibration, path: '/dev/ttyACM0' });
+ *   const q = await arm.read();
+ */
+import type { BindingInterface } from '@serialport/bindings-interface';
+import { MotorBus, type CallOptions, type MotorBusOptions } from '../bus/motor-bus.ts';
+import { ServoTimeoutError } from '../bus/errors.ts';
+import type { ServoModelName, Vendor } from '../protocol/index.ts';
+import { checkCalibration, JointConverter, type Calibration } from './calibration.ts';
+import { ArmMismatchError } from './errors.ts';
+import type { ArmProfile } from './profiles.ts';
+import type { SafeCommand } from './safe-command.ts';
+
+export interface OpenArmOptions {
+  readonly profile: ArmProfile;
+  readonly calibration: Calibration;
+  readonly path: string;
+  readonly binding?: BindingInterface;
+  readonly bus?: Partial<Pick<MotorBusOptions<Vendor>, 'timeoutMs' | 'retries'>>;
+  /** Write the calibration and LeRobot's configuration (return delay 0) into the servos. Default true. */
+  readonly configure?: boolean;
+}
+
+export class Arm {
+  readonly profile: ArmProfile;
+  readonly bus: MotorBus<Vendor>;
+  readonly names: readonly string[];
+  readonly ids: readonly number[];
+  readonly joints: readonly JointConverter[];
+  /** Calibrated limits in units, joint order. */
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  #closing: Promise<void> | undefined;
+
+  private constructor(profile: ArmProfile, calibration: Calibration, bus: MotorBus<Vendor>) {
+    this.profile = profile;
+    this.bus = bus;
+    this.names = profile.joints.map((j) => j.name);
+    this.ids = profile.joints.map((j) => j.id);
+    this.joints = profile.joints.map((j) => new JointConverter(j, calibration.joints[j.name]!));
+    this.lower = Float64Array.from(this.joints, (j) => j.lower);
+    this.upper = Float64Array.from(this.joints, (j) => j.upper);
+  }
+
+  static async open(options: OpenArmOptions): Promise<Arm> {
+    const { profile, calibration } = options;
+    checkCalibration(calibration, profile);
+    const models: Record<number, ServoModelName> = {};
+    for (const j of profile.joints) models[j.id] = j.model;
+    const bus = await MotorBus.open({ path: options.path, binding: options.binding, vendor: profile.vendor, baud: profile.baud, models, ...options.bus });
+    try {
+      const arm = new Arm(profile, calibration, bus);
+      await arm.#verifyServos();
+      if (options.configure ?? true) await arm.#configure(calibration);
+      return arm;
+    } catch (e) {
+      await bus.close();
+      throw e;
+    }
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** Present positions in calibrated units, joint order (one sync read). */
+  async read(out: Float64Array = new Float64Array(this.size), call?: CallOptions): Promise<Float64Array> {
+    const ticks = await this.bus.syncRead('Present_Position', this.ids, call);
+    for (let i = 0; i < this.size; i++) out[i] = this.joints[i]!.toUnits(ticks[i]!);
+    return out;
+  }
+
+  /** Raw Present_Position ticks, joint order. */
+  async readTicks(call?: CallOptions): Promise<number[]> {
+    return this.bus.syncRead('Present_Position', this.ids, call);
+  }
+
+  /** Goal positions in calibrated units (one sync write). Only filtered commands are accepted. */
+  async write(command: SafeCommand): Promise<void> {
+    const entries: [number, number][] = new Array(this.size);
+    for (let i = 0; i < this.size; i++) entries[i] = [this.ids[i]!, this.joints[i]!.toTicks(command[i]!)];
+    await this.bus.syncWrite('Goal_Position', entries);
+  }
+
+  /**
+   * Torque on without a jump: the goal registers are first set to where each joint is (clamped
+   * into its calibrated range), so the servos hold their pose. Returns that pose in units.
+   */
+  async enableTorqueHolding(): Promise<Float64Array> {
+    const ticks = await this.readTicks();
+    const held = ticks.map((t, i) => Math.min(this.joints[i]!.rangeMax, Math.max(this.joints[i]!.rangeMin, t)));
+    await this.bus.syncWrite('Goal_Position', held.map((t, i) => [this.ids[i]!, t] as const));
+    await this.setTorque(true);
+    return Float64Array.from(held, (t, i) => this.joints[i]!.toUnits(t));
+  }
+
+  async setTorque(on: boolean): Promise<void> {
+    for (const id of this.ids) await this.bus.write(id, 'Torque_Enable', on ? 1 : 0);
+  }
+
+  /** Turns torque off (unless `torqueOff: false`) and releases the port; idempotent, never throws for torque-off failures. */
+  close(options: { torqueOff?: boolean } = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        if ((options.torqueOff ?? true) && this.bus.isOpen) {
+          for (const id of this.ids) await this.bus.write(id, 'Torque_Enable', 0, { timeoutMs: 20, retries: 1 }).catch(() => undefined);
+        }
+      } finally {
+        await this.bus.close();
+      }
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #verifyServos(): Promise<void> {
+    for (const j of this.profile.joints) {
+      let found;
+      try {
+        found = await this.bus.ping(j.id);
+      } catch (e) {
+        if (e instanceof ServoTimeoutError) throw new ArmMismatchError(j.name, `servo id ${j.id} does not answer`);
+        throw e;
+      }
+      if (found.model !== j.model) {
+        throw new ArmMismatchError(j.name, `servo id ${j.id} is a ${found.model ?? `model ${found.modelNumber}`}, the ${this.profile.kind} profile expects a ${j.model}`);
+      }
+    }
+  }
+
+  async #configure(calibration: Calibration): Promise<void> {
+    const feetech = this.profile.vendor === 'feetech';
+    for (const j of this.profile.joints) {
+      const cal = calibration.joints[j.name]!;
+      await this.bus.write(j.id, 'Torque_Enable', 0);
+      if (feetech) await this.bus.write(j.id, 'Lock', 0);
+      await this.bus.write(j.id, 'Return_Delay_Time', 0);
+      await this.bus.write(j.id, 'Homing_Offset', cal.homing_offset);
+      await this.bus.write(j.id, 'Min_Position_Limit', cal.range_min);
+      await this.bus.write(j.id, 'Max_Position_Limit', cal.range_max);
+      if (feetech) await this.bus.write(j.id, 'Lock', 1);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The scripted operator: a person's hand on the simulated leader arm. Each episode it moves the
+ * leader from where it is to a goal along a minimum-jerk path, with a skill level:
+ *   - expert: to the goal, a slight tremor;
+ *   - noisy: zero-mean errors and tremor around the goal;
+ *   - poor: a systematically bad demonstration (DESIGN.md §7): an offset goal, stopping short,
+ *     overshooting, a slow wandering path, or giving up and going back.
+ * Bad demonstrations are biased, not just noisy, so regression on them is pulled away from the goal
+ * and return weighting has something to correct.
+ */
+import type { SimArm } from './presets.ts';
+import type { Rng } from './random.ts';
+
+export type Skill = 'expert' | 'noisy' | 'poor';
+export type FailureMode = 'none' | 'offset' | 'stop_short' | 'overshoot' | 'wander' | 'give_up';
+export const FAILURE_MODES: readonly FailureMode[] = ['offset', 'stop_short', 'overshoot', 'wander', 'give_up'];
+
+export interface OperatorPlan {
+  readonly skill: Skill;
+  readonly failure: FailureMode;
+  readonly from: readonly number[];
+  readonly goal: readonly number[];
+  /** Where the hand actually heads (differs from `goal` for biased failures). */
+  readonly aim: readonly number[];
+  readonly durationS: number;
+}
+
+const COUNTS_PER_RAD = 4096 / (2 * Math.PI);
+
+function minJerk(tau: number): number {
+  const t = Math.min(1, Math.max(0, tau));
+  return t * t * t * (10 - 15 * t + 6 * t * t);
+}
+
+export class ScriptedOperator {
+  readonly #arm: SimArm;
+  readonly #rng: Rng;
+  #plan: OperatorPlan | undefined;
+  #startUs = 0;
+  #tremor: { amp: number; freq: number; phase: number }[] = [];
+  #wander: { amp: number; freq: number; phase: number }[] = [];
+
+  constructor(leader: SimArm, rng: Rng) {
+    this.#arm = leader;
+    this.#rng = rng;
+  }
+
+  get plan(): OperatorPlan | undefined {
+    return this.#plan;
+  }
+
+  /** The leader's physical joint angles now (radians). */
+  physicalJoints(): number[] {
+    return this.#arm.bus.servos.map((s, i) => (s.positionCounts - this.#arm.zeroCounts[i]!) / COUNTS_PER_RAD);
+  }
+
+  /** Starts moving toward `goal` (physical radians) with the given skill; returns the plan. */
+  start(goal: readonly number[], skill: Skill, failure?: FailureMode): OperatorPlan {
+    const rng = this.#rng;
+    const from = this.physicalJoints();
+    const mode: FailureMode = skill === 'poor' ? (failure ?? rng.pick(FAILURE_MODES)) : 'none';
+    let aim = [...goal];
+    let durationS = rng.uniform(1.2, 2.0);
+    let tremor = 0.003;
+    if (skill === 'noisy') {
+      aim = goal.map((g, i) => (i < 5 ? g + 0.03 * rng.normal() : g));
+      tremor = 0.02;
+      durationS = rng.uniform(1.0, 2.5);
+    }
+    if (mode === 'offset') {
+      const sign = rng.next() < 0.5 ? -1 : 1;
+      aim = goal.map((g, i) => (i === 1 || i === 2 ? g + sign * rng.uniform(0.2, 0.35) : g));
+    } else if (mode === 'stop_short') {
+      const k = rng.uniform(0.55, 0.7);
+      aim = goal.map((g, i) => from[i]! + k * (g - from[i]!));
+    } else if (mode === 'overshoot') {
+      aim = goal.map((g, i) => from[i]! + 1.35 * (g - from[i]!));
+    } else if (mode === 'wander') {
+      durationS *= 2.5;
+    }
+    this.#tremor = goal.map(() => ({ amp: tremor, freq: rng.uniform(4, 7), phase: rng.uniform(0, 2 * Math.PI) }));
+    this.#wander = goal.map(() => ({ amp: mode === 'wander' ? 0.15 : 0, freq: rng.uniform(0.2, 0.5), phase: rng.uniform(0, 2 * Math.PI) }));
+    this.#plan = { skill, failure: mode, from, goal: [...goal], aim, durationS };
+    this.#startUs = this.#arm.bus.clock.nowUs();
+    this.#arm.bus.servos.forEach((servo, i) => servo.setDriver((nowUs) => this.#arm.zeroCounts[i]! + this.angleAt(i, (nowUs - this.#startUs) / 1e6) * COUNTS_PER_RAD));
+    return this.#plan;
+  }
+
+  /** Physical angle of joint i, t seconds into the plan. */
+  angleAt(i: number, t: number): number {
+    const p = this.#plan!;
+    let s: number;
+    if (p.failure === 'give_up') {
+      // Heads 60 % of the way in half the time, hesitates, then goes back to where it started.
+      const half = p.durationS / 2;
+      s = t < half ? 0.6 * minJerk(t / half) : 0.6 * (1 - minJerk((t - half - 0.3) / half));
+    } else s = minJerk(t / p.durationS);
+    const base = p.from[i]! + s * (p.aim[i]! - p.from[i]!);
+    const tr = this.#tremor[i]!;
+    const wa = this.#wander[i]!;
+    return base + tr.amp * Math.sin(2 * Math.PI * tr.freq * t + tr.phase) + wa.amp * Math.sin(2 * Math.PI * wa.freq * t + wa.phase);
+  }
+
+  /** Lets go of the leader (it stays where it is). */
+  release(): void {
+    for (const s of this.#arm.bus.servos) s.setDriver(undefined);
+  }
+}

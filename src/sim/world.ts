@@ -1,0 +1,68 @@
+/**
+ * A small simulated world: a leader arm moved by the scripted operator, a follower arm, and the
+ * reach task scored on the follower's physical joint angles. Episodes draw a target and a skill
+ * from the world's seeded random stream.
+ */
+import { realClock, type SimClock } from './clock.ts';
+import { ScriptedOperator, type FailureMode, type OperatorPlan, type Skill } from './operator.ts';
+import { createSimArm, type SimArm, type SimArmKind } from './presets.ts';
+import { Rng } from './random.ts';
+import { ReachTask, type ReachEvaluation, type ReachTarget } from './reach-task.ts';
+
+export interface SimWorldOptions {
+  readonly arm: SimArmKind;
+  readonly seed?: number;
+  readonly clock?: SimClock;
+}
+
+export interface EpisodeStart {
+  readonly index: number;
+  readonly target: ReachTarget;
+  readonly plan: OperatorPlan;
+}
+
+const COUNTS_PER_RAD = 4096 / (2 * Math.PI);
+
+export class SimWorld {
+  readonly kind: SimArmKind;
+  readonly leader: SimArm;
+  readonly follower: SimArm;
+  readonly task: ReachTask;
+  readonly operator: ScriptedOperator;
+  readonly rng: Rng;
+  readonly clock: SimClock;
+  #episode = -1;
+
+  constructor(options: SimWorldOptions) {
+    this.kind = options.arm;
+    this.clock = options.clock ?? realClock;
+    this.rng = new Rng(options.seed ?? 1);
+    this.leader = createSimArm({ arm: options.arm, role: 'leader', clock: this.clock });
+    this.follower = createSimArm({ arm: options.arm, role: 'follower', clock: this.clock });
+    this.task = new ReachTask({ arm: options.arm });
+    this.operator = new ScriptedOperator(this.leader, this.rng);
+  }
+
+  /** Draws a target and has the operator go for it with `skill` (and, for poor, a failure mode). */
+  startEpisode(skill: Skill, failure?: FailureMode): EpisodeStart {
+    const target = this.task.sampleTarget(this.rng);
+    const plan = this.operator.start(target.joints, skill, failure);
+    this.#episode++;
+    return { index: this.#episode, target, plan };
+  }
+
+  /** The follower's physical joint angles (radians). */
+  followerJoints(): number[] {
+    return this.follower.bus.servos.map((s, i) => (s.positionCounts - this.follower.zeroCounts[i]!) / COUNTS_PER_RAD);
+  }
+
+  evaluate(): ReachEvaluation {
+    return this.task.evaluate(this.followerJoints(), this.clock.nowUs() / 1000);
+  }
+
+  close(): void {
+    this.operator.release();
+    this.leader.bus.close();
+    this.follower.bus.close();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Teleoperation on simulated arms: the scripted operator moves the simulated leader, our driver
+ * reads it over a serial port (a real pty when socat is present) and drives the simulated follower
+ * through the SafetyFilter; the reach task scores the follower. What `armbridge teleop --sim` runs.
+ */
+import { Arm } from '../arm/arm.ts';
+import { loadCalibration } from '../arm/calibration.ts';
+import { parkArm } from '../arm/park.ts';
+import { armProfile } from '../arm/profiles.ts';
+import { runTeleop, type TeleopCycle, type TeleopResult } from '../arm/teleop.ts';
+import type { Skill } from '../sim/operator.ts';
+import type { SimArmKind } from '../sim/presets.ts';
+import { SimWorld } from '../sim/world.ts';
+import { simCalibrationPath } from './paths.ts';
+import { serveSimArm, type SimPort } from './sim-port.ts';
+
+export interface SimTeleopOptions {
+  readonly arm: SimArmKind;
+  readonly rateHz: number;
+  readonly durationS: number;
+  readonly skill?: Skill;
+  readonly seed?: number;
+  /** Seconds per episode (a new target each time). Default 4. */
+  readonly episodeS?: number;
+  readonly transport?: 'pty' | 'in-process';
+  readonly signal?: AbortSignal;
+  /** Fault injection: pull the leader's cable this many seconds in. */
+  readonly unplugLeaderAfterS?: number;
+  readonly onCycle?: (cycle: TeleopCycle) => void;
+  readonly log?: (line: string) => void;
+}
+
+export interface SimTeleopResult extends TeleopResult {
+  readonly transport: 'pty' | 'in-process';
+  readonly episodes: number;
+  readonly successes: number;
+  readonly meanReward: number;
+  readonly parked: boolean;
+}
+
+export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleopResult> {
+  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1 });
+  const ports: SimPort[] = [];
+  const arms: Arm[] = [];
+  const log = options.log ?? (() => undefined);
+  try {
+    const leaderPort = await serveSimArm(world.leader, options.transport ?? 'pty');
+    ports.push(leaderPort);
+    const followerPort = await serveSimArm(world.follower, options.transport ?? 'pty');
+    ports.push(followerPort);
+    log(`simulated ${options.arm} leader at ${leaderPort.path}, follower at ${followerPort.path} (${leaderPort.transport})\n`);
+    const busOptions = leaderPort.transport === 'pty' ? { timeoutMs: 100 } : { timeoutMs: 20 };
+    const leader = await Arm.open({
+      profile: armProfile(options.arm, 'leader'),
+      calibration: await loadCalibration(simCalibrationPath(options.arm, 'leader')),
+      path: leaderPort.path,
+      binding: leaderPort.binding,
+      bus: busOptions,
+    });
+    arms.push(leader);
+    const follower = await Arm.open({
+      profile: armProfile(options.arm, 'follower'),
+      calibration: await loadCalibration(simCalibrationPath(options.arm, 'follower')),
+      path: followerPort.path,
+      binding: followerPort.binding,
+      bus: busOptions,
+    });
+    arms.push(follower);
+
+    const episodeS = options.episodeS ?? 4;
+    let episodes = 0;
+    let successes = 0;
+    let rewardSum = 0;
+    let rewardN = 0;
+    let episodeSuccess = false;
+    let nextEpisodeMs = 0;
+    const unplugAt = options.unplugLeaderAfterS === undefined ? Infinity : options.unplugLeaderAfterS * 1000;
+    let unplugged = false;
+    const skill = options.skill ?? 'expert';
+    const result = await runTeleop({
+      leader,
+      follower,
+      rateHz: options.rateHz,
+      durationS: options.durationS,
+      signal: options.signal,
+      readTimeoutMs: leaderPort.transport === 'pty' ? 50 : undefined,
+      onCycle: (c) => {
+        if (c.tMs >= nextEpisodeMs) {
+          if (episodes > 0 && episodeSuccess) successes++;
+          const e = world.startEpisode(skill);
+          episodes++;
+          episodeSuccess = false;
+          nextEpisodeMs += episodeS * 1000;
+          log(`episode ${e.index}: target (${e.target.position.map((v) => v.toFixed(3)).join(', ')}) m, operator ${e.plan.skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
+        }
+        const ev = world.evaluate();
+        rewardSum += ev.reward;
+        rewardN++;
+        episodeSuccess = ev.success;
+        if (!unplugged && c.tMs >= unplugAt) {
+          unplugged = true;
+          log('fault injection: pulling the leader cable\n');
+          world.leader.bus.disconnect();
+        }
+        options.onCycle?.(c);
+      },
+    });
+    if (episodeSuccess) successes++;
+    const park = await parkArm(follower, { rateHz: 100, speed: 1.5, timeoutS: 5 });
+    return { ...result, transport: leaderPort.transport, episodes, successes, meanReward: rewardN ? rewardSum / rewardN : NaN, parked: park.reached };
+  } finally {
+    for (const a of arms.reverse()) await a.close();
+    for (const p of ports) await p.close();
+    world.close();
+  }
+}
