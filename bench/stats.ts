@@ -1,9 +1,7 @@
 /** Small statistics helpers for benchmarks. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
+import { percentile } from '../src/workflows/stats.ts';
+
+export { percentile };
 
 export function summarize(samples: readonly number[]) {
   const s = [...samples].sort((a, b) => a - b);

@@ -48,6 +48,10 @@ export class Arm {
     this.upper = Float64Array.from(this.joints, (j) => j.upper);
   }
 
+  /**
+   * Opens the port, checks the calibration against the profile (CalibrationMismatchError naming the
+   * joint) and the servos against the profile (ArmMismatchError), then configures the servos.
+   */
   static async open(options: OpenArmOptions): Promise<Arm> {
     const { profile, calibration } = options;
     checkCalibration(calibration, profile);

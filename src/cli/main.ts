@@ -4,11 +4,13 @@
  */
 import { ArmbridgeError } from '../errors.ts';
 import { commandHelp, parseOptions, UsageError, type Command } from './command.ts';
+import { calibrateCommand } from './commands/calibrate.ts';
 import { demoCommand } from './commands/demo.ts';
 import { scanCommand } from './commands/scan.ts';
 import { simCommand } from './commands/sim.ts';
+import { teleopCommand } from './commands/teleop.ts';
 
-export const COMMANDS: readonly Command[] = [scanCommand, simCommand, demoCommand] as unknown as Command[];
+export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, demoCommand] as unknown as Command[];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

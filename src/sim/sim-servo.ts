@@ -44,6 +44,8 @@ export class SimServo {
   readonly model: ServoModel;
   readonly memory: Uint8Array;
   readonly faults: ServoFaults = { silent: false, corruptReplies: 0, truncateReplies: 0 };
+  /** Integration sub-steps taken so far (diagnostics: idle time must cost none). */
+  substeps = 0;
   readonly #clock: SimClock;
   readonly #travel: { min: number; max: number };
   readonly #powerOnUs: number;
@@ -223,7 +225,11 @@ export class SimServo {
       while (t < now) {
         const dt = Math.min(SUBSTEP_US, now - t);
         this.#step(dt / 1e6);
+        this.substeps++;
         t += dt;
+        // At rest nothing changes until a write: skip the rest of an idle gap in one go (a servo
+        // left alone for an hour must still answer its first request in microseconds).
+        if (this.#vel === 0 && this.#atRest()) break;
       }
     }
     this.#lastUs = now;
@@ -268,11 +274,19 @@ export class SimServo {
     }
     const dv = Math.max(-accel * dt, Math.min(accel * dt, vDesired - this.#vel));
     this.#vel = this.torqueEnabled ? this.#vel + dv : this.#vel * Math.max(0, 1 - 50 * dt);
+    if (Math.abs(this.#vel) < 1e-3) this.#vel = 0;
     this.#pos += this.#vel * dt;
     if (this.#pos < this.#travel.min || this.#pos > this.#travel.max) {
       this.#pos = Math.min(this.#travel.max, Math.max(this.#travel.min, this.#pos));
       this.#vel = 0;
     }
+  }
+
+  #atRest(): boolean {
+    if (!this.torqueEnabled) return true;
+    if (this.get('Operating_Mode') === 1) return this.get('Goal_Velocity') === 0;
+    const e = this.targetCounts() - this.#pos;
+    return Math.abs(e) <= DEAD_BAND_COUNTS || this.#pos === this.#travel.min || this.#pos === this.#travel.max;
   }
 
   /** Load as a fraction of maximum torque, signed (position error through the P gain, saturating). */

@@ -22,7 +22,7 @@ describe('scanPort', () => {
       await using bus = await MotorBus.open({ path: '/sim/koch', binding, vendor: 'dynamixel', baud: 1_000_000 });
       for (const id of [1, 2, 3, 4, 5, 6]) await bus.write(id, 'Baud_Rate', 1);
     }
-    const found = await scanPort({ path: '/sim/koch', binding, vendors: ['dynamixel'], windowMs: 20, firstMatch: true });
+    const found = await scanPort({ path: '/sim/koch', binding, vendors: ['dynamixel'], windowMs: 80, firstMatch: true });
     expect(found.map((f) => `${f.id}:${f.model}@${f.baud}`)).toEqual([
       '1:xl430-w250@57600', '2:xl430-w250@57600', '3:xl330-m288@57600', '4:xl330-m288@57600', '5:xl330-m288@57600', '6:xl330-m288@57600',
     ]);

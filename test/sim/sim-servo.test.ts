@@ -98,3 +98,28 @@ describe('simulated servo dynamics', () => {
     expect(Math.round(s.positionCounts)).toBe(1234);
   });
 });
+
+describe('simulated servo after a long idle time', () => {
+  it('catches up an hour of rest in one step (a first request after idling is answered at once)', () => {
+    const clock = new ManualClock();
+    const s = new SimServo({ model: STS3215, id: 1, clock, positionCounts: 2048 });
+    s.set('Torque_Enable', 1);
+    clock.advanceMs(1);
+    s.update();
+    const before = s.substeps;
+    clock.advanceMs(3_600_000);
+    s.update();
+    expect(s.substeps - before).toBeLessThanOrEqual(1); // not 7.2 million 500 µs steps
+    expect(s.get('Present_Position')).toBe(2048);
+  });
+
+  it('still finishes a motion that was under way when the idle gap began', () => {
+    const clock = new ManualClock();
+    const s = new SimServo({ model: STS3215, id: 1, clock, positionCounts: 2048 });
+    s.set('Goal_Position', 2548);
+    s.set('Torque_Enable', 1);
+    clock.advanceMs(600_000);
+    s.update();
+    expect(Math.abs(s.get('Present_Position') - 2548)).toBeLessThanOrEqual(1);
+  });
+});
