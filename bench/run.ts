@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchBusCycles } from './bus-cycles.ts';
+import { benchTeleop } from './teleop-loop.ts';
 import { formatRows, type BenchRow } from './stats.ts';
 
 const args = process.argv.slice(2);
@@ -17,6 +18,8 @@ const rows: BenchRow[] = [];
 log(`armbridge bench (${cpus().length} cores, node ${process.version}, ${seconds} s per case)\n`);
 log('bus cycles (sync read + sync write, 6 servos, 1 Mbps)\n');
 rows.push(...(await benchBusCycles(seconds, log)));
+log('teleop loop (leader → SafetyFilter → follower, in-process simulator)\n');
+rows.push(...(await benchTeleop(seconds, log)));
 
 process.stdout.write('\n' + formatRows(rows));
 mkdirSync('bench/results', { recursive: true });

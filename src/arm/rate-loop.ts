@@ -1,6 +1,6 @@
 /**
  * A fixed-rate loop with absolute deadlines (no drift: deadline k = start + k·period) and a hybrid
- * sleep: a timer for most of the wait, then `setImmediate` polling for the last ~1.5 ms, which a
+ * sleep: a timer for most of the wait, then `setImmediate` polling for the last ~2.5 ms, which a
  * timer alone overshoots by about a millisecond. A cycle that wakes more than one period late is an
  * overrun; the schedule then re-anchors instead of bursting to catch up.
  */
@@ -11,7 +11,7 @@ export interface RateLoopStats {
   readonly latenessUs: number[];
 }
 
-const SPIN_MS = 1.5;
+const SPIN_MS = 2.5;
 
 export class RateLoop {
   readonly periodMs: number;

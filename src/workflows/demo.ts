@@ -1,15 +1,23 @@
 /**
- * `npm run demo`: the whole project as it stands, on simulated arms. So far: the servo buses.
- * Starts a simulated SO-101 follower (over a real pty when socat is installed) and a Koch follower,
- * finds their servos by scanning, drives every joint along a trajectory at a fixed rate with sync
- * read + sync write, and prints what it measured.
+ * `npm run demo`: the whole project as it stands, on simulated arms (over real ptys when socat is
+ * installed): find the servos and drive them, calibrate an arm, teleoperate leader → follower with
+ * the scripted operator and the reach task. Artefacts land in one run folder.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { calibrateArm } from '../arm/calibrate.ts';
+import { saveCalibration } from '../arm/calibration.ts';
+import { armProfile } from '../arm/profiles.ts';
+import { describeSafety } from '../arm/safety-filter.ts';
 import { MotorBus } from '../bus/motor-bus.ts';
 import { scanPort } from '../bus/scan.ts';
 import type { Vendor } from '../protocol/index.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { table } from './table.ts';
+import { simCalibrationHand } from './sim-calibration.ts';
 import { openSimPort } from './sim-port.ts';
+import { percentile } from './stats.ts';
+import { runSimTeleop, type SimTeleopResult } from './teleop-sim.ts';
 
 export interface DemoOptions {
   readonly seconds: number;
@@ -84,20 +92,68 @@ export async function runBusDemo(kind: SimArmKind, options: DemoOptions): Promis
   }
 }
 
-export async function runDemo(options: DemoOptions): Promise<BusDemoResult[]> {
+export interface DemoResult {
+  readonly runDir: string;
+  readonly buses: BusDemoResult[];
+  readonly calibrationFile: string;
+  readonly teleop: SimTeleopResult;
+}
+
+export async function runDemo(options: DemoOptions & { readonly fast?: boolean; readonly runDir?: string }): Promise<DemoResult> {
   const out = options.out;
-  out.write('armbridge demo: simulated arms speaking the real servo protocols over a real serial stack\n');
-  const results: BusDemoResult[] = [];
+  const runDir = options.runDir ?? join('runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  await mkdir(runDir, { recursive: true });
+  out.write(`armbridge demo: simulated arms speaking the real servo protocols over a real serial stack\nartefacts: ${runDir}\n`);
+
+  out.write('\n# 1. Servo buses: find the servos, drive every joint with sync read + sync write\n');
+  const buses: BusDemoResult[] = [];
   for (const kind of ['so101', 'koch'] as const) {
     if (options.signal?.aborted) break;
-    results.push(await runBusDemo(kind, options));
+    buses.push(await runBusDemo(kind, options));
   }
+
+  out.write('\n# 2. Calibration of a simulated SO-101 follower (the simulator\'s hand does the moves)\n');
+  const sim = await openSimPort('so101', 'follower', 'in-process');
+  const calibrationFile = join(runDir, 'so101-follower.calibration.json');
+  try {
+    const profile = armProfile('so101', 'follower');
+    await using bus = await MotorBus.open({ path: sim.path, binding: sim.binding, vendor: 'feetech', baud: 1_000_000 });
+    const cal = await calibrateArm(bus, profile, simCalibrationHand(sim.arm, { secondsPerJoint: options.fast ? 0.2 : 0.4 }));
+    await saveCalibration(calibrationFile, cal);
+    out.write(table(['joint', 'id', 'homing offset', 'range (ticks)'], Object.entries(cal.joints).map(([n, j]) => [n, j.id, j.homing_offset, `${j.range_min}…${j.range_max}`])));
+    out.write(`written to ${calibrationFile}; wrist_roll's raw travel crosses the encoder wrap, and the calibration puts the wrap outside it\n`);
+  } finally {
+    await sim.close();
+  }
+
+  out.write('\n# 3. Teleoperation: scripted operator on the leader, follower through the SafetyFilter, reach task\n');
+  const teleop = await runSimTeleop({
+    arm: 'so101',
+    rateHz: options.rateHz,
+    durationS: options.fast ? 4 : 8,
+    episodeS: 4,
+    skill: 'expert',
+    signal: options.signal,
+    log: (l) => out.write(l),
+  });
+  const late = [...teleop.latenessUs].sort((a, b) => a - b);
+  out.write(
+    `${teleop.cycles} cycles at ${teleop.achievedHz.toFixed(1)} Hz (asked ${options.rateHz}) over ${teleop.transport === 'pty' ? 'real ptys' : 'the in-process binding'}; ` +
+      `deadline lateness p50 ${percentile(late, 50).toFixed(0)} µs, p99 ${percentile(late, 99).toFixed(0)} µs; tracking error ${teleop.trackingErrorRad.toFixed(4)} rad; ` +
+      `${teleop.successes}/${teleop.episodes} episodes reached and held the target\nsafety: ${describeSafety(teleop.safety)}\n`,
+  );
+
   out.write('\nSummary\n');
   out.write(
     table(
-      ['arm', 'transport', 'servos', 'cycles', 'rate Hz', 'tracking err (counts)', 'timeouts', 'retries'],
-      results.map((r) => [r.arm, r.transport, r.servos, r.cycles, r.achievedHz.toFixed(0), r.trackingErrorCounts.toFixed(1), r.timeouts, r.retries]),
+      ['stage', 'result'],
+      [
+        ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`]),
+        ['calibration so101 follower', calibrationFile],
+        ['teleop so101', `${teleop.achievedHz.toFixed(0)} Hz, lateness p99 ${percentile(late, 99).toFixed(0)} µs, tracking ${teleop.trackingErrorRad.toFixed(4)} rad, success ${teleop.successes}/${teleop.episodes}, mean reward ${teleop.meanReward.toFixed(3)}`],
+      ],
     ),
   );
-  return results;
+  await writeFile(join(runDir, 'summary.json'), JSON.stringify({ buses, calibrationFile, teleop: { ...teleop, latenessUs: undefined, latencyUs: undefined } }, null, 2));
+  return { runDir, buses, calibrationFile, teleop };
 }
