@@ -30,7 +30,10 @@ export interface TeleopOptions {
 
 export interface TeleopCycle {
   readonly index: number;
+  /** Milliseconds since the loop started (measured, not nominal). */
   readonly tMs: number;
+  /** performance.now() at the start of this cycle (add performance.timeOrigin for wall time). */
+  readonly perfMs: number;
   readonly leader: Float64Array | null;
   readonly follower: Float64Array | null;
   readonly command: Float64Array;
@@ -111,7 +114,7 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
       if (follower.bus.isOpen) await follower.write(command).catch((e: unknown) => (lastError = e));
       const latency = (performance.now() - start) * 1000;
       latencyUs.push(latency);
-      options.onCycle?.({ index, tMs: start - t0, leader: l.status === 'fulfilled' ? leaderPos : null, follower: f.status === 'fulfilled' ? followerPos : null, command, status, latencyUs: latency });
+      options.onCycle?.({ index, tMs: start - t0, perfMs: start, leader: l.status === 'fulfilled' ? leaderPos : null, follower: f.status === 'fulfilled' ? followerPos : null, command, status, latencyUs: latency });
     }
   } catch (e) {
     // Hold was already in effect (the filter repeated the last command); now cut torque.
