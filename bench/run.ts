@@ -2,10 +2,12 @@
  * `npm run bench`: one table of every benchmark, each with a baseline measured in the same run and
  * the ratio; also written to bench/results/latest.json. Never asserts time: it reports it.
  *   npm run bench -- --seconds 1     shorter runs
+ *   npm run bench -- --full          recording benchmark at 60 s per rate, as the issue asks
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchBusCycles } from './bus-cycles.ts';
+import { benchRecording } from './recording.ts';
 import { benchTeleop } from './teleop-loop.ts';
 import { formatRows, type BenchRow } from './stats.ts';
 
@@ -20,6 +22,9 @@ log('bus cycles (sync read + sync write, 6 servos, 1 Mbps)\n');
 rows.push(...(await benchBusCycles(seconds, log)));
 log('teleop loop (leader → SafetyFilter → follower, in-process simulator)\n');
 rows.push(...(await benchTeleop(seconds, log)));
+const recordSeconds = args.includes('--full') ? 60 : seconds;
+log(`recording (${recordSeconds} s per rate; --full for 60 s)\n`);
+rows.push(...(await benchRecording(recordSeconds, log)));
 
 process.stdout.write('\n' + formatRows(rows));
 mkdirSync('bench/results', { recursive: true });

@@ -6,11 +6,14 @@ import { ArmbridgeError } from '../errors.ts';
 import { commandHelp, parseOptions, UsageError, type Command } from './command.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
 import { demoCommand } from './commands/demo.ts';
+import { inspectCommand } from './commands/inspect.ts';
+import { recordCommand } from './commands/record.ts';
+import { recoverCommand } from './commands/recover.ts';
 import { scanCommand } from './commands/scan.ts';
 import { simCommand } from './commands/sim.ts';
 import { teleopCommand } from './commands/teleop.ts';
 
-export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, demoCommand] as unknown as Command[];
+export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, recordCommand, recoverCommand, inspectCommand, demoCommand] as unknown as Command[];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

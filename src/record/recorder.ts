@@ -2,7 +2,7 @@
  * Recorder: writes a crash-safe MCAP file with ROS 2 schemas while a control loop runs.
  *
  * `log()` is what the loop calls: it copies the sample into a queue and returns (no encoding, no
- * I/O). Every `chunkIntervalMs` (≤ 100 ms) a flush encodes the queued samples to CDR, closes an MCAP
+ * I/O). Every `chunkIntervalMs` (default 50 ms, so ≤ 100 ms with the write) a flush encodes the queued samples to CDR, closes an MCAP
  * chunk and hands it to the OS; a SIGKILL therefore loses at most the samples of the open interval.
  * If the disk falls behind, samples beyond `maxQueued` are dropped and counted, never waited for.
  * A write error (disk full, device gone) stops writing, keeps what is on disk (recoverable with
@@ -118,7 +118,7 @@ export class Recorder {
       await sink.close().catch(() => undefined);
       throw new RecordingWriteError(options.path, (e as Error).message, { cause: e });
     }
-    r.#timer = setInterval(() => void r.flush(), options.chunkIntervalMs ?? 100);
+    r.#timer = setInterval(() => void r.flush(), options.chunkIntervalMs ?? 50);
     const syncMs = options.syncIntervalMs ?? 1000;
     if (syncMs > 0 && sink instanceof FileSink) {
       const handle = sink.handle;
@@ -195,7 +195,12 @@ export class Recorder {
 
   async metadata(name: string, values: Record<string, string>): Promise<void> {
     await this.flush();
-    this.#chain = this.#chain.then(() => this.#writer.addMetadata({ name, metadata: new Map(Object.entries(values)) }));
+    this.#chain = this.#chain.then(async () => {
+      if (this.#error) return;
+      await this.#writer.addMetadata({ name, metadata: new Map(Object.entries(values)) }).catch((e: unknown) => {
+        this.#error = new RecordingWriteError(this.path, (e as Error).message, { cause: e });
+      });
+    });
     await this.#chain;
   }
 

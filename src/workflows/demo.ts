@@ -15,6 +15,8 @@ import type { Vendor } from '../protocol/index.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { table } from './table.ts';
 import { simCalibrationHand } from './sim-calibration.ts';
+import { inspectRecording } from '../record/inspect.ts';
+import { recordSim } from './record-sim.ts';
 import { openSimPort } from './sim-port.ts';
 import { percentile } from './stats.ts';
 import { runSimTeleop, type SimTeleopResult } from './teleop-sim.ts';
@@ -97,6 +99,7 @@ export interface DemoResult {
   readonly buses: BusDemoResult[];
   readonly calibrationFile: string;
   readonly teleop: SimTeleopResult;
+  readonly recordingFile: string;
 }
 
 export async function runDemo(options: DemoOptions & { readonly fast?: boolean; readonly runDir?: string }): Promise<DemoResult> {
@@ -143,6 +146,29 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       `${teleop.successes}/${teleop.episodes} episodes reached and held the target\nsafety: ${describeSafety(teleop.safety)}\n`,
   );
 
+  out.write('\n# 4. Recording demonstrations of mixed quality into a crash-safe MCAP file\n');
+  const recordingFile = join(runDir, 'demonstrations.mcap');
+  const rec = await recordSim({
+    arm: 'so101',
+    out: recordingFile,
+    rateHz: 100,
+    episodes: options.fast ? 3 : 6,
+    episodeS: 3,
+    resetS: 0.5,
+    mix: { expert: 0.5, noisy: 0.2, poor: 0.3 },
+    seed: 11,
+    signal: options.signal,
+    log: (l) => out.write(l),
+  });
+  const inspected = await inspectRecording(recordingFile);
+  out.write(
+    table(
+      ['episode', 'operator', 'duration s', 'samples', 'rate Hz', 'dropped cycles', 'outcome', 'return'],
+      inspected.episodes.map((e) => [e.index, e.operator ?? '', e.durationS.toFixed(2), e.samples, e.achievedHz.toFixed(1), e.droppedCycles, e.outcome, e.return?.toFixed(2) ?? '']),
+    ),
+  );
+  out.write(`${rec.recorder.written} messages in ${rec.recorder.chunks} chunks (${(rec.recorder.bytes / 1e6).toFixed(2)} MB, ${rec.recorder.dropped} dropped) → ${recordingFile}\n`);
+
   out.write('\nSummary\n');
   out.write(
     table(
@@ -150,10 +176,11 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       [
         ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`]),
         ['calibration so101 follower', calibrationFile],
+        ['recording', `${inspected.episodes.length} episodes, ${inspected.episodes.filter((e) => e.outcome === 'success').length} successful, ${inspected.episodes.reduce((a, e) => a + e.droppedCycles, 0)} dropped cycles: ${recordingFile}`],
         ['teleop so101', `${teleop.achievedHz.toFixed(0)} Hz, lateness p99 ${percentile(late, 99).toFixed(0)} µs, tracking ${teleop.trackingErrorRad.toFixed(4)} rad, success ${teleop.successes}/${teleop.episodes}, mean reward ${teleop.meanReward.toFixed(3)}`],
       ],
     ),
   );
   await writeFile(join(runDir, 'summary.json'), JSON.stringify({ buses, calibrationFile, teleop: { ...teleop, latenessUs: undefined, latencyUs: undefined } }, null, 2));
-  return { runDir, buses, calibrationFile, teleop };
+  return { runDir, buses, calibrationFile, teleop, recordingFile };
 }

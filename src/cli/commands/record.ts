@@ -1,0 +1,131 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { Arm } from '../../arm/arm.ts';
+import { loadCalibration } from '../../arm/calibration.ts';
+import { parkArm } from '../../arm/park.ts';
+import { armProfile } from '../../arm/profiles.ts';
+import { recordSession, type RecordProgress } from '../../record/record-session.ts';
+import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
+import { parseSkillMix, recordSim } from '../../workflows/record-sim.ts';
+import type { Command } from '../command.ts';
+import { terminalKeys } from '../keys.ts';
+
+const options = z.object({
+  arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type (leader and follower)'),
+  leader: z.string().optional().describe('Serial port of the leader arm'),
+  follower: z.string().optional().describe('Serial port of the follower arm'),
+  leaderCalibration: z.string().optional().describe('Leader calibration file (default calibration/<arm>-leader.json)'),
+  followerCalibration: z.string().optional().describe('Follower calibration file (default calibration/<arm>-follower.json)'),
+  rate: z.coerce.number().positive().max(2000).default(100).describe('Recording and control rate, Hz'),
+  episodes: z.coerce.number().int().positive().default(50).describe('Episodes to record'),
+  episodeS: z.coerce.number().positive().default(20).describe('Length of an episode, s'),
+  resetS: z.coerce.number().nonnegative().default(5).describe('Reset time between episodes (not recorded), s'),
+  out: z.string().optional().describe('Output MCAP file (default recordings/<arm>-<time>.mcap)'),
+  overwrite: z.boolean().default(false).describe('Replace an existing output file'),
+  operator: z.string().default('unknown').describe('Who teleoperates (stored in the file)'),
+  sim: z.boolean().default(false).describe('Simulated arms; the scripted operator demonstrates'),
+  mix: z.string().default('expert:1').describe('Scripted operator skills and weights (--sim), e.g. expert:0.5,noisy:0.2,poor:0.3'),
+  seed: z.coerce.number().int().default(1).describe('Seed of the simulated world (--sim)'),
+  inProcess: z.boolean().default(false).describe('Simulated arms over the in-process binding instead of ptys (--sim)'),
+});
+
+function progressPrinter(stdout: NodeJS.WritableStream, episodes: number) {
+  const tty = 'isTTY' in stdout && stdout.isTTY;
+  let lastEpisode = -1;
+  return (p: RecordProgress) => {
+    const line = `episode ${p.episode + 1}/${episodes} (${p.kept} kept) ${p.phase} ${p.phaseLeftS.toFixed(1)} s left  ${p.achievedHz.toFixed(0)} Hz  dropped ${p.droppedSamples}`;
+    if (tty) stdout.write(`\r${line}   `);
+    else if (p.episode !== lastEpisode) stdout.write(`${line}\n`);
+    lastEpisode = p.episode;
+  };
+}
+
+export const recordCommand: Command<typeof options> = {
+  name: 'record',
+  summary: 'Record teleoperated episodes into a crash-safe MCAP file (ROS 2 schemas)',
+  options,
+  examples: [
+    'armbridge record --leader /dev/ttyACM1 --follower /dev/ttyACM0 --rate 100 --episodes 50 --episode-s 20 --reset-s 5 --out recordings/pick.mcap',
+    'armbridge record --sim --episodes 20 --episode-s 6 --reset-s 2 --mix expert:0.5,poor:0.5 --out recordings/sim.mcap',
+  ],
+  async run(o, { stdout, stderr, signal }) {
+    const out = o.out ?? `recordings/${o.arm}-${new Date().toISOString().replace(/[:.]/g, '-')}.mcap`;
+    await mkdir(dirname(out), { recursive: true }).catch(() => undefined);
+    const controller = new AbortController();
+    signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const keys = terminalKeys(process.stdin, () => controller.abort());
+    if (keys) stdout.write('keys: n = next episode, r = re-record, q = stop' + (o.sim ? '' : ', s / f = label the last episode success / failure') + '\n');
+    try {
+      if (o.sim) {
+        const r = await recordSim({
+          arm: o.arm,
+          out,
+          overwrite: o.overwrite,
+          rateHz: o.rate,
+          episodes: o.episodes,
+          episodeS: o.episodeS,
+          resetS: o.resetS,
+          mix: parseSkillMix(o.mix),
+          seed: o.seed,
+          transport: o.inProcess ? 'in-process' : 'pty',
+          signal: controller.signal,
+          keys: keys?.poll,
+          onProgress: progressPrinter(stdout, o.episodes),
+          log: (s) => stdout.write(s),
+        });
+        stdout.write(
+          `\n${r.kept} episodes kept, ${r.discarded} discarded; ${r.recordedCycles} cycles recorded at ${r.achievedHz.toFixed(1)} Hz, ${r.overruns} overruns; ` +
+            `${r.recorder.written} messages in ${r.recorder.chunks} chunks, ${(r.recorder.bytes / 1e6).toFixed(2)} MB, ${r.recorder.dropped} dropped → ${out}\n`,
+        );
+        return r.stoppedBy === 'signal' ? 130 : 0;
+      }
+      if (!o.leader || !o.follower) {
+        stderr.write('give --leader PORT and --follower PORT (or --sim)\n');
+        return 2;
+      }
+      const cal = {
+        leader: await loadCalibration(o.leaderCalibration ?? `calibration/${o.arm}-leader.json`),
+        follower: await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`),
+      };
+      await using leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: cal.leader, path: o.leader });
+      await using follower = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration: cal.follower, path: o.follower });
+      await using recorder = await Recorder.create(
+        { path: out, overwrite: o.overwrite },
+        {
+          arm: o.arm,
+          rate_hz: String(o.rate),
+          software: `armbridge ${ARMBRIDGE_VERSION}`,
+          operator: o.operator,
+          simulated: 'false',
+          joint_names: follower.names.join(','),
+          units: 'radians; gripper 0 (closed) … 1 (open)',
+          follower_profile: JSON.stringify(follower.profile),
+          follower_calibration: JSON.stringify(cal.follower),
+          leader_calibration: JSON.stringify(cal.leader),
+          episode_s: String(o.episodeS),
+          reset_s: String(o.resetS),
+          schema_version: '1',
+        },
+      );
+      const r = await recordSession({
+        leader,
+        follower,
+        recorder,
+        rateHz: o.rate,
+        episodes: o.episodes,
+        episodeS: o.episodeS,
+        resetS: o.resetS,
+        signal: controller.signal,
+        keys: keys?.poll,
+        onProgress: progressPrinter(stdout, o.episodes),
+        hooks: keys ? { label: () => keys.nextLabel() } : {},
+      });
+      await parkArm(follower).catch(() => undefined);
+      stdout.write(`\n${r.kept} episodes kept, ${r.discarded} discarded, ${r.achievedHz.toFixed(1)} Hz → ${out}\n`);
+      return r.stoppedBy === 'signal' ? 130 : 0;
+    } finally {
+      keys?.close();
+    }
+  },
+};
