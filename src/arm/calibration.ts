@@ -52,6 +52,7 @@ const leRobotSchema = z.record(
 /** Checks that `c` belongs to this arm: same joints, ids and models, and sane ranges. */
 export function checkCalibration(c: Calibration, profile: ArmProfile): void {
   if (c.arm !== profile.kind) throw new CalibrationMismatchError('*', `the file is for a ${c.arm} arm, this is a ${profile.kind}`);
+  if (c.role !== profile.role) throw new CalibrationMismatchError('*', `the file is for the ${c.role} arm, this is the ${profile.role}`);
   for (const j of profile.joints) {
     const cal = c.joints[j.name];
     if (!cal) throw new CalibrationMismatchError(j.name, 'the joint is missing from the file');

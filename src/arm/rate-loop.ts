@@ -4,18 +4,20 @@
  * timer alone overshoots by about a millisecond. A cycle that wakes more than one period late is an
  * overrun; the schedule then re-anchors instead of bursting to catch up.
  */
+import { SampleWindow } from './sample-window.ts';
+
 export interface RateLoopStats {
   cycles: number;
   overruns: number;
-  /** Wake-up lateness per cycle, µs (how far after its deadline each cycle started). */
-  readonly latenessUs: number[];
+  /** Wake-up lateness of recent cycles, µs (how far after its deadline each cycle started). */
+  readonly latenessUs: SampleWindow;
 }
 
 const SPIN_MS = 2.5;
 
 export class RateLoop {
   readonly periodMs: number;
-  readonly stats: RateLoopStats = { cycles: 0, overruns: 0, latenessUs: [] };
+  readonly stats: RateLoopStats = { cycles: 0, overruns: 0, latenessUs: new SampleWindow() };
   readonly #now: () => number;
   #next: number | undefined;
 

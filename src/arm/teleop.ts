@@ -8,6 +8,7 @@ import { ArmbridgeError, InvalidArgumentError } from '../errors.ts';
 import type { Arm } from './arm.ts';
 import { SafetyStopError } from './errors.ts';
 import { RateLoop } from './rate-loop.ts';
+import { SampleWindow } from './sample-window.ts';
 import { SafetyFilter, type SafetySummary } from './safety-filter.ts';
 
 export interface TeleopOptions {
@@ -16,7 +17,12 @@ export interface TeleopOptions {
   readonly rateHz: number;
   /** Stop after this long; default: until `signal` aborts. */
   readonly durationS?: number;
+  /** Ends the run normally (the caller then parks the follower). */
   readonly signal?: AbortSignal;
+  /** Emergency stop (SIGINT, an e-stop key): the follower holds, its torque is cut, SafetyStopError. */
+  readonly estop?: AbortSignal;
+  /** Polled once per cycle: 'stop' ends the run normally, 'estop' is an emergency stop. */
+  readonly control?: () => 'stop' | 'estop' | undefined;
   /** Speed limit of the follower's commands: radians/s for joints, 1/s for the gripper. Default 4. */
   readonly maxSpeed?: number;
   /** Watchdog: hold after, and cut torque after, this long without fresh reads. */
@@ -47,12 +53,12 @@ export interface TeleopResult {
   readonly achievedHz: number;
   readonly overruns: number;
   readonly latenessUs: readonly number[];
-  /** Read → write latency per cycle, µs. */
+  /** Read → write latency per cycle, µs (the most recent 120 000 cycles). */
   readonly latencyUs: readonly number[];
   /** Mean |follower − leader| over revolute joints, radians (cycles with both reads). */
   readonly trackingErrorRad: number;
   readonly safety: SafetySummary;
-  readonly stop: 'duration' | 'signal';
+  readonly stop: 'duration' | 'signal' | 'key';
 }
 
 export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
@@ -76,13 +82,16 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
   const leaderPos = new Float64Array(n);
   const followerPos = new Float64Array(n);
   const loop = new RateLoop(options.rateHz);
-  const latencyUs: number[] = [];
+  const latencyUs = new SampleWindow();
   let trackSum = 0;
   let trackN = 0;
   let lastError: unknown;
   const t0 = performance.now();
   const endMs = options.durationS === undefined ? Infinity : t0 + options.durationS * 1000;
   let stop: TeleopResult['stop'] = 'duration';
+  const onEstop = () => filter.estop('interrupted (Ctrl-C / SIGTERM)');
+  if (options.estop?.aborted) onEstop();
+  options.estop?.addEventListener('abort', onEstop, { once: true });
   try {
     for (let index = 0; ; index++) {
       await loop.next();
@@ -92,6 +101,12 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
         stop = 'signal';
         break;
       }
+      const key = options.control?.();
+      if (key === 'stop') {
+        stop = 'key';
+        break;
+      }
+      if (key === 'estop') filter.estop('e-stop key');
       const [l, f] = await Promise.allSettled([leader.read(leaderPos, readCall), follower.read(followerPos, readCall)]);
       const fresh = l.status === 'fulfilled' && f.status === 'fulfilled';
       if (fresh) {
@@ -109,7 +124,7 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
       if (status === 'fault') {
         const s = filter.summary();
         const why = s.estop ?? (lastError instanceof ArmbridgeError ? lastError.message : s.watchdog ?? 'fault');
-        throw new SafetyStopError(s.estop ? s.estop : `lost the arm state: ${why}`, { cause: lastError });
+        throw new SafetyStopError(s.estop ? `e-stop: ${s.estop}` : `lost the arm state: ${why}`, { cause: s.estop ? undefined : lastError });
       }
       if (follower.bus.isOpen) await follower.write(command).catch((e: unknown) => (lastError = e));
       const latency = (performance.now() - start) * 1000;
@@ -120,6 +135,8 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
     // Hold was already in effect (the filter repeated the last command); now cut torque.
     await follower.setTorque(false).catch(() => undefined);
     throw e;
+  } finally {
+    options.estop?.removeEventListener('abort', onEstop);
   }
   const seconds = (performance.now() - t0) / 1000;
   return {
@@ -127,8 +144,8 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
     seconds,
     achievedHz: (loop.stats.cycles - 1) / seconds,
     overruns: loop.stats.overruns,
-    latenessUs: loop.stats.latenessUs,
-    latencyUs,
+    latenessUs: loop.stats.latenessUs.toArray(),
+    latencyUs: latencyUs.toArray(),
     trackingErrorRad: trackN ? trackSum / trackN : NaN,
     safety: filter.summary(),
     stop,

@@ -36,12 +36,16 @@ export class ServoStatusError extends ArmbridgeError {
     readonly errorByte: number,
     readonly conditions: readonly string[],
     readonly data?: Uint8Array,
+    /** A hardware condition (overload, heat, voltage) rather than a refused instruction. */
+    readonly hardware = true,
     options?: ErrorOptions,
   ) {
     super(
       'SERVO_STATUS',
       `servo ${servoId} reports ${conditions.join(', ') || `error 0x${errorByte.toString(16)}`}: ` +
-        'let it cool or unload it, check the supply voltage; hardware errors are cleared by a reboot or power cycle',
+        (hardware
+          ? 'let it cool or unload it, check the supply voltage; hardware errors are cleared by a reboot or power cycle'
+          : 'it refused the instruction: check the register, the value against its limits, and that torque is off for EEPROM writes'),
       options,
     );
   }

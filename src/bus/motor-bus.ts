@@ -217,7 +217,7 @@ export class MotorBus<V extends Vendor = Vendor> {
   async readRaw(id: number, address: number, length: number, call?: CallOptions): Promise<Uint8Array> {
     const [status] = await this.#request(this.#codec.read(id, address, length), [id], length, call);
     if (status!.params.length < length) {
-      throw new ServoStatusError(id, status!.error, [`short reply: ${status!.params.length} of ${length} bytes`]);
+      throw new ServoStatusError(id, status!.error, [`short reply: ${status!.params.length} of ${length} bytes`], undefined, false);
     }
     return status!.params.subarray(0, length);
   }
@@ -235,7 +235,7 @@ export class MotorBus<V extends Vendor = Vendor> {
     const spec = this.#commonSpec(register, ids);
     const frames = await this.#request(this.#codec.syncRead(spec.address, spec.size, ids), ids, spec.size, call);
     return frames.map((f, i) => {
-      if (f.params.length < spec.size) throw new ServoStatusError(ids[i]!, f.error, [`short reply: ${f.params.length} of ${spec.size} bytes`]);
+      if (f.params.length < spec.size) throw new ServoStatusError(ids[i]!, f.error, [`short reply: ${f.params.length} of ${spec.size} bytes`], undefined, false);
       return decodeRegister(spec, f.params, 0, this.modelOf(ids[i]!).endianness);
     });
   }
@@ -261,6 +261,8 @@ export class MotorBus<V extends Vendor = Vendor> {
         await new Promise<void>((resolve) => this.#port.close(() => resolve()));
       }
       this.#port.removeAllListeners();
+      // A write queued before the close may still fail: swallow it rather than crash the process.
+      this.#port.on('error', () => undefined);
     })();
     return this.#closing;
   }
@@ -338,7 +340,7 @@ export class MotorBus<V extends Vendor = Vendor> {
           if (attempt >= attempts) {
             throw e instanceof ServoTimeoutError
               ? new ServoTimeoutError(id, e.waitedMs, { attempts, cause: e.cause })
-              : new ChecksumError(id, { attempts });
+              : new ChecksumError(id, { attempts, cause: e });
           }
           this.servoHealth(id).retries++;
           // Let the rest of a broken exchange pass, then forget it, so it cannot answer the retry.
@@ -353,7 +355,7 @@ export class MotorBus<V extends Vendor = Vendor> {
     frames.forEach((f, i) => {
       if (f.error !== 0) {
         this.servoHealth(ids[i]!).statusErrors++;
-        throw new ServoStatusError(ids[i]!, f.error, this.#codec.describeError(f.error), f.params);
+        throw new ServoStatusError(ids[i]!, f.error, this.#codec.describeError(f.error), f.params, this.#codec.isHardwareError(f.error));
       }
     });
   }

@@ -17,7 +17,8 @@ export interface Command<S extends z.ZodObject = z.ZodObject> {
   readonly name: string;
   readonly summary: string;
   readonly options: S;
-  /** Names of positional arguments, collected into `options._` (not used yet by any command). */
+  /** The option that a bare argument fills (`armbridge inspect FILE` = `--file FILE`). */
+  readonly positional?: string;
   readonly examples?: readonly string[];
   run(options: z.infer<S>, ctx: CommandContext): Promise<number>;
 }
@@ -76,15 +77,21 @@ export function parseOptions<S extends z.ZodObject>(command: Command<S>, argv: r
   const spec: Record<string, { type: 'boolean' | 'string' }> = {};
   for (const f of fields) spec[f.flag] = { type: f.kind === 'boolean' ? 'boolean' : 'string' };
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: [...argv], options: spec, allowPositionals: false, strict: true }) as {
+    ({ values, positionals } = parseArgs({ args: [...argv], options: spec, allowPositionals: command.positional !== undefined, strict: true }) as {
       values: Record<string, string | boolean | undefined>;
+      positionals: string[];
     });
   } catch (e) {
     throw new UsageError(`${(e as Error).message}; see \`armbridge ${command.name} --help\``, { cause: e });
   }
   const raw: Record<string, unknown> = {};
   for (const f of fields) if (values[f.flag] !== undefined) raw[f.key] = values[f.flag];
+  if (positionals.length > 1 || (positionals.length === 1 && command.positional && raw[command.positional] !== undefined)) {
+    throw new UsageError(`unexpected argument "${positionals[positionals.length - 1]}"; see \`armbridge ${command.name} --help\``);
+  }
+  if (positionals.length === 1 && command.positional) raw[command.positional] = positionals[0];
   const parsed = command.options.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => {
@@ -105,9 +112,11 @@ export function commandHelp(command: Command, markdown = false): string {
       const choices = f.choices ? ` One of ${f.choices.map((c) => `\`${c}\``).join(', ')}.` : '';
       return `| \`--${f.flag}\` | ${f.description}${choices} | ${f.defaultValue === undefined ? (f.required ? 'required' : '') : `\`${JSON.stringify(f.defaultValue)}\``} |`;
     });
-    return [`### \`armbridge ${command.name}\``, '', command.summary, '', '| option | meaning | default |', '|---|---|---|', ...rows, ''].join('\n');
+    const usage = command.positional ? `armbridge ${command.name} <${command.positional}> [options]` : `armbridge ${command.name} [options]`;
+    return [`### \`armbridge ${command.name}\``, '', `${command.summary}. Usage: \`${usage}\`.`, '', '| option | meaning | default |', '|---|---|---|', ...rows, ''].join('\n');
   }
-  const lines = [`armbridge ${command.name}: ${command.summary}`, '', 'Options:'];
+  const usage = command.positional ? `armbridge ${command.name} <${command.positional}> [options]` : `armbridge ${command.name} [options]`;
+  const lines = [`armbridge ${command.name}: ${command.summary}`, '', `Usage: ${usage}`, '', 'Options:'];
   for (const f of fields) {
     const choices = f.choices ? ` [${f.choices.join('|')}]` : '';
     lines.push(`  --${f.flag}${f.kind === 'value' ? ' <value>' : ''}${choices}`);

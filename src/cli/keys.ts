@@ -1,10 +1,16 @@
-/** Single-key control from a terminal (raw mode): n next, r re-record, q/Esc stop, s/f labels. */
+/**
+ * Single-key control from a terminal (raw mode): n next, r re-record, q stop (park), e or space
+ * e-stop, s/f label the episode that just ended. Ctrl-C in raw mode calls `onInterrupt`.
+ */
 import type { ControlKey, EpisodeLabel } from '../record/record-session.ts';
 
 export interface KeyControl {
   poll(): ControlKey | undefined;
-  /** Resolves with the next s/f key (success/failure); undefined when the session ends first. */
-  nextLabel(): Promise<EpisodeLabel | undefined>;
+  /**
+   * Resolves with the next s/f key (success/failure), for the episode that just ended. A new
+   * request (the next episode ended) or `done` leaves the previous one unlabelled.
+   */
+  nextLabel(done?: AbortSignal): Promise<EpisodeLabel | undefined>;
   close(): void;
 }
 
@@ -20,12 +26,23 @@ export function terminalKeys(input: NodeJS.ReadStream = process.stdin, onInterru
     else if (k === 'n' || k === '\u001b[C') pending.push('next');
     else if (k === 'r') pending.push('rerecord');
     else if (k === 'q' || k === '\u001b') pending.push('stop');
+    else if (k === 'e' || k === ' ') pending.push('estop');
     else if (k === 's' || k === 'f') waiters.shift()?.({ outcome: k === 's' ? 'success' : 'failure' });
   };
   input.on('data', onData);
   return {
     poll: () => pending.shift(),
-    nextLabel: () => new Promise((resolve) => waiters.push(resolve)),
+    nextLabel: (done) =>
+      new Promise((resolve) => {
+        for (const w of waiters.splice(0)) w(undefined);
+        if (done?.aborted) return resolve(undefined);
+        waiters.push(resolve);
+        done?.addEventListener('abort', () => {
+          const i = waiters.indexOf(resolve);
+          if (i >= 0) waiters.splice(i, 1);
+          resolve(undefined);
+        }, { once: true });
+      }),
     close: () => {
       input.off('data', onData);
       input.setRawMode(false);

@@ -45,10 +45,16 @@ export async function main(argv: readonly string[], io = { stdout: process.stdou
     io.stdout.write(commandHelp(command));
     return 0;
   }
+  // SIGINT / SIGTERM abort the command's signal (an e-stop for commands that move arms). The handler
+  // stays installed until the command has finished its safe shutdown: a second Ctrl-C must not
+  // kill the process before torque is off.
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = () => {
+    if (controller.signal.aborted) io.stderr.write('\nstill shutting down safely…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const options = parseOptions(command, rest);
     const code = await command.run(options, { ...io, signal: controller.signal });
@@ -60,7 +66,7 @@ export async function main(argv: readonly string[], io = { stdout: process.stdou
     }
     if (e instanceof ArmbridgeError) {
       io.stderr.write(`armbridge ${name}: ${e.message} [${e.code}]\n`);
-      return 1;
+      return controller.signal.aborted ? 130 : 1;
     }
     throw e;
   } finally {

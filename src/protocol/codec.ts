@@ -52,6 +52,8 @@ export interface ProtocolCodec {
   createReader(): FrameReader;
   /** What an ERROR byte means, one name per condition. */
   describeError(error: number): string[];
+  /** The ERROR byte reports a hardware condition (overload, heat, voltage), not a refused instruction. */
+  isHardwareError(error: number): boolean;
 }
 
 class DxlReader implements FrameReader {
@@ -102,6 +104,7 @@ export const dynamixelCodec: ProtocolCodec = {
   syncWrite: dxl.syncWrite,
   createReader: () => new DxlReader(),
   describeError: (e) => describeDxlError(e),
+  isHardwareError: (e) => (e & 0x80) !== 0 && (e & 0x7f) === 0,
 };
 
 export const feetechCodec: ProtocolCodec = {
@@ -117,6 +120,7 @@ export const feetechCodec: ProtocolCodec = {
   syncWrite: ft.syncWrite,
   createReader: () => new FtReader(),
   describeError: describeFtError,
+  isHardwareError: (e) => e !== 0,
 };
 
 export function codecFor(vendor: Vendor): ProtocolCodec {

@@ -9,5 +9,6 @@ export * from './dynamixel-framer.ts';
 export * from './feetech-packet.ts';
 export * from './feetech-framer.ts';
 export * from './framer-stats.ts';
+export * from './packet-framer.ts';
 export * from './codec.ts';
 export * from './registers.ts';

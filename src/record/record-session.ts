@@ -12,7 +12,7 @@ import type { EpisodeEvent } from './episodes.ts';
 import type { Recorder, Topic } from './recorder.ts';
 import { rosTime, type JointStateMsg } from './ros-schemas.ts';
 
-export type ControlKey = 'next' | 'rerecord' | 'stop';
+export type ControlKey = 'next' | 'rerecord' | 'stop' | 'estop';
 
 export interface TaskSample {
   readonly targetPosition?: readonly [number, number, number];
@@ -32,8 +32,11 @@ export interface EpisodeHooks {
   reset?(): void;
   /** Task topics, sampled every recorded cycle. */
   task?(): TaskSample;
-  /** The episode's label, asked after it ends; undefined leaves it unlabelled. */
-  label?(episode: { index: number; success?: boolean; rewardSum?: number }): Promise<EpisodeLabel | undefined>;
+  /**
+   * The episode's label, asked after it ends; undefined leaves it unlabelled. `done` aborts when
+   * the session ends: a label still pending then must resolve (to undefined) at once.
+   */
+  label?(episode: { index: number; success?: boolean; rewardSum?: number }, done: AbortSignal): Promise<EpisodeLabel | undefined>;
 }
 
 export interface RecordProgress {
@@ -57,6 +60,7 @@ export interface RecordSessionOptions {
   readonly hooks?: EpisodeHooks;
   /** Polled once per cycle for a key press. */
   readonly keys?: () => ControlKey | undefined;
+  /** Emergency stop (SIGINT): hold, torque off, the open episode is closed as cut, SafetyStopError. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: RecordProgress) => void;
 }
@@ -70,7 +74,7 @@ export interface RecordSessionResult {
   readonly overruns: number;
   readonly latenessUs: readonly number[];
   readonly safety: SafetySummary;
-  readonly stoppedBy: 'done' | 'key' | 'signal';
+  readonly stoppedBy: 'done' | 'key' | 'error';
 }
 
 const wallNs = (perfMs: number) => {
@@ -100,8 +104,6 @@ export async function recordSession(options: RecordSessionOptions): Promise<Reco
   const event = (t: bigint, e: EpisodeEvent) => recorder.log(topics.episode, { data: JSON.stringify(e) }, t);
 
   const stop = new AbortController();
-  const onOuterAbort = () => stop.abort();
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let stoppedBy: RecordSessionResult['stoppedBy'] = 'done';
   let phase: 'episode' | 'reset' | 'idle' = 'idle';
   let phaseStart = 0;
@@ -112,6 +114,9 @@ export async function recordSession(options: RecordSessionOptions): Promise<Reco
   let rewardSum = 0;
   let rewardN = 0;
   let lastSuccess: boolean | undefined;
+  /** The last ended episode may still be discarded (once) during the reset period that follows it. */
+  let lastDiscardable = false;
+  let pendingEstop = false;
   let lastProgress = -Infinity;
   let cyclesSinceProgress = 0;
   const labels: Promise<void>[] = [];
@@ -123,6 +128,7 @@ export async function recordSession(options: RecordSessionOptions): Promise<Reco
     rewardSum = 0;
     rewardN = 0;
     lastSuccess = undefined;
+    lastDiscardable = false;
     const info = hooks?.start?.(index) ?? {};
     event(t, { event: 'start', episode: index, operator: info.operator, detail: info.detail });
   };
@@ -131,25 +137,38 @@ export async function recordSession(options: RecordSessionOptions): Promise<Reco
     const sum = rewardN ? rewardSum : undefined;
     event(t, { event: 'end', episode: ep, success: lastSuccess, reward_sum: sum, reason });
     kept++;
+    lastDiscardable = true;
     if (hooks?.label) {
       const success = lastSuccess;
       labels.push(
-        hooks.label({ index: ep, success, rewardSum: sum }).then((l) => {
+        hooks.label({ index: ep, success, rewardSum: sum }, labelsDone.signal).then((l) => {
           if (l) event(wallNs(performance.now()), { event: 'label', episode: ep, outcome: l.outcome, score: l.score });
         }),
       );
     }
   };
 
-  const result = await runTeleop({
+  const labelsDone = new AbortController();
+  let result;
+  try {
+   result = await runTeleop({
     leader,
     follower,
     rateHz: options.rateHz,
     signal: stop.signal,
+    estop: options.signal,
+    control: () => (pendingEstop ? 'estop' : undefined),
     onCycle: (c) => {
       const t = wallNs(c.perfMs);
+      if (recorder.writeError) {
+        // The disk failed: stop rather than record episodes that cannot be kept.
+        stoppedBy = 'error';
+        stop.abort();
+        return;
+      }
       if (phase === 'idle') startEpisode(c, t);
       const key = options.keys?.();
+      if (key === 'estop') pendingEstop = true;
       if (phase === 'episode') {
         if (c.leader) recorder.log(topics.leader, joint(t, 'leader', c.leader), t);
         if (c.follower) recorder.log(topics.follower, joint(t, 'follower', c.follower), t);
@@ -190,10 +209,11 @@ export async function recordSession(options: RecordSessionOptions): Promise<Reco
           }
         }
       } else if (phase === 'reset') {
-        if (key === 'rerecord' && kept > 0) {
+        if (key === 'rerecord' && lastDiscardable) {
           event(t, { event: 'discard', episode: index });
           kept--;
           discarded++;
+          lastDiscardable = false;
         }
         if (key === 'stop') {
           stoppedBy = 'key';
@@ -216,12 +236,16 @@ export async function recordSession(options: RecordSessionOptions): Promise<Reco
         cyclesSinceProgress = 0;
       }
     },
-  }).finally(() => options.signal?.removeEventListener('abort', onOuterAbort));
-  if (options.signal?.aborted) {
-    stoppedBy = 'signal';
-    if ((phase as string) === 'episode') endEpisode(wallNs(performance.now()), 'stop');
+   });
+  } catch (e) {
+    // E-stop or lost arm: the follower is already held and limp. Close the open episode as cut.
+    if ((phase as string) === 'episode') event(wallNs(performance.now()), { event: 'end', episode: index, success: lastSuccess, reason: 'stop' });
+    labelsDone.abort();
+    throw e;
   }
+  labelsDone.abort();
   await Promise.all(labels);
+  if ((stoppedBy as string) === 'error' && recorder.writeError) throw recorder.writeError;
   return {
     kept,
     discarded,

@@ -21,7 +21,7 @@ export interface RecorderOptions {
   /** Replace an existing file. Default: refuse with RecordingExistsError. */
   readonly overwrite?: boolean;
   readonly chunkIntervalMs?: number;
-  /** Samples queued beyond this are dropped (and counted). Default 200 000. */
+  /** Samples not yet on disk beyond this are dropped (and counted): the loop never waits for the disk. Default 200 000. */
   readonly maxQueued?: number;
   /** fdatasync this often (ms) so a power loss also loses little. Default 1000; 0 = never. */
   readonly syncIntervalMs?: number;
@@ -83,6 +83,8 @@ export class Recorder {
   readonly #schemaIds = new Map<SchemaName, number>();
   readonly #maxQueued: number;
   #queue: Queued[] = [];
+  /** Samples accepted but not yet on disk (queued, or in a batch waiting for the writer). */
+  #pending = 0;
   #timer: NodeJS.Timeout | undefined;
   #syncTimer: NodeJS.Timeout | undefined;
   #chain: Promise<void> = Promise.resolve();
@@ -150,10 +152,11 @@ export class Recorder {
    */
   log(topic: Topic, message: unknown, logTimeNs: bigint): void {
     this.stats.logged++;
-    if (this.#error || this.#closed || this.#queue.length >= this.#maxQueued) {
+    if (this.#error || this.#closed || this.#pending >= this.#maxQueued) {
       this.stats.dropped++;
       return;
     }
+    this.#pending++;
     this.#queue.push({ topic, logTimeNs, message });
   }
 
@@ -168,6 +171,7 @@ export class Recorder {
     this.#chain = this.#chain.then(async () => {
       if (this.#error) {
         this.stats.dropped += batch.length;
+        this.#pending -= batch.length;
         return;
       }
       const t0 = performance.now();
@@ -188,6 +192,7 @@ export class Recorder {
         const detail = err.code === 'ENOSPC' ? 'the disk is full' : err.message;
         this.#error = new RecordingWriteError(this.path, `${detail}; what was written before is kept (run armbridge recover ${this.path})`, { cause: e });
       }
+      this.#pending -= batch.length;
       this.stats.maxFlushMs = Math.max(this.stats.maxFlushMs, performance.now() - t0);
     });
     return this.#chain;

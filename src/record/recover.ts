@@ -36,7 +36,7 @@ export async function recoverRecording(input: string, output = defaultRecoveredP
     if (!options.overwrite && (await open(output, 'r').then((h) => (h.close(), true)).catch(() => false))) throw new RecordingExistsError(output);
     const w = new StreamingMcapWriter({
       write: async (b) => {
-        await handle.write(b);
+        for (let off = 0; off < b.byteLength; ) off += (await handle.write(b, off, b.byteLength - off)).bytesWritten;
       },
     });
     await w.start(rec.profile, rec.library);

@@ -23,7 +23,10 @@ export interface SimTeleopOptions {
   /** Seconds per episode (a new target each time). Default 4. */
   readonly episodeS?: number;
   readonly transport?: 'pty' | 'in-process';
+  /** Ends the run normally (then the follower parks). */
   readonly signal?: AbortSignal;
+  /** Emergency stop: hold, torque off, SafetyStopError. */
+  readonly estop?: AbortSignal;
   /** Fault injection: pull the leader's cable this many seconds in. */
   readonly unplugLeaderAfterS?: number;
   readonly onCycle?: (cycle: TeleopCycle) => void;
@@ -83,6 +86,7 @@ export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleop
       rateHz: options.rateHz,
       durationS: options.durationS,
       signal: options.signal,
+      estop: options.estop,
       readTimeoutMs: leaderPort.transport === 'pty' ? 50 : undefined,
       onCycle: (c) => {
         if (c.tMs >= nextEpisodeMs) {

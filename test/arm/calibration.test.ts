@@ -66,6 +66,8 @@ describe('calibration files', () => {
     expect(() => checkCalibration(badModel, so101)).toThrow(/joint "gripper": the file says a xl330-m288, the arm has a sts3215/);
     const koch = await shippedCalibration('koch', 'follower');
     expect(() => checkCalibration(koch, so101)).toThrow(/for a koch arm, this is a so101/);
+    const leader = await shippedCalibration('so101', 'leader');
+    expect(() => checkCalibration(leader, so101)).toThrow(/the file is for the leader arm, this is the follower/);
   });
 
   it('refuses, when opening the arm, a calibration whose ids or models do not match the connected arm', async () => {
@@ -110,6 +112,48 @@ describe('calibration files', () => {
       await close();
     }
     expect(goals[1]).toEqual(goals[0]);
+  });
+});
+
+describe('a calibration file made by LeRobot', () => {
+  it('imports and drives the simulated arm like our own calibration of the same arm', async () => {
+    // What LeRobot's calibrate() writes for this arm (ARMS.md §3): the person holds the arm at the
+    // physical middle, half-turn homing makes that read 2047 (offset = raw − 2047), the sweep
+    // records each joint's stops; wrist_roll gets the fixed range 0…4095.
+    const sim = createSimArm({ arm: 'so101', role: 'follower' });
+    const leRobot: Record<string, { id: number; drive_mode: number; homing_offset: number; range_min: number; range_max: number }> = {};
+    sim.joints.forEach((j, i) => {
+      const s = sim.bus.servos[i]!;
+      const middle = Math.round((s.travel.min + s.travel.max) / 2);
+      const wrapped = (((middle - 2047) % 4096) + 4096) % 4096;
+      const offset = wrapped > 2047 ? wrapped - 4096 : wrapped; // sign-magnitude holds ±2047
+      const present = (raw: number) => (((Math.round(raw) - offset) % 4096) + 4096) % 4096;
+      leRobot[j.name] =
+        j.name === 'wrist_roll'
+          ? { id: j.id, drive_mode: 0, homing_offset: offset, range_min: 0, range_max: 4095 }
+          : { id: j.id, drive_mode: 0, homing_offset: offset, range_min: present(s.travel.min), range_max: present(s.travel.max) };
+    });
+    sim.bus.close();
+    const imported = importLeRobotCalibration(leRobot, so101, 'lerobot.json');
+    const ours = await shippedCalibration('so101', 'follower');
+    // Command the same pose in calibrated units with each file; the physical result must agree.
+    const physical: number[][] = [];
+    for (const cal of [ours, imported]) {
+      const { arm, sim: s, close } = await openSimArm('so101', 'follower', cal);
+      const held = await arm.enableTorqueHolding();
+      const target = Float64Array.from(held, (_v, i) => [0.3, -0.4, 0.5, -0.2, held[4]!, 0.5][i]!);
+      const f = new (await import('../../src/arm/safety-filter.ts')).SafetyFilter({ names: arm.names, lower: arm.lower, upper: arm.upper, maxStep: 0.05 });
+      f.reset(held);
+      for (let k = 0; k < 40; k++) {
+        f.markFresh();
+        await arm.write(f.filter(target).command);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, 400));
+      physical.push(s.bus.servos.slice(0, 4).map((x) => x.positionCounts));
+      await close();
+    }
+    physical[0]!.forEach((p, i) => expect(Math.abs(p - physical[1]![i]!)).toBeLessThanOrEqual(3));
   });
 });
 

@@ -61,3 +61,32 @@ describe('README', () => {
     expect(readme).toContain('npm install && npm test');
   });
 });
+
+describe('recording commands', () => {
+  it('records on the simulator, inspects and recovers by positional FILE, and refuses to overwrite', async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const dir = await mkdtemp('/tmp/armbridge-cli-');
+    const out = `${dir}/r.mcap`;
+    const rec = await run('record', '--sim', '--in-process', '--episodes', '2', '--episode-s', '1', '--reset-s', '0.2', '--out', out);
+    expect(rec.code).toBe(0);
+    expect(rec.out).toMatch(/2 episodes kept, 0 discarded/);
+    const again = await run('record', '--sim', '--in-process', '--episodes', '1', '--episode-s', '1', '--out', out);
+    expect(again).toMatchObject({ code: 1, err: expect.stringMatching(/already exists: pass --overwrite .*\[RECORDING_EXISTS\]/) });
+    const ins = await run('inspect', out);
+    expect(ins.code).toBe(0);
+    expect(ins.out).toMatch(/complete; arm so101, nominal rate 100 Hz/);
+    expect(ins.out).toMatch(/\/follower\/joint_states\s+sensor_msgs\/msg\/JointState/);
+    const recov = await run('recover', out, '--out', `${dir}/again.mcap`);
+    expect(recov.code).toBe(0);
+    expect(recov.out).toMatch(/the file was complete; rewritten/);
+    expect((await run('inspect', out, 'extra')).code).toBe(2);
+  }, 60_000);
+});
+
+describe('teleop command', () => {
+  it('exits non-zero with a clear message when the leader cable is pulled mid-run', async () => {
+    const r = await run('teleop', '--sim', '--duration-s', '5', '--rate', '100', '--unplug-leader-after-s', '0.5');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/safety stop: lost the arm state: .*the follower was held, then its torque was turned off \[SAFETY_STOP\]/);
+  }, 60_000);
+});

@@ -183,3 +183,27 @@ describe('recover', () => {
     expect((await stat(p)).size).toBeGreaterThan(0);
   });
 });
+
+describe('every topic type round-trips', () => {
+  it('PoseStamped, Float64, Bool and String come back as written', async () => {
+    const path = file();
+    const r = await Recorder.create({ path }, {});
+    const pose = await r.topic('/target_pose', 'geometry_msgs/msg/PoseStamped');
+    const rew = await r.topic('/reward', 'std_msgs/msg/Float64');
+    const ok = await r.topic('/task/success', 'std_msgs/msg/Bool');
+    const ev = await r.topic('/episode', 'std_msgs/msg/String');
+    const t = 1_000_000_123n;
+    const p = { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: 0.1, y: -0.2, z: 0.3 }, orientation: { x: 0, y: 0, z: 0.5, w: 0.5 } } };
+    r.log(pose, p, t);
+    r.log(rew, { data: -0.0421 }, t);
+    r.log(ok, { data: true }, t);
+    r.log(ev, { data: '{"event":"start","episode":0}' }, t);
+    await r.close();
+    const rec = await readRecording(path);
+    const byTopic = Object.fromEntries(rec.messages.map((m) => [m.topic, decodeMessage(rec, m)]));
+    expect(byTopic['/target_pose']).toEqual(p);
+    expect(byTopic['/reward']).toEqual({ data: -0.0421 });
+    expect(byTopic['/task/success']).toEqual({ data: true });
+    expect(byTopic['/episode']).toEqual({ data: '{"event":"start","episode":0}' });
+  });
+});

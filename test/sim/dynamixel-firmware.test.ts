@@ -1,30 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DynamixelFramer, decodeDxlFastSyncStatus, dxl, toHex, type DxlPacket } from '../../src/protocol/index.ts';
-import { createSimArm } from '../../src/sim/presets.ts';
-import type { SimHost } from '../../src/sim/sim-bus.ts';
+import { rawWire } from '../helpers/wire.ts';
 
 function wire() {
-  const arm = createSimArm({ arm: 'koch', role: 'follower' });
-  const framer = new DynamixelFramer();
-  const got: DxlPacket[] = [];
-  const host: SimHost = {
-    deliver: (b) => {
-      framer.append(b);
-      for (let p = framer.next(); p; p = framer.next()) got.push(p);
-    },
-    disconnect: () => undefined,
-  };
-  arm.bus.attach(host);
-  const exchange = async (tx: Uint8Array, replies: number) => {
-    got.length = 0;
-    arm.bus.hostWrite(tx, 1_000_000);
-    const end = Date.now() + 200;
-    while (got.length < replies && Date.now() < end) await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, replies === 0 ? 10 : 0));
-    return [...got];
-  };
+  const w = rawWire<DxlPacket>('koch', new DynamixelFramer());
   const err = (p: DxlPacket | undefined) => p!.params[0];
-  return { arm, exchange, err, close: () => arm.bus.close() };
+  return { ...w, err };
 }
 
 const u32 = (v: number) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff];

@@ -1,30 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FeetechFramer, ft, toHex, type FtPacket } from '../../src/protocol/index.ts';
-import { createSimArm } from '../../src/sim/presets.ts';
-import type { SimHost } from '../../src/sim/sim-bus.ts';
+import { rawWire } from '../helpers/wire.ts';
 
-/** Talks raw bytes to a simulated bus, as a vendor SDK would, and collects the status packets. */
-function wire(kind: 'so101' | 'koch' = 'so101') {
-  const arm = createSimArm({ arm: kind, role: 'follower' });
-  const framer = new FeetechFramer();
-  const got: FtPacket[] = [];
-  const host: SimHost = {
-    deliver: (b) => {
-      framer.append(b);
-      for (let p = framer.next(); p; p = framer.next()) got.push(p);
-    },
-    disconnect: () => undefined,
-  };
-  arm.bus.attach(host);
-  const exchange = async (tx: Uint8Array, replies: number, baud = 1_000_000) => {
-    got.length = 0;
-    arm.bus.hostWrite(tx, baud);
-    const end = Date.now() + 200;
-    while (got.length < replies && Date.now() < end) await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, replies === 0 ? 5 : 0));
-    return [...got];
-  };
-  return { arm, exchange, close: () => arm.bus.close() };
+function wire() {
+  return rawWire<FtPacket>('so101', new FeetechFramer());
 }
 
 describe('simulated Feetech bus: what LeRobot does on connect, calibrate and configure (PROTOCOLS.md B8)', () => {

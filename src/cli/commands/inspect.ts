@@ -12,7 +12,8 @@ export const inspectCommand: Command<typeof options> = {
   name: 'inspect',
   summary: 'Episodes, durations, rates, gaps, dropped cycles, outcomes and returns of a recording',
   options,
-  examples: ['armbridge inspect --file recordings/pick.mcap'],
+  positional: 'file',
+  examples: ['armbridge inspect recordings/pick.mcap'],
   async run(o, { stdout }) {
     const r = await inspectRecording(o.file);
     if (o.json) {

@@ -8,15 +8,12 @@ import { armProfile } from '../../arm/profiles.ts';
 import { recordSession, type RecordProgress } from '../../record/record-session.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { parseSkillMix, recordSim } from '../../workflows/record-sim.ts';
+import { armPairOptions } from '../arm-options.ts';
 import type { Command } from '../command.ts';
 import { terminalKeys } from '../keys.ts';
 
 const options = z.object({
-  arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type (leader and follower)'),
-  leader: z.string().optional().describe('Serial port of the leader arm'),
-  follower: z.string().optional().describe('Serial port of the follower arm'),
-  leaderCalibration: z.string().optional().describe('Leader calibration file (default calibration/<arm>-leader.json)'),
-  followerCalibration: z.string().optional().describe('Follower calibration file (default calibration/<arm>-follower.json)'),
+  ...armPairOptions,
   rate: z.coerce.number().positive().max(2000).default(100).describe('Recording and control rate, Hz'),
   episodes: z.coerce.number().int().positive().default(50).describe('Episodes to record'),
   episodeS: z.coerce.number().positive().default(20).describe('Length of an episode, s'),
@@ -55,7 +52,10 @@ export const recordCommand: Command<typeof options> = {
     const controller = new AbortController();
     signal.addEventListener('abort', () => controller.abort(), { once: true });
     const keys = terminalKeys(process.stdin, () => controller.abort());
-    if (keys) stdout.write('keys: n = next episode, r = re-record, q = stop' + (o.sim ? '' : ', s / f = label the last episode success / failure') + '\n');
+    if (keys) {
+      stdout.write('keys: n = next episode, r = re-record, q = stop (park), e or space = e-stop (hold, torque off)');
+      stdout.write((o.sim ? '' : '; after an episode: s / f = label it success / failure') + '\n');
+    }
     try {
       if (o.sim) {
         const r = await recordSim({
@@ -78,7 +78,7 @@ export const recordCommand: Command<typeof options> = {
           `\n${r.kept} episodes kept, ${r.discarded} discarded; ${r.recordedCycles} cycles recorded at ${r.achievedHz.toFixed(1)} Hz, ${r.overruns} overruns; ` +
             `${r.recorder.written} messages in ${r.recorder.chunks} chunks, ${(r.recorder.bytes / 1e6).toFixed(2)} MB, ${r.recorder.dropped} dropped → ${out}\n`,
         );
-        return r.stoppedBy === 'signal' ? 130 : 0;
+        return 0;
       }
       if (!o.leader || !o.follower) {
         stderr.write('give --leader PORT and --follower PORT (or --sim)\n');
@@ -119,11 +119,11 @@ export const recordCommand: Command<typeof options> = {
         signal: controller.signal,
         keys: keys?.poll,
         onProgress: progressPrinter(stdout, o.episodes),
-        hooks: keys ? { label: () => keys.nextLabel() } : {},
+        hooks: keys ? { label: (_e, done) => keys.nextLabel(done) } : {},
       });
       await parkArm(follower).catch(() => undefined);
       stdout.write(`\n${r.kept} episodes kept, ${r.discarded} discarded, ${r.achievedHz.toFixed(1)} Hz → ${out}\n`);
-      return r.stoppedBy === 'signal' ? 130 : 0;
+      return 0;
     } finally {
       keys?.close();
     }

@@ -12,7 +12,8 @@ export const recoverCommand: Command<typeof options> = {
   name: 'recover',
   summary: 'Rewrite a cut recording (killed, disk full) into a valid, indexed MCAP file',
   options,
-  examples: ['armbridge recover --file recordings/pick.mcap'],
+  positional: 'file',
+  examples: ['armbridge recover recordings/pick.mcap'],
   async run(o, { stdout }) {
     const r = await recoverRecording(o.file, o.out, { overwrite: o.overwrite });
     const span = r.firstNs !== undefined && r.lastNs !== undefined ? `${(Number(r.lastNs - r.firstNs) / 1e9).toFixed(2)} s of data` : 'no messages';

@@ -7,14 +7,12 @@ import { describeSafety } from '../../arm/safety-filter.ts';
 import { runTeleop, type TeleopCycle, type TeleopResult } from '../../arm/teleop.ts';
 import { runSimTeleop } from '../../workflows/teleop-sim.ts';
 import { percentile } from '../../workflows/stats.ts';
+import { armPairOptions } from '../arm-options.ts';
 import type { Command } from '../command.ts';
+import { terminalKeys } from '../keys.ts';
 
 const options = z.object({
-  arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type (leader and follower)'),
-  leader: z.string().optional().describe('Serial port of the leader arm'),
-  follower: z.string().optional().describe('Serial port of the follower arm'),
-  leaderCalibration: z.string().optional().describe('Leader calibration file (default calibration/<arm>-leader.json)'),
-  followerCalibration: z.string().optional().describe('Follower calibration file (default calibration/<arm>-follower.json)'),
+  ...armPairOptions,
   rate: z.coerce.number().positive().max(2000).default(200).describe('Control rate, Hz'),
   durationS: z.coerce.number().positive().optional().describe('Stop after this many seconds (default: until Ctrl-C)'),
   maxSpeed: z.coerce.number().positive().default(4).describe('Follower speed limit, rad/s (gripper: range/s)'),
@@ -64,7 +62,7 @@ export const teleopCommand: Command<typeof options> = {
         durationS: o.durationS ?? 10,
         skill: o.skill,
         seed: o.seed,
-        signal,
+        estop: signal,
         unplugLeaderAfterS: o.unplugLeaderAfterS,
         onCycle: statusLine(stdout),
         log: (s) => stdout.write(s),
@@ -89,11 +87,28 @@ export const teleopCommand: Command<typeof options> = {
         path: o.follower,
       });
       try {
-        stdout.write(`teleoperating at ${o.rate} Hz; Ctrl-C to stop (the follower parks, then torque goes off)\n`);
-        const r = await runTeleop({ leader, follower, rateHz: o.rate, durationS: o.durationS, maxSpeed: o.maxSpeed, signal, onCycle: statusLine(stdout) });
-        report(stdout, r, o.rate);
-        await parkArm(follower);
-        return 0;
+        const keys = terminalKeys();
+        stdout.write(`teleoperating at ${o.rate} Hz; q = stop (the follower parks, then torque goes off); e, space or Ctrl-C = e-stop (hold, torque off)\n`);
+        try {
+          const r = await runTeleop({
+            leader,
+            follower,
+            rateHz: o.rate,
+            durationS: o.durationS,
+            maxSpeed: o.maxSpeed,
+            estop: signal,
+            control: () => {
+              const k = keys?.poll();
+              return k === 'stop' || k === 'estop' ? k : undefined;
+            },
+            onCycle: statusLine(stdout),
+          });
+          report(stdout, r, o.rate);
+          await parkArm(follower);
+          return 0;
+        } finally {
+          keys?.close();
+        }
       } finally {
         await follower.close();
       }
