@@ -45,6 +45,8 @@ export interface TeleopCycle {
   readonly command: Float64Array;
   readonly status: 'ok' | 'hold' | 'fault';
   readonly latencyUs: number;
+  /** Cycles so far that woke more than a period late (the loop re-anchored). */
+  readonly overruns: number;
 }
 
 export interface TeleopResult {
@@ -129,7 +131,7 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
       if (follower.bus.isOpen) await follower.write(command).catch((e: unknown) => (lastError = e));
       const latency = (performance.now() - start) * 1000;
       latencyUs.push(latency);
-      options.onCycle?.({ index, tMs: start - t0, perfMs: start, leader: l.status === 'fulfilled' ? leaderPos : null, follower: f.status === 'fulfilled' ? followerPos : null, command, status, latencyUs: latency });
+      options.onCycle?.({ index, tMs: start - t0, perfMs: start, leader: l.status === 'fulfilled' ? leaderPos : null, follower: f.status === 'fulfilled' ? followerPos : null, command, status, latencyUs: latency, overruns: loop.stats.overruns });
     }
   } catch (e) {
     // Hold was already in effect (the filter repeated the last command); now cut torque.

@@ -1,6 +1,7 @@
 /**
  * Single-key control from a terminal (raw mode): n next, r re-record, q stop (park), e or space
- * e-stop, s/f label the episode that just ended. Ctrl-C in raw mode calls `onInterrupt`.
+ * e-stop, s/f label the episode that just ended (or type a score and Enter). Ctrl-C in raw mode
+ * calls `onInterrupt`.
  */
 import type { ControlKey, EpisodeLabel } from '../record/record-session.ts';
 
@@ -20,8 +21,20 @@ export function terminalKeys(input: NodeJS.ReadStream = process.stdin, onInterru
   const waiters: ((l: EpisodeLabel | undefined) => void)[] = [];
   input.setRawMode(true);
   input.resume();
+  let digits = '';
   const onData = (d: Buffer) => {
     const k = d.toString();
+    if (/^[0-9.-]$/.test(k)) {
+      digits += k;
+      return;
+    }
+    if ((k === '\r' || k === '\n') && digits) {
+      const score = Number(digits);
+      digits = '';
+      if (Number.isFinite(score)) waiters.shift()?.({ outcome: 'score', score });
+      return;
+    }
+    digits = '';
     if (k === '\u0003') onInterrupt?.(); // Ctrl-C in raw mode
     else if (k === 'n' || k === '\u001b[C') pending.push('next');
     else if (k === 'r') pending.push('rerecord');

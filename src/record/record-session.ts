@@ -230,7 +230,7 @@ export async function recordSession(options: RecordSessionOptions): Promise<Reco
           phaseLeftS: Math.max(0, left),
           achievedHz: lastProgress === -Infinity ? options.rateHz : (cyclesSinceProgress * 1000) / (c.tMs - lastProgress),
           droppedSamples: recorder.stats.dropped,
-          overruns: 0,
+          overruns: c.overruns,
         });
         lastProgress = c.tMs;
         cyclesSinceProgress = 0;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { calibrateArm } from '../arm/calibrate.ts';
 import { saveCalibration } from '../arm/calibration.ts';
 import { armProfile } from '../arm/profiles.ts';
+import { SafetyStopError } from '../arm/errors.ts';
 import { describeSafety } from '../arm/safety-filter.ts';
 import { MotorBus } from '../bus/motor-bus.ts';
 import { scanPort } from '../bus/scan.ts';
@@ -146,6 +147,16 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       `${teleop.successes}/${teleop.episodes} episodes reached and held the target\nsafety: ${describeSafety(teleop.safety)}\n`,
   );
 
+  out.write("\n# 3b. Safety: the leader's cable is pulled half a second into teleoperation\n");
+  let safetyStop = 'no stop (unexpected)';
+  try {
+    await runSimTeleop({ arm: 'so101', rateHz: options.rateHz, durationS: 3, unplugLeaderAfterS: 0.5, signal: options.signal, log: (l) => out.write(l) });
+  } catch (e) {
+    if (!(e instanceof SafetyStopError)) throw e;
+    safetyStop = e.message;
+  }
+  out.write(`${safetyStop}\n`);
+
   out.write('\n# 4. Recording demonstrations of mixed quality into a crash-safe MCAP file\n');
   const recordingFile = join(runDir, 'demonstrations.mcap');
   const rec = await recordSim({
@@ -176,6 +187,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       [
         ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`]),
         ['calibration so101 follower', calibrationFile],
+        ['safety (leader unplugged)', safetyStop.startsWith('safety stop') ? 'follower held, then torque off; run ended with SafetyStopError' : safetyStop],
         ['recording', `${inspected.episodes.length} episodes, ${inspected.episodes.filter((e) => e.outcome === 'success').length} successful, ${inspected.episodes.reduce((a, e) => a + e.droppedCycles, 0)} dropped cycles: ${recordingFile}`],
         ['teleop so101', `${teleop.achievedHz.toFixed(0)} Hz, lateness p99 ${percentile(late, 99).toFixed(0)} µs, tracking ${teleop.trackingErrorRad.toFixed(4)} rad, success ${teleop.successes}/${teleop.episodes}, mean reward ${teleop.meanReward.toFixed(3)}`],
       ],

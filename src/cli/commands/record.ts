@@ -31,7 +31,7 @@ function progressPrinter(stdout: NodeJS.WritableStream, episodes: number) {
   const tty = 'isTTY' in stdout && stdout.isTTY;
   let lastEpisode = -1;
   return (p: RecordProgress) => {
-    const line = `episode ${p.episode + 1}/${episodes} (${p.kept} kept) ${p.phase} ${p.phaseLeftS.toFixed(1)} s left  ${p.achievedHz.toFixed(0)} Hz  dropped ${p.droppedSamples}`;
+    const line = `episode ${p.episode + 1}/${episodes} (${p.kept} kept) ${p.phase} ${p.phaseLeftS.toFixed(1)} s left  ${p.achievedHz.toFixed(0)} Hz  ${p.overruns} late cycles  ${p.droppedSamples} samples dropped`;
     if (tty) stdout.write(`\r${line}   `);
     else if (p.episode !== lastEpisode) stdout.write(`${line}\n`);
     lastEpisode = p.episode;
@@ -54,7 +54,7 @@ export const recordCommand: Command<typeof options> = {
     const keys = terminalKeys(process.stdin, () => controller.abort());
     if (keys) {
       stdout.write('keys: n = next episode, r = re-record, q = stop (park), e or space = e-stop (hold, torque off)');
-      stdout.write((o.sim ? '' : '; after an episode: s / f = label it success / failure') + '\n');
+      stdout.write((o.sim ? '' : '; after an episode: s / f = label it success / failure, or type a score and Enter') + '\n');
     }
     try {
       if (o.sim) {
