@@ -1,8 +1,8 @@
 /**
  * Recorder: writes a crash-safe MCAP file with ROS 2 schemas while a control loop runs.
  *
- * `log()` is what the loop calls: it copies the sample into a queue and returns (no encoding, no
- * I/O). Every `chunkIntervalMs` (default 50 ms, so ≤ 100 ms with the write) a flush encodes the queued samples to CDR, closes an MCAP
+ * `log()` is what the loop calls: it queues the sample and returns (no encoding, no
+ * I/O). Every `chunkIntervalMs` (default 50 ms, so ≤ 100 ms with the write) a flush encodes the queued samples to CDR (a few at a time between the loop's cycles), closes an MCAP
  * chunk and hands it to the OS; a SIGKILL therefore loses at most the samples of the open interval.
  * If the disk falls behind, samples beyond `maxQueued` are dropped and counted, never waited for.
  * A write error (disk full, device gone) stops writing, keeps what is on disk (recoverable with
@@ -14,6 +14,8 @@ import { StreamingMcapWriter, type ByteSink } from './mcap-stream-writer.ts';
 import { cdrWriter, SCHEMAS, type SchemaName } from './ros-schemas.ts';
 
 export const RECORDING_PROFILE = 'ros2';
+/** Messages encoded per event-loop turn during a flush. */
+const ENCODE_SLICE = 8;
 export const ARMBRIDGE_VERSION = '0.1.0';
 
 export interface RecorderOptions {
@@ -176,9 +178,13 @@ export class Recorder {
       }
       const t0 = performance.now();
       try {
-        for (const q of batch) {
+        // Encode in small slices, yielding to the event loop between them, so a flush never holds
+        // the thread for more than a few tens of µs: the control loop's next deadline always wins.
+        for (let i = 0; i < batch.length; i++) {
+          const q = batch[i]!;
           const data = cdrWriter(q.topic.schema).writeMessage(q.message);
           this.#writer.addMessage({ channelId: q.topic.id, sequence: 0, logTime: q.logTimeNs, publishTime: q.logTimeNs, data });
+          if (i % ENCODE_SLICE === ENCODE_SLICE - 1) await new Promise((r) => setImmediate(r));
         }
         if (batch.length > 0) {
           await this.#writer.flushChunk();
