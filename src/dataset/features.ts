@@ -1,0 +1,31 @@
+/**
+ * The observation/action layout: named features, each read from one recorded topic. This is also
+ * the contract a trained model carries in its metadata and the control loop checks against the arm.
+ */
+export interface FeatureSpec {
+  /** Name as it appears in model metadata, e.g. `follower.position`. */
+  readonly name: string;
+  readonly topic: string;
+  readonly kind: 'joint_state' | 'pose_position';
+}
+
+export const FEATURES: Readonly<Record<string, FeatureSpec>> = {
+  'follower.position': { name: 'follower.position', topic: '/follower/joint_states', kind: 'joint_state' },
+  'leader.position': { name: 'leader.position', topic: '/leader/joint_states', kind: 'joint_state' },
+  'target.position': { name: 'target.position', topic: '/target_pose', kind: 'pose_position' },
+};
+
+export const ACTION_FEATURE: FeatureSpec = { name: 'action.position', topic: '/action', kind: 'joint_state' };
+
+export const DEFAULT_OBSERVATION = ['follower.position', 'target.position'] as const;
+
+export interface Layout {
+  readonly jointNames: readonly string[];
+  /** Observation features in order, with their sizes; the observation vector is their concatenation. */
+  readonly observation: readonly { readonly name: string; readonly size: number }[];
+  readonly action: readonly { readonly name: string; readonly size: number }[];
+}
+
+export function layoutSize(parts: Layout['observation']): number {
+  return parts.reduce((n, p) => n + p.size, 0);
+}

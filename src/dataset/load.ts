@@ -1,0 +1,158 @@
+/**
+ * Recordings → episodes → aligned arrays. Every recorded cycle logs the follower state, the action
+ * sent and the task topics at the same measured time; a cycle becomes a sample when every feature
+ * has a message at that time (a cycle whose follower read failed has no state and is skipped).
+ * Discarded episodes are left out; episodes can be filtered by outcome and operator.
+ */
+import { episodesOf, type EpisodeInfo, type Outcome } from '../record/episodes.ts';
+import { decodeMessage, readRecording, type RecordedMessage, type Recording } from '../record/read.ts';
+import { NoEpisodesError, MissingFeatureError, NonFiniteDataError } from './errors.ts';
+import { ACTION_FEATURE, DEFAULT_OBSERVATION, FEATURES, type FeatureSpec, type Layout } from './features.ts';
+
+export interface Episode {
+  readonly file: string;
+  readonly index: number;
+  readonly operator: string | undefined;
+  readonly outcome: Outcome;
+  /** Return as recorded: sum of rewards, else the label's value (undefined when neither exists). */
+  readonly return: number | undefined;
+  readonly detail: Record<string, unknown> | undefined;
+  readonly length: number;
+  /** length × observation size, row-major. */
+  readonly observations: Float32Array;
+  /** length × action size, row-major. */
+  readonly actions: Float32Array;
+  /** Per-step reward (0 where none was recorded). */
+  readonly rewards: Float32Array;
+  readonly timesNs: BigInt64Array;
+}
+
+export interface LoadOptions {
+  readonly observation?: readonly string[];
+  readonly outcomes?: readonly Outcome[];
+  readonly operators?: readonly string[];
+}
+
+export interface Dataset {
+  readonly layout: Layout;
+  readonly episodes: Episode[];
+  readonly files: readonly string[];
+}
+
+function values(rec: Recording, feature: FeatureSpec, m: RecordedMessage): number[] {
+  if (feature.kind === 'joint_state') return Array.from(decodeMessage<{ position: ArrayLike<number> }>(rec, m).position);
+  const p = decodeMessage<{ pose: { position: { x: number; y: number; z: number } } }>(rec, m).pose.position;
+  return [p.x, p.y, p.z];
+}
+
+function checkFinite(file: string, topic: string, t: bigint, v: readonly number[]): void {
+  for (const x of v) if (!Number.isFinite(x)) throw new NonFiniteDataError(file, topic, t, x);
+}
+
+export async function loadDataset(files: readonly string[], options: LoadOptions = {}): Promise<Dataset> {
+  const obsNames = options.observation ?? DEFAULT_OBSERVATION;
+  const obsFeatures = obsNames.map((n) => {
+    const f = FEATURES[n];
+    if (!f) throw new NoEpisodesError(files, `unknown observation feature "${n}" (known: ${Object.keys(FEATURES).join(', ')})`);
+    return f;
+  });
+  const episodes: Episode[] = [];
+  let layout: Layout | undefined;
+  for (const file of files) {
+    const rec = await readRecording(file);
+    const meta = rec.metadata.get('armbridge');
+    const jointNames = (meta?.get('joint_names') ?? '').split(',').filter(Boolean);
+    const byTopic = new Map<string, RecordedMessage[]>();
+    for (const m of rec.messages) {
+      const list = byTopic.get(m.topic);
+      if (list) list.push(m);
+      else byTopic.set(m.topic, [m]);
+    }
+    for (const f of [...obsFeatures, ACTION_FEATURE]) {
+      if (!byTopic.get(f.topic)?.length) throw new MissingFeatureError(file, f.name, f.topic);
+    }
+    const sizeOf = (f: FeatureSpec) => values(rec, f, byTopic.get(f.topic)![0]!).length;
+    const fileLayout: Layout = {
+      jointNames,
+      observation: obsFeatures.map((f) => ({ name: f.name, size: sizeOf(f) })),
+      action: [{ name: ACTION_FEATURE.name, size: sizeOf(ACTION_FEATURE) }],
+    };
+    if (layout && JSON.stringify(layout) !== JSON.stringify(fileLayout)) {
+      throw new NoEpisodesError(files, `${file} has a different layout (${JSON.stringify(fileLayout)}) than the files before it`);
+    }
+    layout = fileLayout;
+    const rewardsAt = new Map<bigint, number>();
+    for (const m of byTopic.get('/reward') ?? []) rewardsAt.set(m.logTimeNs, decodeMessage<{ data: number }>(rec, m).data);
+    const featureAt = [...obsFeatures, ACTION_FEATURE].map((f) => {
+      const at = new Map<bigint, RecordedMessage>();
+      for (const m of byTopic.get(f.topic)!) at.set(m.logTimeNs, m);
+      return at;
+    });
+    const actionTimes = byTopic.get(ACTION_FEATURE.topic)!.map((m) => m.logTimeNs);
+    for (const ep of episodesOf(rec)) {
+      if (ep.discarded) continue;
+      if (options.outcomes && !options.outcomes.includes(ep.outcome)) continue;
+      if (options.operators && !options.operators.includes(ep.operator ?? '')) continue;
+      episodes.push(buildEpisode(rec, file, ep, [...obsFeatures, ACTION_FEATURE], featureAt, rewardsAt, actionTimes, fileLayout));
+    }
+  }
+  const usable = episodes.filter((e) => e.length > 0);
+  if (!layout || usable.length === 0) throw new NoEpisodesError(files, 'no episode with samples matched (check --outcome / --operator filters and that the files hold recorded episodes)');
+  return { layout, episodes: usable, files };
+}
+
+function buildEpisode(
+  rec: Recording,
+  file: string,
+  ep: EpisodeInfo,
+  features: FeatureSpec[],
+  featureAt: Map<bigint, RecordedMessage>[],
+  rewardsAt: Map<bigint, number>,
+  actionTimes: bigint[],
+  layout: Layout,
+): Episode {
+  const end = ep.endNs ?? BigInt(Number.MAX_SAFE_INTEGER) * 1000n;
+  const times = actionTimes.filter((t) => t >= ep.startNs && t <= end && featureAt.every((at) => at.has(t)));
+  const obsSize = layout.observation.reduce((n, p) => n + p.size, 0);
+  const actSize = layout.action[0]!.size;
+  const observations = new Float32Array(times.length * obsSize);
+  const actions = new Float32Array(times.length * actSize);
+  const rewards = new Float32Array(times.length);
+  times.forEach((t, row) => {
+    let o = row * obsSize;
+    features.forEach((f, k) => {
+      const v = values(rec, f, featureAt[k]!.get(t)!);
+      checkFinite(file, f.topic, t, v);
+      if (f === ACTION_FEATURE) actions.set(v, row * actSize);
+      else {
+        observations.set(v, o);
+        o += v.length;
+      }
+    });
+    rewards[row] = rewardsAt.get(t) ?? 0;
+  });
+  return {
+    file,
+    index: ep.index,
+    operator: ep.operator,
+    outcome: ep.outcome,
+    return: ep.return,
+    detail: ep.detail,
+    length: times.length,
+    observations,
+    actions,
+    rewards,
+    timesNs: BigInt64Array.from(times),
+  };
+}
+
+/** Reward-to-go per step: the sum of this and all later rewards of the episode. */
+export function rewardToGo(rewards: Float32Array): Float32Array {
+  const out = new Float32Array(rewards.length);
+  let acc = 0;
+  for (let i = rewards.length - 1; i >= 0; i--) {
+    acc += rewards[i]!;
+    out[i] = acc;
+  }
+  return out;
+}
