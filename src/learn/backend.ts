@@ -1,0 +1,38 @@
+/**
+ * The TensorFlow.js backend for training: @tensorflow/tfjs-node when the user has it (optional, not
+ * a dependency), else WebAssembly (@tensorflow/tfjs-backend-wasm, SIMD, single-threaded in Node),
+ * else the pure-JS cpu backend. Callers print which one ran.
+ */
+import type * as TF from '@tensorflow/tfjs';
+
+export type Tf = typeof TF;
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+export async function loadTf(prefer?: BackendName): Promise<{ tf: Tf; backend: BackendName }> {
+  if (prefer === undefined || prefer === 'tensorflow') {
+    try {
+      const name = '@tensorflow/tfjs-node';
+      const tfn = (await import(/* optional */ name)) as Tf;
+      await tfn.setBackend('tensorflow');
+      await tfn.ready();
+      return { tf: tfn, backend: 'tensorflow' };
+    } catch {
+      if (prefer === 'tensorflow') throw new Error('@tensorflow/tfjs-node is not installed: npm install @tensorflow/tfjs-node, or pick --backend wasm');
+    }
+  }
+  const tf = await import('@tensorflow/tfjs');
+  if (prefer === undefined || prefer === 'wasm') {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+      if (await tf.setBackend('wasm')) {
+        await tf.ready();
+        return { tf, backend: 'wasm' };
+      }
+    } catch {
+      if (prefer === 'wasm') throw new Error('the wasm backend could not start');
+    }
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return { tf, backend: 'cpu' };
+}

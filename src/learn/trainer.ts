@@ -1,0 +1,267 @@
+/**
+ * One trainer, many algorithms (robomimic's shape): behavioural cloning (MSE), Gaussian BC (NLL),
+ * reward-weighted regression (the same losses, samples weighted by their trajectory's transformed
+ * return) and advantage-weighted regression (weights from a fitted value function). Validation is
+ * split by episode; training stops early when the validation loss has not improved for `patience`
+ * epochs and the best epoch's weights are kept. Seeded: same data and seed, same model.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { computeNormalization, type Normalization } from '../dataset/normalization.ts';
+import type { Episode } from '../dataset/load.ts';
+import { ArmbridgeError } from '../errors.ts';
+import type { Tf } from './backend.ts';
+import { gaussianNll, mseLoss } from './losses.ts';
+import { createMlp, dispose, forward, restore, snapshot, type Mlp, type MlpSnapshot } from './mlp.ts';
+import { awrWeights, tdLambdaReturns, transformReturns, type ReturnTransform } from './weights.ts';
+
+export type Algo = 'bc' | 'bc-gaussian' | 'rwr' | 'awr';
+
+export interface TrainConfig {
+  readonly algo: Algo;
+  /** For rwr (and the loss of awr): regress with MSE or the Gaussian NLL. Default mse. */
+  readonly loss?: 'mse' | 'nll';
+  readonly hidden?: readonly number[];
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  readonly learningRate?: number;
+  readonly patience?: number;
+  readonly seed?: number;
+  readonly rwr?: ReturnTransform;
+  /** AWR: temperature β, TD(λ), discount γ, and gradient steps per value-function round (default 200). */
+  readonly awr?: { readonly beta?: number; readonly lambda?: number; readonly gamma?: number; readonly valueSteps?: number };
+}
+
+export interface EpochStats {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly valLoss: number;
+  readonly samplesPerS: number;
+}
+
+export interface TrainResult {
+  readonly model: MlpSnapshot;
+  readonly obsNorm: Normalization;
+  readonly actNorm: Normalization;
+  readonly history: EpochStats[];
+  readonly bestEpoch: number;
+  readonly bestValLoss: number;
+  readonly stoppedEarly: boolean;
+  readonly trainSamples: number;
+  readonly valSamples: number;
+  /** Mean sample weight per episode outcome, to show what the weighting did. */
+  readonly weightSummary: Record<string, number>;
+}
+
+export class MissingReturnError extends ArmbridgeError {
+  constructor(readonly file: string, readonly episode: number) {
+    super('MISSING_RETURN', `${file}: episode ${episode} has no return (no /reward topic and no label), which ${'rwr'} needs: label the episodes (armbridge dataset relabel) or train with --algo bc`);
+  }
+}
+
+interface Flat {
+  x: Float32Array;
+  y: Float32Array;
+  w: Float32Array;
+  n: number;
+}
+
+function flatten(episodes: readonly Episode[], obsNorm: Normalization, actNorm: Normalization, weights: Float32Array[]): Flat {
+  const dObs = obsNorm.mean.length;
+  const dAct = actNorm.mean.length;
+  const n = episodes.reduce((a, e) => a + e.length, 0);
+  const x = new Float32Array(n * dObs);
+  const y = new Float32Array(n * dAct);
+  const w = new Float32Array(n);
+  let r = 0;
+  episodes.forEach((e, k) => {
+    for (let t = 0; t < e.length; t++, r++) {
+      for (let d = 0; d < dObs; d++) x[r * dObs + d] = (e.observations[t * dObs + d]! - obsNorm.mean[d]!) / obsNorm.std[d]!;
+      for (let d = 0; d < dAct; d++) y[r * dAct + d] = (e.actions[t * dAct + d]! - actNorm.mean[d]!) / actNorm.std[d]!;
+      w[r] = weights[k]![t]!;
+    }
+  });
+  return { x, y, w, n };
+}
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    let t = (s = (s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function trainPolicy(
+  tf: Tf,
+  data: { train: readonly Episode[]; val: readonly Episode[] },
+  config: TrainConfig,
+  onEpoch?: (s: EpochStats) => void,
+): Promise<TrainResult> {
+  const algo = config.algo;
+  const seed = config.seed ?? 0;
+  const hidden = config.hidden ?? [256, 256];
+  const epochs = config.epochs ?? 100;
+  const batchSize = config.batchSize ?? 256;
+  const patience = config.patience ?? 10;
+  const all = [...data.train, ...data.val];
+  const dObs = all[0]!.observations.length / all[0]!.length;
+  const dAct = all[0]!.actions.length / all[0]!.length;
+  const obsNorm = computeNormalization(data.train.map((e) => e.observations), dObs);
+  const actNorm = computeNormalization(data.train.map((e) => e.actions), dAct);
+  const useNll = algo === 'bc-gaussian' || config.loss === 'nll';
+
+  // Per-sample weights, per episode.
+  let weights: Float32Array[];
+  if (algo === 'rwr') {
+    const returns = all.map((e) => {
+      if (e.return === undefined) throw new MissingReturnError(e.file, e.index);
+      return e.return;
+    });
+    const w = transformReturns(returns, config.rwr ?? { kind: 'linear' });
+    weights = all.map((e, i) => new Float32Array(e.length).fill(w[i]!));
+  } else if (algo === 'awr') {
+    weights = await advantageWeights(tf, all, obsNorm, config, seed);
+  } else {
+    weights = all.map((e) => new Float32Array(e.length).fill(1));
+  }
+  const trainW = weights.slice(0, data.train.length);
+  const valW = weights.slice(data.train.length);
+  const train = flatten(data.train, obsNorm, actNorm, trainW);
+  const val = flatten(data.val, obsNorm, actNorm, valW);
+  const weightSummary: Record<string, number> = {};
+  all.forEach((e, i) => {
+    const key = `${e.operator ?? 'unknown'}/${e.outcome}`;
+    weightSummary[key] = (weightSummary[key] ?? 0) + weights[i]![0]! / all.filter((x) => `${x.operator ?? 'unknown'}/${x.outcome}` === key).length;
+  });
+
+  const mlp = createMlp(tf, [dObs, ...hidden, dAct], seed + 1, useNll);
+  const optimizer = tf.train.adam(config.learningRate ?? 1e-3);
+  const lossOf = (x: TF.Tensor2D, y: TF.Tensor2D, w: TF.Tensor1D) => {
+    const pred = forward(tf, mlp, x);
+    return useNll ? gaussianNll(tf, pred, mlp.logStd as TF.Tensor1D, y, w) : mseLoss(tf, pred, y, w);
+  };
+  const evalLoss = (f: Flat): number => {
+    if (f.n === 0) return NaN;
+    return tf.tidy(() => lossOf(tf.tensor2d(f.x, [f.n, dObs]), tf.tensor2d(f.y, [f.n, dAct]), tf.tensor1d(f.w)).dataSync()[0]!);
+  };
+
+  const rnd = mulberry32(seed + 7);
+  const order = Uint32Array.from({ length: train.n }, (_, i) => i);
+  const bx = new Float32Array(batchSize * dObs);
+  const by = new Float32Array(batchSize * dAct);
+  const bw = new Float32Array(batchSize);
+  const history: EpochStats[] = [];
+  let best: MlpSnapshot = snapshot(mlp);
+  let bestVal = Infinity;
+  let bestEpoch = 0;
+  let stoppedEarly = false;
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      const t0 = performance.now();
+      let sum = 0;
+      let batches = 0;
+      for (let start = 0; start < train.n; start += batchSize) {
+        const m = Math.min(batchSize, train.n - start);
+        for (let k = 0; k < m; k++) {
+          const r = order[start + k]!;
+          bx.set(train.x.subarray(r * dObs, r * dObs + dObs), k * dObs);
+          by.set(train.y.subarray(r * dAct, r * dAct + dAct), k * dAct);
+          bw[k] = train.w[r]!;
+        }
+        const loss = tf.tidy(() => {
+          const x = tf.tensor2d(bx.subarray(0, m * dObs), [m, dObs]);
+          const y = tf.tensor2d(by.subarray(0, m * dAct), [m, dAct]);
+          const w = tf.tensor1d(bw.subarray(0, m));
+          return optimizer.minimize(() => lossOf(x, y, w), true) as TF.Scalar;
+        });
+        sum += loss.dataSync()[0]!;
+        loss.dispose();
+        batches++;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const valLoss = val.n ? evalLoss(val) : sum / batches;
+      const stats = { epoch, trainLoss: sum / batches, valLoss, samplesPerS: train.n / seconds };
+      history.push(stats);
+      onEpoch?.(stats);
+      if (valLoss < bestVal) {
+        bestVal = valLoss;
+        bestEpoch = epoch;
+        best = snapshot(mlp);
+      } else if (epoch - bestEpoch >= patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    restore(tf, mlp, best);
+    return { model: best, obsNorm, actNorm, history, bestEpoch, bestValLoss: bestVal, stoppedEarly, trainSamples: train.n, valSamples: val.n, weightSummary };
+  } finally {
+    dispose(mlp);
+    optimizer.dispose();
+  }
+}
+
+/** AWR: fit V(s) to TD(λ) returns (two rounds), advantages A = G^λ − V(s), weights exp(A/β) ≤ 20. */
+async function advantageWeights(tf: Tf, episodes: readonly Episode[], obsNorm: Normalization, config: TrainConfig, seed: number): Promise<Float32Array[]> {
+  const gamma = config.awr?.gamma ?? 0.99;
+  const lambda = config.awr?.lambda ?? 0.95;
+  const beta = config.awr?.beta ?? 1;
+  const dObs = obsNorm.mean.length;
+  const n = episodes.reduce((a, e) => a + e.length, 0);
+  const x = new Float32Array(n * dObs);
+  let r = 0;
+  for (const e of episodes) {
+    for (let t = 0; t < e.length; t++, r++) {
+      for (let d = 0; d < dObs; d++) x[r * dObs + d] = (e.observations[t * dObs + d]! - obsNorm.mean[d]!) / obsNorm.std[d]!;
+    }
+  }
+  const vnet: Mlp = createMlp(tf, [dObs, 128, 128, 1], seed + 101, false);
+  const opt = tf.train.adam(1e-3);
+  const xs = tf.tensor2d(x, [n, dObs]);
+  let values = new Float32Array(n);
+  try {
+    for (let round = 0; round < 2; round++) {
+      const targets = new Float32Array(n);
+      let o = 0;
+      for (const e of episodes) {
+        targets.set(tdLambdaReturns(e.rewards, values.subarray(o, o + e.length), gamma, lambda), o);
+        o += e.length;
+      }
+      const tMean = targets.reduce((a, b) => a + b, 0) / n;
+      const tStd = Math.sqrt(targets.reduce((a, b) => a + (b - tMean) ** 2, 0) / n) + 1e-6;
+      const ys = tf.tensor2d(Float32Array.from(targets, (v) => (v - tMean) / tStd), [n, 1]);
+      for (let it = 0; it < (config.awr?.valueSteps ?? 200); it++) {
+        tf.tidy(() => {
+          opt.minimize(() => tf.mean(tf.squaredDifference(forward(tf, vnet, xs), ys)) as TF.Scalar);
+        });
+      }
+      ys.dispose();
+      const v = tf.tidy(() => forward(tf, vnet, xs).dataSync());
+      values = Float32Array.from(v, (z) => z * tStd + tMean);
+    }
+    const adv = new Float32Array(n);
+    let o = 0;
+    for (const e of episodes) {
+      const g = tdLambdaReturns(e.rewards, values.subarray(o, o + e.length), gamma, lambda);
+      for (let t = 0; t < e.length; t++) adv[o + t] = g[t]! - values[o + t]!;
+      o += e.length;
+    }
+    const w = awrWeights(adv, beta);
+    const out: Float32Array[] = [];
+    o = 0;
+    for (const e of episodes) {
+      out.push(w.slice(o, o + e.length));
+      o += e.length;
+    }
+    return out;
+  } finally {
+    xs.dispose();
+    dispose(vnet);
+    opt.dispose();
+  }
+}
