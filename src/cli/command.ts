@@ -19,6 +19,8 @@ export interface Command<S extends z.ZodObject = z.ZodObject> {
   readonly options: S;
   /** The option that a bare argument fills (`armbridge inspect FILE` = `--file FILE`). */
   readonly positional?: string;
+  /** Bare arguments are a list, joined with commas into the positional option (shell globs). */
+  readonly variadic?: boolean;
   readonly examples?: readonly string[];
   run(options: z.infer<S>, ctx: CommandContext): Promise<number>;
 }
@@ -88,6 +90,10 @@ export function parseOptions<S extends z.ZodObject>(command: Command<S>, argv: r
   }
   const raw: Record<string, unknown> = {};
   for (const f of fields) if (values[f.flag] !== undefined) raw[f.key] = values[f.flag];
+  if (command.variadic && command.positional && positionals.length > 0) {
+    raw[command.positional] = [raw[command.positional], ...positionals].filter((v) => v !== undefined).join(',');
+    positionals = [];
+  }
   if (positionals.length > 1 || (positionals.length === 1 && command.positional && raw[command.positional] !== undefined)) {
     throw new UsageError(`unexpected argument "${positionals[positionals.length - 1]}"; see \`armbridge ${command.name} --help\``);
   }

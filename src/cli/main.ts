@@ -12,8 +12,9 @@ import { recoverCommand } from './commands/recover.ts';
 import { scanCommand } from './commands/scan.ts';
 import { simCommand } from './commands/sim.ts';
 import { teleopCommand } from './commands/teleop.ts';
+import { trainCommand } from './commands/train.ts';
 
-export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, recordCommand, recoverCommand, inspectCommand, demoCommand] as unknown as Command[];
+export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, recordCommand, recoverCommand, inspectCommand, trainCommand, demoCommand] as unknown as Command[];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

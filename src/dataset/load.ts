@@ -34,6 +34,8 @@ export interface LoadOptions {
 }
 
 export interface Dataset {
+  /** Arm type from the recordings' metadata ('' when absent). */
+  readonly arm: string;
   readonly layout: Layout;
   readonly episodes: Episode[];
   readonly files: readonly string[];
@@ -58,10 +60,12 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   });
   const episodes: Episode[] = [];
   let layout: Layout | undefined;
+  let arm = '';
   for (const file of files) {
     const rec = await readRecording(file);
     const meta = rec.metadata.get('armbridge');
     const jointNames = (meta?.get('joint_names') ?? '').split(',').filter(Boolean);
+    arm ||= meta?.get('arm') ?? '';
     const byTopic = new Map<string, RecordedMessage[]>();
     for (const m of rec.messages) {
       const list = byTopic.get(m.topic);
@@ -98,7 +102,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   }
   const usable = episodes.filter((e) => e.length > 0);
   if (!layout || usable.length === 0) throw new NoEpisodesError(files, 'no episode with samples matched (check --outcome / --operator filters and that the files hold recorded episodes)');
-  return { layout, episodes: usable, files };
+  return { arm, layout, episodes: usable, files };
 }
 
 function buildEpisode(

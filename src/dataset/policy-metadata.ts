@@ -1,0 +1,53 @@
+/**
+ * The model-metadata contract: what a trained policy file says about itself (stored as ONNX
+ * metadata_props, string values) so the control loop can refuse a model that does not fit the arm.
+ */
+import type { Layout } from './features.ts';
+
+export const POLICY_FORMAT = 'armbridge.policy/1';
+
+export interface PolicyMetadata {
+  readonly format: typeof POLICY_FORMAT;
+  readonly arm: string;
+  readonly jointNames: readonly string[];
+  readonly observation: Layout['observation'];
+  readonly action: Layout['action'];
+  readonly policyKind: 'mlp-deterministic' | 'mlp-gaussian';
+  readonly algo: string;
+  /** sha256 of the training recordings, in order. */
+  readonly dataDigest: string;
+  readonly trainingBackend: string;
+  readonly created: string;
+}
+
+export function metadataToProps(m: PolicyMetadata): Record<string, string> {
+  return {
+    'armbridge.format': m.format,
+    'armbridge.arm': m.arm,
+    'armbridge.joint_names': m.jointNames.join(','),
+    'armbridge.observation': JSON.stringify(m.observation),
+    'armbridge.action': JSON.stringify(m.action),
+    'armbridge.policy_kind': m.policyKind,
+    'armbridge.algo': m.algo,
+    'armbridge.data_digest': m.dataDigest,
+    'armbridge.training_backend': m.trainingBackend,
+    'armbridge.created': m.created,
+  };
+}
+
+/** Parses metadata props back; returns undefined for a model without armbridge metadata. */
+export function propsToMetadata(props: Readonly<Record<string, string>>): PolicyMetadata | undefined {
+  if (props['armbridge.format'] !== POLICY_FORMAT) return undefined;
+  return {
+    format: POLICY_FORMAT,
+    arm: props['armbridge.arm'] ?? '',
+    jointNames: (props['armbridge.joint_names'] ?? '').split(',').filter(Boolean),
+    observation: JSON.parse(props['armbridge.observation'] ?? '[]') as Layout['observation'],
+    action: JSON.parse(props['armbridge.action'] ?? '[]') as Layout['action'],
+    policyKind: props['armbridge.policy_kind'] === 'mlp-gaussian' ? 'mlp-gaussian' : 'mlp-deterministic',
+    algo: props['armbridge.algo'] ?? '',
+    dataDigest: props['armbridge.data_digest'] ?? '',
+    trainingBackend: props['armbridge.training_backend'] ?? '',
+    created: props['armbridge.created'] ?? '',
+  };
+}
