@@ -221,6 +221,7 @@ async function advantageWeights(tf: Tf, episodes: readonly Episode[], obsNorm: N
     }
   }
   const vnet: Mlp = createMlp(tf, [dObs, 128, 128, 1], seed + 101, false);
+  const rnd = mulberry32(seed + 202);
   const opt = tf.train.adam(1e-3);
   const xs = tf.tensor2d(x, [n, dObs]);
   let values = new Float32Array(n);
@@ -234,13 +235,23 @@ async function advantageWeights(tf: Tf, episodes: readonly Episode[], obsNorm: N
       }
       const tMean = targets.reduce((a, b) => a + b, 0) / n;
       const tStd = Math.sqrt(targets.reduce((a, b) => a + (b - tMean) ** 2, 0) / n) + 1e-6;
-      const ys = tf.tensor2d(Float32Array.from(targets, (v) => (v - tMean) / tStd), [n, 1]);
+      const yNorm = Float32Array.from(targets, (v) => (v - tMean) / tStd);
+      // Minibatches of 512 random samples per value-function step.
+      const mb = Math.min(512, n);
+      const bx = new Float32Array(mb * dObs);
+      const by = new Float32Array(mb);
       for (let it = 0; it < (config.awr?.valueSteps ?? 200); it++) {
+        for (let k = 0; k < mb; k++) {
+          const i = Math.floor(rnd() * n);
+          bx.set(x.subarray(i * dObs, i * dObs + dObs), k * dObs);
+          by[k] = yNorm[i]!;
+        }
         tf.tidy(() => {
-          opt.minimize(() => tf.mean(tf.squaredDifference(forward(tf, vnet, xs), ys)) as TF.Scalar);
+          const bxt = tf.tensor2d(bx, [mb, dObs]);
+          const byt = tf.tensor2d(by, [mb, 1]);
+          opt.minimize(() => tf.mean(tf.squaredDifference(forward(tf, vnet, bxt), byt)) as TF.Scalar);
         });
       }
-      ys.dispose();
       const v = tf.tidy(() => forward(tf, vnet, xs).dataSync());
       values = Float32Array.from(v, (z) => z * tStd + tMean);
     }

@@ -1,0 +1,65 @@
+/**
+ * Iterated RWR / AWR ("PG = RWR"): each round rolls the current policy out on the simulated task
+ * (with exploration noise), scores every rollout by the task's reward, adds the rollouts to the
+ * data, and retrains with the same weighting. Every round's policy is evaluated on held-out targets.
+ */
+import { join } from 'node:path';
+import type { TrainConfig } from '../learn/trainer.ts';
+import type { SimArmKind } from '../sim/presets.ts';
+import { rollout, type RolloutResult } from './sim-rollout.ts';
+import { trainFromRecordings } from './train.ts';
+
+export interface ImproveOptions extends TrainConfig {
+  readonly arm: SimArmKind;
+  readonly data: readonly string[];
+  readonly out: string;
+  readonly iterations: number;
+  readonly rollouts: number;
+  readonly evalEpisodes?: number;
+  readonly evalSeed?: number;
+  readonly episodeS?: number;
+  readonly rateHz?: number;
+  readonly explorationStd?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface ImproveRound {
+  readonly round: number;
+  readonly model: string;
+  readonly dataFiles: number;
+  readonly trainEpisodes: number;
+  readonly rolloutSuccess: number | undefined;
+  readonly eval: RolloutResult;
+}
+
+export async function improve(options: ImproveOptions): Promise<ImproveRound[]> {
+  const log = options.log ?? (() => undefined);
+  const data = [...options.data];
+  const rounds: ImproveRound[] = [];
+  const episodeS = options.episodeS ?? 3;
+  const rateHz = options.rateHz ?? 50;
+  let rolloutSuccess: number | undefined;
+  for (let round = 0; round <= options.iterations; round++) {
+    const trained = await trainFromRecordings({ ...options, data, out: join(options.out, `round-${round}`), log: undefined });
+    const ev = await rollout({ arm: options.arm, seed: options.evalSeed ?? 1000, episodes: options.evalEpisodes ?? 50, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath } });
+    rounds.push({ round, model: trained.modelPath, dataFiles: data.length, trainEpisodes: trained.episodes.train, rolloutSuccess, eval: ev });
+    log(`round ${round}: trained on ${data.length} file(s) (${trained.episodes.train} episodes), evaluation success ${(ev.successRate * 100).toFixed(0)} %, mean return ${ev.meanReturn.toFixed(2)}\n`);
+    if (round === options.iterations) break;
+    const file = join(options.out, `rollouts-${round + 1}.mcap`);
+    const ro = await rollout({
+      arm: options.arm,
+      seed: (options.seed ?? 0) * 7919 + round + 1,
+      episodes: options.rollouts,
+      episodeS,
+      rateHz,
+      driver: { kind: 'policy', model: trained.modelPath },
+      explorationStd: options.explorationStd ?? 0.05,
+      out: file,
+      overwrite: true,
+    });
+    rolloutSuccess = ro.successRate;
+    log(`  ${options.rollouts} rollouts of round ${round}'s policy: ${(ro.successRate * 100).toFixed(0)} % success → ${file}\n`);
+    data.push(file);
+  }
+  return rounds;
+}

@@ -1,0 +1,196 @@
+/**
+ * Fast, virtual-time rollouts on the simulated task, for generating demonstrations in bulk and for
+ * evaluating policies over many episodes. The servos' own dynamics run on a manual clock, commands
+ * go through the same calibration conversion and SafetyFilter as on the wire, but without waiting
+ * for real time (a 3 s episode takes milliseconds). Recordings written this way use the virtual
+ * time as log time and say so in their metadata (`virtual_time: true`).
+ */
+import * as ort from 'onnxruntime-node';
+import { JointConverter, loadCalibration } from '../arm/calibration.ts';
+import { armProfile } from '../arm/profiles.ts';
+import { SafetyFilter } from '../arm/safety-filter.ts';
+import type { EpisodeEvent } from '../record/episodes.ts';
+import { ARMBRIDGE_VERSION, Recorder } from '../record/recorder.ts';
+import { rosTime } from '../record/ros-schemas.ts';
+import { ManualClock } from '../sim/clock.ts';
+import type { Skill } from '../sim/operator.ts';
+import type { SimArmKind } from '../sim/presets.ts';
+import { SimWorld } from '../sim/world.ts';
+import { simCalibrationPath } from './paths.ts';
+
+const COUNTS_PER_RAD = 4096 / (2 * Math.PI);
+const REST: Readonly<Record<SimArmKind, readonly number[]>> = {
+  so101: [0, -0.2, 0.3, 0.4, 0, 0.5],
+  koch: [0, -0.2, 0.3, -0.5, 0, -0.4],
+};
+
+/** Who drives the follower: the scripted operator through the leader (teleop), or a policy. */
+export type Driver = { readonly kind: 'operator'; readonly mix: Partial<Record<Skill, number>> } | { readonly kind: 'policy'; readonly model: string };
+
+export interface RolloutOptions {
+  readonly arm: SimArmKind;
+  readonly seed: number;
+  readonly episodes: number;
+  readonly episodeS: number;
+  readonly rateHz: number;
+  readonly driver: Driver;
+  /** Write the rollouts as a recording (demonstrations, or policy runs for iterated RWR). */
+  readonly out?: string;
+  readonly overwrite?: boolean;
+  /** Policy rollouts: Gaussian exploration noise added to each action (radians; gripper units). */
+  readonly explorationStd?: number;
+}
+
+export interface RolloutEpisode {
+  readonly index: number;
+  readonly skill: string;
+  readonly failure: string;
+  readonly success: boolean;
+  readonly return: number;
+  readonly finalDistanceM: number;
+}
+
+export interface RolloutResult {
+  readonly episodes: RolloutEpisode[];
+  readonly successRate: number;
+  readonly meanReturn: number;
+  readonly stdReturn: number;
+}
+
+export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
+  const clock = new ManualClock();
+  const world = new SimWorld({ arm: options.arm, seed: options.seed, clock });
+  const profile = armProfile(options.arm, 'follower');
+  const leaderProfile = armProfile(options.arm, 'leader');
+  const fCal = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
+  const lCal = await loadCalibration(simCalibrationPath(options.arm, 'leader'));
+  const fConv = profile.joints.map((j) => new JointConverter(j, fCal.joints[j.name]!));
+  const lConv = leaderProfile.joints.map((j) => new JointConverter(j, lCal.joints[j.name]!));
+  const n = profile.joints.length;
+  // Servos as configured by Arm.open: calibration in the registers.
+  world.follower.bus.servos.forEach((s, i) => {
+    const c = fCal.joints[profile.joints[i]!.name]!;
+    s.set('Homing_Offset', c.homing_offset);
+    s.set('Min_Position_Limit', c.range_min);
+    s.set('Max_Position_Limit', c.range_max);
+  });
+  world.leader.bus.servos.forEach((s, i) => s.set('Homing_Offset', lCal.joints[leaderProfile.joints[i]!.name]!.homing_offset));
+  const session = options.driver.kind === 'policy' ? await ort.InferenceSession.create(options.driver.model, { intraOpNumThreads: 1 }) : undefined;
+  const mix = options.driver.kind === 'operator' ? options.driver.mix : {};
+  const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
+  const pick = (): Skill => {
+    let x = world.rng.next() * total;
+    for (const [k, w] of Object.entries(mix) as [Skill, number][]) if ((x -= w) < 0) return k;
+    return 'expert';
+  };
+  const recorder = options.out
+    ? await Recorder.create(
+        { path: options.out, overwrite: options.overwrite, chunkIntervalMs: 1e9 },
+        {
+          arm: options.arm,
+          rate_hz: String(options.rateHz),
+          software: `armbridge ${ARMBRIDGE_VERSION}`,
+          operator: options.driver.kind === 'operator' ? `scripted (mix ${JSON.stringify(mix)})` : `policy ${options.driver.model}`,
+          simulated: 'true',
+          virtual_time: 'true',
+          seed: String(options.seed),
+          joint_names: profile.joints.map((j) => j.name).join(','),
+          units: 'radians; gripper 0 (closed) … 1 (open)',
+          follower_calibration: JSON.stringify(fCal),
+          episode_s: String(options.episodeS),
+        },
+      )
+    : undefined;
+  const topics = recorder && {
+    leader: await recorder.topic('/leader/joint_states', 'sensor_msgs/msg/JointState'),
+    follower: await recorder.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
+    action: await recorder.topic('/action', 'sensor_msgs/msg/JointState'),
+    episode: await recorder.topic('/episode', 'std_msgs/msg/String'),
+    target: await recorder.topic('/target_pose', 'geometry_msgs/msg/PoseStamped'),
+    reward: await recorder.topic('/reward', 'std_msgs/msg/Float64'),
+    success: await recorder.topic('/task/success', 'std_msgs/msg/Bool'),
+  };
+  const names = profile.joints.map((j) => j.name);
+  const t0 = 1_800_000_000_000_000_000n; // virtual wall time origin (2027-01-15)
+  const dtMs = 1000 / options.rateHz;
+  const episodes: RolloutEpisode[] = [];
+  const follower = new Float64Array(n);
+  const leader = new Float64Array(n);
+  const obs = new Float32Array(n + 3);
+  try {
+    for (let e = 0; e < options.episodes; e++) {
+      // Reset: both arms at the rest pose, torque on the follower holding it.
+      world.operator.release();
+      world.follower.bus.servos.forEach((s, i) => {
+        s.set('Torque_Enable', 0);
+        s.moveTo(world.follower.zeroCounts[i]! + REST[options.arm][i]! * COUNTS_PER_RAD);
+      });
+      world.leader.bus.servos.forEach((s, i) => s.moveTo(world.leader.zeroCounts[i]! + REST[options.arm][i]! * COUNTS_PER_RAD));
+      clock.advanceMs(1);
+      const readFollower = () => world.follower.bus.servos.forEach((s, i) => (follower[i] = fConv[i]!.toUnits((s.update(), s.get('Present_Position')))));
+      readFollower();
+      world.follower.bus.servos.forEach((s) => {
+        s.set('Goal_Position', s.get('Present_Position'));
+        s.set('Torque_Enable', 1);
+      });
+      const skill = options.driver.kind === 'operator' ? pick() : 'policy';
+      const start = world.startEpisode(skill === 'policy' ? 'expert' : (skill as Skill));
+      if (options.driver.kind === 'policy') world.operator.release();
+      const filter = new SafetyFilter({ names, lower: fConv.map((c) => c.lower), upper: fConv.map((c) => c.upper), maxStep: 4 / options.rateHz, now: () => clock.nowUs() / 1000 });
+      filter.reset(follower);
+      const ns = () => t0 + BigInt(Math.round(clock.nowUs() * 1000));
+      const ev = (x: EpisodeEvent) => recorder?.log(topics!.episode, { data: JSON.stringify(x) }, ns());
+      ev({ event: 'start', episode: e, operator: options.driver.kind === 'operator' ? `scripted-${skill}` : 'policy', detail: { skill, failure: start.plan.failure, target: [...start.target.position] } });
+      let ret = 0;
+      let success = false;
+      let dist = NaN;
+      const steps = Math.round(options.episodeS * options.rateHz);
+      for (let k = 0; k < steps; k++) {
+        clock.advanceMs(dtMs);
+        readFollower();
+        filter.markFresh();
+        let desired: ArrayLike<number>;
+        if (session) {
+          obs.set(follower, 0);
+          obs.set(start.target.position, n);
+          const out = await session.run({ observation: new ort.Tensor('float32', obs, [1, n + 3]) });
+          const a = out.action!.data as Float32Array;
+          if (options.explorationStd) for (let i = 0; i < a.length; i++) a[i] = a[i]! + options.explorationStd * world.rng.normal();
+          desired = a;
+        } else {
+          world.leader.bus.servos.forEach((s, i) => (leader[i] = lConv[i]!.toUnits((s.update(), s.get('Present_Position')))));
+          desired = leader;
+        }
+        const { command } = filter.filter(desired);
+        world.follower.bus.servos.forEach((s, i) => s.set('Goal_Position', fConv[i]!.toTicks(command[i]!)));
+        const r = world.evaluate();
+        ret += r.reward;
+        success = r.success;
+        dist = r.distanceM;
+        if (recorder && topics) {
+          const t = ns();
+          const js = (frame: string, p: ArrayLike<number>) => ({ header: { stamp: rosTime(t), frame_id: frame }, name: names, position: Float64Array.from(p), velocity: [], effort: [] });
+          if (!session) recorder.log(topics.leader, js('leader', leader), t);
+          recorder.log(topics.follower, js('follower', follower), t);
+          recorder.log(topics.action, js('action', command), t);
+          const p = start.target.position;
+          recorder.log(topics.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: p[0], y: p[1], z: p[2] }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+          recorder.log(topics.reward, { data: r.reward }, t);
+          recorder.log(topics.success, { data: r.success }, t);
+        }
+      }
+      ev({ event: 'end', episode: e, success, reward_sum: ret, reason: 'time' });
+      ev({ event: 'label', episode: e, outcome: success ? 'success' : 'failure' });
+      if (recorder) await recorder.flush();
+      episodes.push({ index: e, skill, failure: start.plan.failure, success, return: ret, finalDistanceM: dist });
+    }
+  } finally {
+    await recorder?.close();
+    await session?.release();
+    world.close();
+  }
+  const returns = episodes.map((x) => x.return);
+  const mean = returns.reduce((a, b) => a + b, 0) / Math.max(1, returns.length);
+  const std = Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, returns.length));
+  return { episodes, successRate: episodes.filter((x) => x.success).length / Math.max(1, episodes.length), meanReturn: mean, stdReturn: std };
+}
