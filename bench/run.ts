@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { benchBusCycles } from './bus-cycles.ts';
 import { benchRecording } from './recording.ts';
 import { benchTeleop } from './teleop-loop.ts';
+import { benchTraining } from './train-throughput.ts';
 import { formatRows, type BenchRow } from './stats.ts';
 
 const args = process.argv.slice(2);
@@ -25,6 +26,8 @@ rows.push(...(await benchTeleop(seconds, log)));
 const recordSeconds = args.includes('--full') ? 60 : seconds;
 log(`recording (${recordSeconds} s per rate; --full for 60 s)\n`);
 rows.push(...(await benchRecording(recordSeconds, log)));
+log('training throughput (tfjs backends vs PyTorch)\n');
+rows.push(...(await benchTraining(seconds, log)));
 
 process.stdout.write('\n' + formatRows(rows));
 mkdirSync('bench/results', { recursive: true });

@@ -18,6 +18,8 @@ import { table } from './table.ts';
 import { simCalibrationHand } from './sim-calibration.ts';
 import { inspectRecording } from '../record/inspect.ts';
 import { recordSim } from './record-sim.ts';
+import { rollout } from './sim-rollout.ts';
+import { trainFromRecordings } from './train.ts';
 import { openSimPort } from './sim-port.ts';
 import { percentile } from './stats.ts';
 import { runSimTeleop, type SimTeleopResult } from './teleop-sim.ts';
@@ -180,6 +182,24 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   );
   out.write(`${rec.recorder.written} messages in ${rec.recorder.chunks} chunks (${(rec.recorder.bytes / 1e6).toFixed(2)} MB, ${rec.recorder.dropped} dropped) → ${recordingFile}\n`);
 
+  out.write('\n# 5. Learning: BC and RWR on demonstrations of mixed quality, exported to ONNX, evaluated on held-out targets\n');
+  const demoEpisodes = options.fast ? 80 : 200;
+  const demosFile = join(runDir, 'demonstrations-virtual-time.mcap');
+  const demos = await rollout({ arm: 'so101', seed: 21, episodes: demoEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'operator', mix: { expert: 0.5, noisy: 0.2, poor: 0.3 } }, out: demosFile });
+  out.write(`${demoEpisodes} demonstrations generated in virtual time (same format as the recording above): ${(demos.successRate * 100).toFixed(0)} % successful → ${demosFile}\n`);
+  const evalEpisodes = options.fast ? 10 : 30;
+  const learned: { method: string; success: number; ret: string; model: string; curve: string; backend: string }[] = [];
+  for (const [method, cfg] of [
+    ['BC', { algo: 'bc' }],
+    ['RWR (exp, β = 2)', { algo: 'rwr', rwr: { kind: 'exp', beta: 2 } }],
+  ] as const) {
+    const m = await trainFromRecordings({ ...cfg, data: [demosFile], out: join(runDir, `model-${cfg.algo}`), hidden: [64, 64], epochs: options.fast ? 15 : 40, patience: 8, seed: 1 });
+    const ev = await rollout({ arm: 'so101', seed: 5000, episodes: evalEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'policy', model: m.modelPath } });
+    learned.push({ method, success: ev.successRate, ret: `${ev.meanReturn.toFixed(2)} ± ${ev.stdReturn.toFixed(2)}`, model: m.modelPath, curve: m.curvePath, backend: m.backend });
+  }
+  out.write(table(['method', 'success', 'return', 'backend', 'model', 'training curve'], learned.map((l) => [l.method, `${(l.success * 100).toFixed(0)} %`, l.ret, l.backend, l.model, l.curve])));
+  out.write(`(${evalEpisodes} evaluation episodes each; npm run bench:learn runs the full comparison with ≥ 50)\n`);
+
   out.write('\nSummary\n');
   out.write(
     table(
@@ -188,6 +208,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
         ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`]),
         ['calibration so101 follower', calibrationFile],
         ['safety (leader unplugged)', safetyStop.startsWith('safety stop') ? 'follower held, then torque off; run ended with SafetyStopError' : safetyStop],
+        ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}: ${l.model}`]),
         ['recording', `${inspected.episodes.length} episodes, ${inspected.episodes.filter((e) => e.outcome === 'success').length} successful, ${inspected.episodes.reduce((a, e) => a + e.droppedCycles, 0)} dropped cycles: ${recordingFile}`],
         ['teleop so101', `${teleop.achievedHz.toFixed(0)} Hz, lateness p99 ${percentile(late, 99).toFixed(0)} µs, tracking ${teleop.trackingErrorRad.toFixed(4)} rad, success ${teleop.successes}/${teleop.episodes}, mean reward ${teleop.meanReward.toFixed(3)}`],
       ],

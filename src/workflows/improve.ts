@@ -4,6 +4,7 @@
  * data, and retrains with the same weighting. Every round's policy is evaluated on held-out targets.
  */
 import { join } from 'node:path';
+import type { BackendName } from '../learn/backend.ts';
 import type { TrainConfig } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { rollout, type RolloutResult } from './sim-rollout.ts';
@@ -20,6 +21,7 @@ export interface ImproveOptions extends TrainConfig {
   readonly episodeS?: number;
   readonly rateHz?: number;
   readonly explorationStd?: number;
+  readonly backend?: BackendName;
   readonly log?: (line: string) => void;
 }
 
