@@ -6,12 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import { loadTf, type BackendName } from '../src/learn/backend.ts';
 import { mseLoss } from '../src/learn/losses.ts';
+import { createLeanTrainer } from '../src/learn/lean-step.ts';
 import { createMlp, dispose, forward } from '../src/learn/mlp.ts';
 import type { BenchRow } from './stats.ts';
 
 const SIZES = [12, 256, 256, 6];
 
-async function tfjsRate(backend: BackendName, batch: number, seconds: number): Promise<number | undefined> {
+async function tfjsRate(backend: BackendName, batch: number, seconds: number, lean: boolean): Promise<number | undefined> {
   let tf;
   try {
     ({ tf } = await loadTf(backend));
@@ -22,7 +23,9 @@ async function tfjsRate(backend: BackendName, batch: number, seconds: number): P
   const opt = tf.train.adam(1e-3);
   const x = tf.randomNormal([batch, 12]) as import('@tensorflow/tfjs').Tensor2D;
   const y = tf.randomNormal([batch, 6]) as import('@tensorflow/tfjs').Tensor2D;
-  const step = () => tf.tidy(() => opt.minimize(() => mseLoss(tf, forward(tf, mlp, x), y), true)!.dataSync());
+  const w = tf.ones([batch]) as import('@tensorflow/tfjs').Tensor1D;
+  const leanStep = createLeanTrainer(tf, mlp, { learningRate: 1e-3, nll: false });
+  const step = lean ? () => leanStep.step(x, y, w) : () => tf.tidy(() => opt.minimize(() => mseLoss(tf, forward(tf, mlp, x), y), true)!.dataSync());
   for (let i = 0; i < 3; i++) step();
   let n = 0;
   const t0 = performance.now();
@@ -33,6 +36,8 @@ async function tfjsRate(backend: BackendName, batch: number, seconds: number): P
   const rate = (n * batch) / ((performance.now() - t0) / 1000);
   x.dispose();
   y.dispose();
+  w.dispose();
+  leanStep.dispose();
   dispose(mlp);
   opt.dispose();
   return rate;
@@ -68,10 +73,10 @@ export async function benchTraining(seconds: number, log: (s: string) => void): 
   for (const batch of [256, 1024, 4096]) {
     log(`  batch ${batch}: pytorch…\n`);
     const torch = torchRate(batch, seconds);
-    for (const backend of ['tensorflow', 'wasm', 'cpu'] as BackendName[]) {
+    for (const [backend, lean] of [['tensorflow', false], ['wasm', false], ['wasm', true], ['cpu', false], ['cpu', true]] as [BackendName, boolean][]) {
       if (backend === 'cpu' && batch > 256) continue; // minutes per step at large batches
-      log(`  batch ${batch}: tfjs ${backend}…\n`);
-      const rate = await tfjsRate(backend, batch, seconds);
+      log(`  batch ${batch}: tfjs ${backend}${lean ? ' lean' : ''}…\n`);
+      const rate = await tfjsRate(backend, batch, seconds, lean);
       if (rate === undefined) {
         if (backend === 'tensorflow') log('    (@tensorflow/tfjs-node not installed: skipped)\n');
         continue;
@@ -79,7 +84,7 @@ export async function benchTraining(seconds: number, log: (s: string) => void): 
       rows.push({
         section: 'train',
         case: `MLP 12-256-256-6, batch ${batch}`,
-        metric: `tfjs ${backend} samples/s`,
+        metric: `tfjs ${backend} ${lean ? 'lean step' : 'optimizer.minimize'} samples/s`,
         value: rate,
         unit: '/s',
         baseline: torch === undefined ? undefined : { name: 'PyTorch CPU, 1 thread', value: torch },

@@ -10,6 +10,7 @@ import { computeNormalization, type Normalization } from '../dataset/normalizati
 import type { Episode } from '../dataset/load.ts';
 import { ArmbridgeError } from '../errors.ts';
 import type { Tf } from './backend.ts';
+import { createLeanTrainer } from './lean-step.ts';
 import { gaussianNll, mseLoss } from './losses.ts';
 import { createMlp, dispose, forward, restore, snapshot, type Mlp, type MlpSnapshot } from './mlp.ts';
 import { awrWeights, tdLambdaReturns, transformReturns, type ReturnTransform } from './weights.ts';
@@ -29,6 +30,8 @@ export interface TrainConfig {
   readonly rwr?: ReturnTransform;
   /** AWR: temperature β, TD(λ), discount γ, and gradient steps per value-function round (default 200). */
   readonly awr?: { readonly beta?: number; readonly lambda?: number; readonly gamma?: number; readonly valueSteps?: number };
+  /** `lean` (default): hand-written backward pass and Adam (lean-step.ts); `tfjs`: optimizer.minimize. */
+  readonly optimizer?: 'lean' | 'tfjs';
 }
 
 export interface EpochStats {
@@ -138,6 +141,7 @@ export async function trainPolicy(
 
   const mlp = createMlp(tf, [dObs, ...hidden, dAct], seed + 1, useNll);
   const optimizer = tf.train.adam(config.learningRate ?? 1e-3);
+  const lean = (config.optimizer ?? 'lean') === 'lean' ? createLeanTrainer(tf, mlp, { learningRate: config.learningRate ?? 1e-3, nll: useNll }) : undefined;
   const lossOf = (x: TF.Tensor2D, y: TF.Tensor2D, w: TF.Tensor1D) => {
     const pred = forward(tf, mlp, x);
     return useNll ? gaussianNll(tf, pred, mlp.logStd as TF.Tensor1D, y, w) : mseLoss(tf, pred, y, w);
@@ -174,14 +178,18 @@ export async function trainPolicy(
           by.set(train.y.subarray(r * dAct, r * dAct + dAct), k * dAct);
           bw[k] = train.w[r]!;
         }
-        const loss = tf.tidy(() => {
-          const x = tf.tensor2d(bx.subarray(0, m * dObs), [m, dObs]);
-          const y = tf.tensor2d(by.subarray(0, m * dAct), [m, dAct]);
-          const w = tf.tensor1d(bw.subarray(0, m));
-          return optimizer.minimize(() => lossOf(x, y, w), true) as TF.Scalar;
-        });
-        sum += loss.dataSync()[0]!;
-        loss.dispose();
+        const x = tf.tensor2d(bx.subarray(0, m * dObs), [m, dObs]);
+        const y = tf.tensor2d(by.subarray(0, m * dAct), [m, dAct]);
+        const w = tf.tensor1d(bw.subarray(0, m));
+        if (lean) sum += lean.step(x, y, w);
+        else {
+          const loss = tf.tidy(() => optimizer.minimize(() => lossOf(x, y, w), true) as TF.Scalar);
+          sum += loss.dataSync()[0]!;
+          loss.dispose();
+        }
+        x.dispose();
+        y.dispose();
+        w.dispose();
         batches++;
       }
       const seconds = (performance.now() - t0) / 1000;
@@ -203,6 +211,7 @@ export async function trainPolicy(
   } finally {
     dispose(mlp);
     optimizer.dispose();
+    lean?.dispose();
   }
 }
 

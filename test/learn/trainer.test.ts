@@ -112,3 +112,33 @@ describe('trainer', () => {
     tfjs.forEach((v, k) => expect(onnx[k]).toBeCloseTo(v, 4));
   });
 });
+
+describe('lean training step', () => {
+  it.each([false, true])('computes the same gradients as tfjs autodiff (Gaussian NLL: %s)', async (nll) => {
+    const { createLeanTrainer } = await import('../../src/learn/lean-step.ts');
+    const { gaussianNll, mseLoss } = await import('../../src/learn/losses.ts');
+    const mlp = createMlp(tf, [5, 7, 6, 3], 9, nll);
+    const x = tf.randomNormal([11, 5], 0, 1, 'float32', 1) as import('@tensorflow/tfjs').Tensor2D;
+    const y = tf.randomNormal([11, 3], 0, 1, 'float32', 2) as import('@tensorflow/tfjs').Tensor2D;
+    const w = tf.randomUniform([11], 0.1, 2, 'float32', 3) as import('@tensorflow/tfjs').Tensor1D;
+    const lean = createLeanTrainer(tf, mlp, { learningRate: 1e-3, nll });
+    const mine = lean.gradients(x, y, w);
+    const { value, grads } = tf.variableGrads(() =>
+      nll ? gaussianNll(tf, forward(tf, mlp, x), mlp.logStd as import('@tensorflow/tfjs').Tensor1D, y, w) : mseLoss(tf, forward(tf, mlp, x), y, w),
+    );
+    expect(mine.loss).toBeCloseTo(value.dataSync()[0]!, 4);
+    mlp.weights.forEach((v, i) => Array.from(grads[v.name]!.dataSync()).forEach((g, k) => expect(mine.dW[i]![k]).toBeCloseTo(g, 4)));
+    mlp.biases.forEach((v, i) => Array.from(grads[v.name]!.dataSync()).forEach((g, k) => expect(mine.db[i]![k]).toBeCloseTo(g, 4)));
+    if (nll) Array.from(grads[mlp.logStd!.name]!.dataSync()).forEach((g, k) => expect(mine.dLogStd![k]).toBeCloseTo(g, 4));
+    lean.dispose();
+  });
+
+  it('trains as well as optimizer.minimize on the same problem', async () => {
+    const eps = synthetic(8, 40, () => true);
+    const cfg = { algo: 'bc' as const, hidden: [32], epochs: 30, batchSize: 64, learningRate: 3e-3, seed: 3 };
+    const lean = await trainPolicy(tf, { train: eps.slice(0, 6), val: eps.slice(6) }, { ...cfg, optimizer: 'lean' });
+    const auto = await trainPolicy(tf, { train: eps.slice(0, 6), val: eps.slice(6) }, { ...cfg, optimizer: 'tfjs' });
+    expect(lean.bestValLoss).toBeLessThan(0.05);
+    expect(lean.bestValLoss).toBeLessThan(auto.bestValLoss * 2 + 0.01);
+  });
+});
