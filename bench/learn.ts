@@ -4,7 +4,7 @@
  * and systematically poor episodes), every method trains on the same recordings, and each policy is
  * evaluated on the same ≥ 50 held-out targets: success rate and mean return (± std).
  *
- *   npm run bench:learn -- --episodes 300 --good 0.5 --seed 1
+ *   npm run bench:learn -- --episodes 1000 --good 0.5 --seed 1   (the defaults)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,12 +20,12 @@ const arg = (name: string, d: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : d;
 };
-const episodes = arg('episodes', 300);
+const episodes = arg('episodes', 1000);
 const good = arg('good', 0.5);
 const seed = arg('seed', 1);
 const evalEpisodes = arg('eval', 50);
 const rateHz = arg('rate', 20);
-const epochs = arg('epochs', 60);
+const epochs = arg('epochs', 100);
 const iterations = arg('iterations', 2);
 const hidden = [128, 128];
 const dir = mkdtempSync(join(tmpdir(), 'armbridge-learn-'));
