@@ -14,6 +14,7 @@ import { createLeanTrainer } from './lean-step.ts';
 import { gaussianNll, mseLoss } from './losses.ts';
 import { createMlp, dispose, forward, restore, snapshot, type Mlp, type MlpSnapshot } from './mlp.ts';
 import { awrWeights, tdLambdaReturns, transformReturns, type ReturnTransform } from './weights.ts';
+import { mulberry32 } from '../dataset/random.ts';
 
 export type Algo = 'bc' | 'bc-gaussian' | 'rwr' | 'awr';
 
@@ -86,15 +87,6 @@ function flatten(episodes: readonly Episode[], obsNorm: Normalization, actNorm: 
   return { x, y, w, n };
 }
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function trainPolicy(
   tf: Tf,
