@@ -2,7 +2,6 @@
 import type { Episode } from './load.ts';
 import { mulberry32 } from './random.ts';
 
-
 export function splitByEpisode(episodes: readonly Episode[], valFraction: number, seed: number): { train: Episode[]; val: Episode[] } {
   if (!(valFraction >= 0 && valFraction < 1)) throw new RangeError(`validation fraction must be in [0, 1), got ${valFraction}`);
   const rnd = mulberry32(seed);

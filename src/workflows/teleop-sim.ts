@@ -87,7 +87,7 @@ export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleop
       durationS: options.durationS,
       signal: options.signal,
       estop: options.estop,
-      readTimeoutMs: leaderPort.transport === 'pty' ? 50 : undefined,
+      readTimeoutMs: 50,
       onCycle: (c) => {
         if (c.tMs >= nextEpisodeMs) {
           if (episodes > 0 && episodeSuccess) successes++;

@@ -70,7 +70,7 @@ describe('Arm on the simulated SO-101 and Koch', () => {
     sim.bus.servo(4).faults.silent = true;
     const binding = new SimBinding();
     binding.register('/sim/y', sim.bus);
-    const err = await Arm.open({ profile: armProfile('so101', 'follower'), calibration: await shippedCalibration('so101', 'follower'), path: '/sim/y', binding, bus: { timeoutMs: 5 } }).catch((e: unknown) => e);
+    const err = await Arm.open({ profile: armProfile('so101', 'follower'), calibration: await shippedCalibration('so101', 'follower'), path: '/sim/y', binding, bus: { timeoutMs: 30 } }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/joint "wrist_flex": servo id 4 does not answer/);
     sim.bus.close();
   });

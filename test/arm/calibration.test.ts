@@ -105,8 +105,10 @@ describe('calibration files', () => {
     for (const cal of [ours, imported]) {
       const { arm, sim, close } = await openSimArm('so101', 'follower', cal);
       const q = await arm.read();
+      const before = sim.bus.servos.map((s) => s.get('Goal_Position')).join();
       await arm.write(markSafe(Float64Array.from(q, (v, i) => v + (i === 5 ? 0.2 : 0.1))));
-      await new Promise((r) => setTimeout(r, 5));
+      // The sync write has no reply: wait until it has crossed the simulated wire.
+      for (let k = 0; k < 200 && sim.bus.servos.map((s) => s.get('Goal_Position')).join() === before; k++) await new Promise((r) => setTimeout(r, 5));
       goals.push(sim.bus.servos.map((s) => s.get('Goal_Position')));
       expect(sim.bus.servos.map((s) => s.get('Homing_Offset'))).toEqual(Object.values(cal.joints).map((j) => j.homing_offset));
       await close();

@@ -60,7 +60,7 @@ describe('MotorBus on the simulated SO-101 (Feetech STS3215)', () => {
   });
 
   it('raises ServoTimeoutError naming the silent servo, after retrying', async () => {
-    const f = await openSimArmBus<'feetech'>('so101', 'follower', { retries: 2, timeoutMs: 5 });
+    const f = await openSimArmBus<'feetech'>('so101', 'follower', { retries: 2, timeoutMs: 30 });
     fixture = f;
     f.arm.bus.servo(4).faults.silent = true;
     const err = await f.bus.syncRead('Present_Position', IDS).catch((e: unknown) => e);
@@ -90,7 +90,7 @@ describe('MotorBus on the simulated SO-101 (Feetech STS3215)', () => {
   });
 
   it('recovers a truncated reply by retrying', async () => {
-    const f = await openSimArmBus<'feetech'>('so101', 'follower', { timeoutMs: 5 });
+    const f = await openSimArmBus<'feetech'>('so101', 'follower', { timeoutMs: 30 });
     fixture = f;
     f.arm.bus.servo(3).faults.truncateReplies = 1;
     expect(await f.bus.read(3, 'Present_Position')).toBeGreaterThan(0);

@@ -66,10 +66,10 @@ describe('SimBinding (the serialport binding contract)', () => {
 
   it('changes baud rate with update(): servos at 1 Mbps then stop answering', async () => {
     const { binding, arm } = setup();
-    const bus = await MotorBus.open({ path: '/sim/a', binding, vendor: 'feetech', baud: 1_000_000, timeoutMs: 5, retries: 0 });
+    const bus = await MotorBus.open({ path: '/sim/a', binding, vendor: 'feetech', baud: 1_000_000, timeoutMs: 200 });
     expect((await bus.ping(1)).id).toBe(1);
     await bus.setBaud(57_600);
-    await expect(bus.ping(1)).rejects.toMatchObject({ code: 'SERVO_TIMEOUT' });
+    await expect(bus.ping(1, { timeoutMs: 20, retries: 0 })).rejects.toMatchObject({ code: 'SERVO_TIMEOUT' });
     await bus.close();
     arm.bus.close();
   });
