@@ -17,6 +17,7 @@ const options = z.object({
   hidden: z.string().default('256,256').describe('Hidden layer sizes'),
   seed: z.coerce.number().int().default(0).describe('Seed (initialisation, split, shuffling)'),
   outcome: z.string().optional().describe('Only episodes with these outcomes, e.g. success'),
+  operator: z.string().optional().describe('Only episodes by these operators (comma-separated, as recorded, e.g. scripted-expert)'),
   backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional().describe('tfjs backend (default: tfjs-node if installed, else wasm, else cpu)'),
 });
 
@@ -44,7 +45,10 @@ export const trainCommand: Command<typeof options> = {
       hidden: o.hidden.split(',').map(Number),
       seed: o.seed,
       backend: o.backend,
-      load: o.outcome ? { outcomes: o.outcome.split(',') as ('success' | 'failure' | 'score' | 'unlabelled')[] } : undefined,
+      load: {
+        outcomes: o.outcome ? (o.outcome.split(',') as ('success' | 'failure' | 'score' | 'unlabelled')[]) : undefined,
+        operators: o.operator ? o.operator.split(',') : undefined,
+      },
       log: (s) => stdout.write(s),
       onEpoch: (s, epochs) => {
         const bar = '#'.repeat(Math.round((20 * s.epoch) / epochs)).padEnd(20, '.');
