@@ -18,6 +18,9 @@ import { mulberry32 } from '../dataset/random.ts';
 
 export type Algo = 'bc' | 'bc-gaussian' | 'rwr' | 'awr';
 
+/** Floor of an observation feature's std in normalisation (radians / metres / gripper units). */
+export const OBS_MIN_STD = 0.05;
+
 export interface TrainConfig {
   readonly algo: Algo;
   /** For rwr (and the loss of awr): regress with MSE or the Gaussian NLL. Default mse. */
@@ -103,7 +106,9 @@ export async function trainPolicy(
   const all = [...data.train, ...data.val];
   const dObs = all[0]!.observations.length / all[0]!.length;
   const dAct = all[0]!.actions.length / all[0]!.length;
-  const obsNorm = computeNormalization(data.train.map((e) => e.observations), dObs);
+  // A feature that hardly varies in the data (a joint the demonstrations never moved) must not be
+  // amplified without bound when it moves at deployment: its std is floored at OBS_MIN_STD.
+  const obsNorm = computeNormalization(data.train.map((e) => e.observations), dObs, OBS_MIN_STD);
   const actNorm = computeNormalization(data.train.map((e) => e.actions), dAct);
   const useNll = algo === 'bc-gaussian' || config.loss === 'nll';
 

@@ -1,0 +1,20 @@
+import { ArmbridgeError } from '../errors.ts';
+
+export class ModelMismatchError extends ArmbridgeError {
+  constructor(
+    readonly model: string,
+    readonly difference: string,
+  ) {
+    super('MODEL_MISMATCH', `model ${model} does not fit this arm: ${difference}; train a model on recordings of this arm and layout`);
+  }
+}
+
+export class ModelLoadError extends ArmbridgeError {
+  constructor(
+    readonly model: string,
+    detail: string,
+    options?: ErrorOptions,
+  ) {
+    super('MODEL_LOAD', `cannot load model ${model}: ${detail}`, options);
+  }
+}
