@@ -11,11 +11,14 @@
 import type { BindingInterface } from '@serialport/bindings-interface';
 import { MotorBus, type CallOptions, type MotorBusOptions } from '../bus/motor-bus.ts';
 import { ServoTimeoutError } from '../bus/errors.ts';
-import type { ServoModelName, Vendor } from '../protocol/index.ts';
+import type { RegisterSpec, ServoModelName, Vendor } from '../protocol/index.ts';
 import { checkCalibration, JointConverter, type Calibration } from './calibration.ts';
 import { ArmMismatchError } from './errors.ts';
 import type { ArmProfile } from './profiles.ts';
 import type { SafeCommand } from './safe-command.ts';
+
+/** Both protocols use 0xFE as the broadcast id. */
+const BROADCAST_ID = 0xfe;
 
 export interface OpenArmOptions {
   readonly profile: ArmProfile;
@@ -104,6 +107,16 @@ export class Arm {
     return Float64Array.from(held, (t, i) => this.joints[i]!.toUnits(t));
   }
 
+  /**
+   * Cuts torque on every servo, even when some do not answer: a broadcast write first (no replies,
+   * one packet reaches every servo), then each servo individually, best effort. Never throws.
+   */
+  async torqueOffAll(): Promise<void> {
+    const torque = (this.bus.modelOf(this.ids[0]!).table as Partial<Record<string, RegisterSpec>>).Torque_Enable;
+    if (torque) await this.bus.writeRaw(BROADCAST_ID, torque.address, [0]).catch(() => undefined);
+    for (const id of this.ids) await this.bus.write(id, 'Torque_Enable', 0, { timeoutMs: 20, retries: 0 }).catch(() => undefined);
+  }
+
   async setTorque(on: boolean): Promise<void> {
     for (const id of this.ids) await this.bus.write(id, 'Torque_Enable', on ? 1 : 0);
   }
@@ -112,9 +125,7 @@ export class Arm {
   close(options: { torqueOff?: boolean } = {}): Promise<void> {
     this.#closing ??= (async () => {
       try {
-        if ((options.torqueOff ?? true) && this.bus.isOpen) {
-          for (const id of this.ids) await this.bus.write(id, 'Torque_Enable', 0, { timeoutMs: 20, retries: 1 }).catch(() => undefined);
-        }
+        if ((options.torqueOff ?? true) && this.bus.isOpen) await this.torqueOffAll();
       } finally {
         await this.bus.close();
       }

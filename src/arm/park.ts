@@ -46,7 +46,7 @@ export async function parkArm(arm: Arm, options: ParkOptions = {}): Promise<{ re
       }
     }
   } finally {
-    if (!options.keepTorque) await arm.setTorque(false).catch(() => undefined);
+    if (!options.keepTorque) await arm.torqueOffAll();
   }
   return { reached, seconds: (performance.now() - t0) / 1000 };
 }

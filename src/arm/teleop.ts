@@ -135,7 +135,7 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
     }
   } catch (e) {
     // Hold was already in effect (the filter repeated the last command); now cut torque.
-    await follower.setTorque(false).catch(() => undefined);
+    await follower.torqueOffAll();
     throw e;
   } finally {
     options.estop?.removeEventListener('abort', onEstop);

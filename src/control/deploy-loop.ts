@@ -151,7 +151,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
       options.onCycle?.({ index, tMs: start - t0, state: fresh ? state : null, command, status });
     }
   } catch (e) {
-    await follower.setTorque(false).catch(() => undefined);
+    await follower.torqueOffAll();
     throw e;
   } finally {
     options.estop?.removeEventListener('abort', onEstop);
