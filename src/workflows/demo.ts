@@ -18,6 +18,7 @@ import { table } from './table.ts';
 import { simCalibrationHand } from './sim-calibration.ts';
 import { inspectRecording } from '../record/inspect.ts';
 import { recordSim } from './record-sim.ts';
+import { deploySim } from './deploy-sim.ts';
 import { rollout } from './sim-rollout.ts';
 import { trainFromRecordings } from './train.ts';
 import { openSimPort } from './sim-port.ts';
@@ -188,17 +189,29 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   const demos = await rollout({ arm: 'so101', seed: 21, episodes: demoEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'operator', mix: { expert: 0.5, noisy: 0.2, poor: 0.3 } }, out: demosFile });
   out.write(`${demoEpisodes} demonstrations generated in virtual time (same format as the recording above): ${(demos.successRate * 100).toFixed(0)} % successful → ${demosFile}\n`);
   const evalEpisodes = options.fast ? 10 : 30;
-  const learned: { method: string; success: number; ret: string; model: string; curve: string; backend: string }[] = [];
+  const learned: { method: string; success: number; meanReturn: number; ret: string; model: string; curve: string; backend: string }[] = [];
   for (const [method, cfg] of [
     ['BC', { algo: 'bc' }],
     ['RWR (exp, β = 2)', { algo: 'rwr', rwr: { kind: 'exp', beta: 2 } }],
   ] as const) {
     const m = await trainFromRecordings({ ...cfg, data: [demosFile], out: join(runDir, `model-${cfg.algo}`), hidden: [64, 64], epochs: options.fast ? 15 : 40, patience: 8, seed: 1 });
     const ev = await rollout({ arm: 'so101', seed: 5000, episodes: evalEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'policy', model: m.modelPath } });
-    learned.push({ method, success: ev.successRate, ret: `${ev.meanReturn.toFixed(2)} ± ${ev.stdReturn.toFixed(2)}`, model: m.modelPath, curve: m.curvePath, backend: m.backend });
+    learned.push({ method, success: ev.successRate, meanReturn: ev.meanReturn, ret: `${ev.meanReturn.toFixed(2)} ± ${ev.stdReturn.toFixed(2)}`, model: m.modelPath, curve: m.curvePath, backend: m.backend });
   }
   out.write(table(['method', 'success', 'return', 'backend', 'model', 'training curve'], learned.map((l) => [l.method, `${(l.success * 100).toFixed(0)} %`, l.ret, l.backend, l.model, l.curve])));
   out.write(`(${evalEpisodes} evaluation episodes each; npm run bench:learn runs the full comparison with ≥ 50)\n`);
+
+  out.write('\n# 6. Deployment: the better policy in the real-time loop on the simulated follower (ONNX → SafetyFilter → servos)\n');
+  const best = [...learned].sort((a, b) => b.success - a.success || b.meanReturn - a.meanReturn)[0]!;
+  const deployLog = join(runDir, 'deploy-run.mcap');
+  const dep = await deploySim({ arm: 'so101', model: best.model, rateHz: options.rateHz, durationS: options.fast ? 4 : 9, episodeS: 3, log: deployLog, estop: options.signal, say: (l) => out.write(l) });
+  const sorted = (a: readonly number[]) => [...a].sort((x, y) => x - y);
+  const depLate = percentile(sorted(dep.latenessUs), 99);
+  const depInf = sorted(dep.inferenceUs);
+  out.write(
+    `${dep.cycles} cycles at ${dep.achievedHz.toFixed(1)} Hz (asked ${options.rateHz}), lateness p99 ${depLate.toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs p99 ${percentile(depInf, 99).toFixed(0)} µs; ` +
+      `${dep.successes}/${dep.episodes} targets reached and held; safety: ${describeSafety(dep.safety)}; run log ${deployLog}\n`,
+  );
 
   out.write('\nSummary\n');
   out.write(
@@ -208,6 +221,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
         ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`]),
         ['calibration so101 follower', calibrationFile],
         ['safety (leader unplugged)', safetyStop.startsWith('safety stop') ? 'follower held, then torque off; run ended with SafetyStopError' : safetyStop],
+        ['deploy', `${best.method} at ${dep.achievedHz.toFixed(0)} Hz, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets: ${deployLog}`],
         ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}: ${l.model}`]),
         ['recording', `${inspected.episodes.length} episodes, ${inspected.episodes.filter((e) => e.outcome === 'success').length} successful, ${inspected.episodes.reduce((a, e) => a + e.droppedCycles, 0)} dropped cycles: ${recordingFile}`],
         ['teleop so101', `${teleop.achievedHz.toFixed(0)} Hz, lateness p99 ${percentile(late, 99).toFixed(0)} µs, tracking ${teleop.trackingErrorRad.toFixed(4)} rad, success ${teleop.successes}/${teleop.episodes}, mean reward ${teleop.meanReward.toFixed(3)}`],
