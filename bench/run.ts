@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchBusCycles } from './bus-cycles.ts';
+import { benchDeploy } from './deploy-loop.ts';
 import { benchRecording } from './recording.ts';
 import { benchTeleop } from './teleop-loop.ts';
 import { benchTraining } from './train-throughput.ts';
@@ -26,6 +27,8 @@ rows.push(...(await benchTeleop(seconds, log)));
 const recordSeconds = args.includes('--full') ? 60 : seconds;
 log(`recording (${recordSeconds} s per rate; --full for 60 s)\n`);
 rows.push(...(await benchRecording(recordSeconds, log)));
+log('deployment loop (ONNX policy, in-process simulator)\n');
+rows.push(...(await benchDeploy(seconds, log)));
 log('training throughput (tfjs backends vs PyTorch)\n');
 rows.push(...(await benchTraining(seconds, log)));
 
