@@ -11,7 +11,8 @@
  *
  * Returns a status value, never throws in the hot path, and allocates nothing per cycle.
  */
-import { InvalidArgumentError } from '../errors.ts';
+import { ArmbridgeError, InvalidArgumentError } from '../errors.ts';
+import { SafetyStopError } from './errors.ts';
 import { markSafe, type SafeCommand } from './safe-command.ts';
 
 export type FilterStatus = 'ok' | 'hold' | 'fault';
@@ -197,4 +198,12 @@ export function describeSafety(s: SafetySummary): string {
   const busy = Object.entries(s.perJoint).filter(([, v]) => v.clamped || v.stepLimited);
   if (busy.length) parts.push(`most affected: ${busy.map(([n, v]) => `${n} (${v.clamped} clamped, ${v.stepLimited} limited)`).join(', ')}`);
   return parts.join('; ');
+}
+
+/** The error a loop ends with when the filter faults: the e-stop reason, or why the state was lost. */
+export function safetyStopFor(filter: SafetyFilter, lastError: unknown): SafetyStopError {
+  const s = filter.summary();
+  if (s.estop) return new SafetyStopError(`e-stop: ${s.estop}`);
+  const why = lastError instanceof ArmbridgeError ? lastError.message : (s.watchdog ?? 'fault');
+  return new SafetyStopError(`lost the arm state: ${why}`, { cause: lastError });
 }

@@ -4,12 +4,11 @@
  * (one sync write). A leader that stops answering makes the follower hold, then the watchdog cuts
  * its torque and the run ends with SafetyStopError naming the cause.
  */
-import { ArmbridgeError, InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import type { Arm } from './arm.ts';
-import { SafetyStopError } from './errors.ts';
 import { RateLoop } from './rate-loop.ts';
 import { SampleWindow } from './sample-window.ts';
-import { SafetyFilter, type SafetySummary } from './safety-filter.ts';
+import { SafetyFilter, safetyStopFor, type SafetySummary } from './safety-filter.ts';
 
 export interface TeleopOptions {
   readonly leader: Arm;
@@ -123,11 +122,7 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
         lastError = l.status === 'rejected' ? l.reason : (f as PromiseRejectedResult).reason;
       }
       const { status, command } = filter.filter(fresh ? leaderPos : null);
-      if (status === 'fault') {
-        const s = filter.summary();
-        const why = s.estop ?? (lastError instanceof ArmbridgeError ? lastError.message : s.watchdog ?? 'fault');
-        throw new SafetyStopError(s.estop ? `e-stop: ${s.estop}` : `lost the arm state: ${why}`, { cause: s.estop ? undefined : lastError });
-      }
+      if (status === 'fault') throw safetyStopFor(filter, lastError);
       if (follower.bus.isOpen) await follower.write(command).catch((e: unknown) => (lastError = e));
       const latency = (performance.now() - start) * 1000;
       latencyUs.push(latency);

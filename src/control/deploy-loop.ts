@@ -9,12 +9,10 @@
  * actions → the filter refuses or clamps them and counts it.
  */
 import type { Arm } from '../arm/arm.ts';
-import { SafetyStopError } from '../arm/errors.ts';
 import { RateLoop } from '../arm/rate-loop.ts';
-import { SafetyFilter, type SafetySummary } from '../arm/safety-filter.ts';
+import { SafetyFilter, safetyStopFor, type SafetySummary } from '../arm/safety-filter.ts';
 import { SampleWindow } from '../arm/sample-window.ts';
-import { ArmbridgeError } from '../errors.ts';
-import type { Recorder, Topic } from '../record/recorder.ts';
+import { wallNs, type Recorder, type Topic } from '../record/recorder.ts';
 import { rosTime } from '../record/ros-schemas.ts';
 import type { OnnxPolicy } from './onnx-policy.ts';
 
@@ -54,11 +52,6 @@ export interface DeployResult {
   readonly safety: SafetySummary;
   readonly stop: 'duration' | 'signal';
 }
-
-const wallNs = (perfMs: number) => {
-  const ms = performance.timeOrigin + perfMs;
-  return BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.round((ms % 1) * 1e6));
-};
 
 export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const { follower, policy } = options;
@@ -130,11 +123,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
         if (lateStreak >= budget) budgetHolds++;
       }
       const { status, command } = filter.filter(desired);
-      if (status === 'fault') {
-        const s = filter.summary();
-        const why = s.estop ? `e-stop: ${s.estop}` : `lost the arm state: ${lastError instanceof ArmbridgeError ? lastError.message : (s.watchdog ?? 'fault')}`;
-        throw new SafetyStopError(why, { cause: s.estop ? undefined : lastError });
-      }
+      if (status === 'fault') throw safetyStopFor(filter, lastError);
       await follower.write(command).catch((e: unknown) => (lastError = e));
       cycleUs.push((performance.now() - start) * 1000);
       if (rec && topics) {

@@ -9,7 +9,7 @@ import type { Arm } from '../arm/arm.ts';
 import type { SafetySummary } from '../arm/safety-filter.ts';
 import { runTeleop, type TeleopCycle } from '../arm/teleop.ts';
 import type { EpisodeEvent } from './episodes.ts';
-import type { Recorder, Topic } from './recorder.ts';
+import { wallNs, type Recorder, type Topic } from './recorder.ts';
 import { rosTime, type JointStateMsg } from './ros-schemas.ts';
 
 export type ControlKey = 'next' | 'rerecord' | 'stop' | 'estop';
@@ -76,11 +76,6 @@ export interface RecordSessionResult {
   readonly safety: SafetySummary;
   readonly stoppedBy: 'done' | 'key' | 'error';
 }
-
-const wallNs = (perfMs: number) => {
-  const ms = performance.timeOrigin + perfMs;
-  return BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.round((ms % 1) * 1e6));
-};
 
 export async function recordSession(options: RecordSessionOptions): Promise<RecordSessionResult> {
   const { recorder, follower, leader, hooks } = options;

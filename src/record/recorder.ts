@@ -53,9 +53,9 @@ interface Queued {
   readonly message: unknown;
 }
 
-/** Wall-clock time in ns from the monotonic clock (performance.timeOrigin + performance.now()). */
-export function monotonicWallNs(): bigint {
-  const ms = performance.timeOrigin + performance.now();
+/** Wall-clock ns of a monotonic `performance.now()` reading (performance.timeOrigin + perfMs). */
+export function wallNs(perfMs: number): bigint {
+  const ms = performance.timeOrigin + perfMs;
   return BigInt(Math.floor(ms)) * 1_000_000n + BigInt(Math.round((ms % 1) * 1e6));
 }
 
