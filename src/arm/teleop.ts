@@ -6,9 +6,8 @@
  */
 import { InvalidArgumentError } from '../errors.ts';
 import type { Arm } from './arm.ts';
-import { RateLoop } from './rate-loop.ts';
-import { SampleWindow } from './sample-window.ts';
-import { SafetyFilter, safetyStopFor, type SafetySummary } from './safety-filter.ts';
+import { runControlLoop } from './control-loop.ts';
+import type { SafetySummary } from './safety-filter.ts';
 
 export interface TeleopOptions {
   readonly leader: Arm;
@@ -68,83 +67,37 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
     throw new InvalidArgumentError(`leader joints (${leader.names.join(', ')}) do not match follower joints (${follower.names.join(', ')})`);
   }
   const n = follower.size;
-  const maxSpeed = options.maxSpeed ?? 4;
-  const filter = new SafetyFilter({
-    names: follower.names,
-    lower: follower.lower,
-    upper: follower.upper,
-    maxStep: maxSpeed / options.rateHz,
-    holdAfterMs: options.holdAfterMs ?? 50,
-    torqueOffAfterMs: options.torqueOffAfterMs ?? 250,
-  });
   const readCall = { timeoutMs: options.readTimeoutMs ?? Math.max(5, 2000 / options.rateHz), retries: 0 };
-  const held = await follower.enableTorqueHolding();
-  filter.reset(held);
   const leaderPos = new Float64Array(n);
   const followerPos = new Float64Array(n);
-  const loop = new RateLoop(options.rateHz);
-  const latencyUs = new SampleWindow();
+  let leaderFresh = false;
+  let followerFresh = false;
   let trackSum = 0;
   let trackN = 0;
-  let lastError: unknown;
-  const t0 = performance.now();
-  const endMs = options.durationS === undefined ? Infinity : t0 + options.durationS * 1000;
-  let stop: TeleopResult['stop'] = 'duration';
-  const onEstop = () => filter.estop('interrupted (Ctrl-C / SIGTERM)');
-  if (options.estop?.aborted) onEstop();
-  options.estop?.addEventListener('abort', onEstop, { once: true });
-  try {
-    for (let index = 0; ; index++) {
-      await loop.next();
-      const start = performance.now();
-      if (start >= endMs) break;
-      if (options.signal?.aborted) {
-        stop = 'signal';
-        break;
-      }
-      const key = options.control?.();
-      if (key === 'stop') {
-        stop = 'key';
-        break;
-      }
-      if (key === 'estop') filter.estop('e-stop key');
+  const result = await runControlLoop({
+    follower,
+    rateHz: options.rateHz,
+    maxStep: (options.maxSpeed ?? 4) / options.rateHz,
+    durationS: options.durationS,
+    signal: options.signal,
+    estop: options.estop,
+    control: options.control,
+    holdAfterMs: options.holdAfterMs,
+    torqueOffAfterMs: options.torqueOffAfterMs,
+    sense: async () => {
       const [l, f] = await Promise.allSettled([leader.read(leaderPos, readCall), follower.read(followerPos, readCall)]);
-      const fresh = l.status === 'fulfilled' && f.status === 'fulfilled';
-      if (fresh) {
-        filter.markFresh();
-        for (let i = 0; i < n; i++) {
-          if (follower.joints[i]!.kind === 'revolute') {
-            trackSum += Math.abs(followerPos[i]! - leaderPos[i]!);
-            trackN++;
-          }
+      leaderFresh = l.status === 'fulfilled';
+      followerFresh = f.status === 'fulfilled';
+      if (!leaderFresh || !followerFresh) return { fresh: false, desired: null, error: l.status === 'rejected' ? l.reason : (f as PromiseRejectedResult).reason };
+      for (let i = 0; i < n; i++) {
+        if (follower.joints[i]!.kind === 'revolute') {
+          trackSum += Math.abs(followerPos[i]! - leaderPos[i]!);
+          trackN++;
         }
-      } else {
-        lastError = l.status === 'rejected' ? l.reason : (f as PromiseRejectedResult).reason;
       }
-      const { status, command } = filter.filter(fresh ? leaderPos : null);
-      if (status === 'fault') throw safetyStopFor(filter, lastError);
-      if (follower.bus.isOpen) await follower.write(command).catch((e: unknown) => (lastError = e));
-      const latency = (performance.now() - start) * 1000;
-      latencyUs.push(latency);
-      options.onCycle?.({ index, tMs: start - t0, perfMs: start, leader: l.status === 'fulfilled' ? leaderPos : null, follower: f.status === 'fulfilled' ? followerPos : null, command, status, latencyUs: latency, overruns: loop.stats.overruns });
-    }
-  } catch (e) {
-    // Hold was already in effect (the filter repeated the last command); now cut torque.
-    await follower.torqueOffAll();
-    throw e;
-  } finally {
-    options.estop?.removeEventListener('abort', onEstop);
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  return {
-    cycles: loop.stats.cycles - 1,
-    seconds,
-    achievedHz: (loop.stats.cycles - 1) / seconds,
-    overruns: loop.stats.overruns,
-    latenessUs: loop.stats.latenessUs.toArray(),
-    latencyUs: latencyUs.toArray(),
-    trackingErrorRad: trackN ? trackSum / trackN : NaN,
-    safety: filter.summary(),
-    stop,
-  };
+      return { fresh: true, desired: leaderPos };
+    },
+    after: (c) => options.onCycle?.({ ...c, leader: leaderFresh ? leaderPos : null, follower: followerFresh ? followerPos : null }),
+  });
+  return { ...result, trackingErrorRad: trackN ? trackSum / trackN : NaN };
 }

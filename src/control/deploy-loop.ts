@@ -9,8 +9,8 @@
  * actions → the filter refuses or clamps them and counts it.
  */
 import type { Arm } from '../arm/arm.ts';
-import { RateLoop } from '../arm/rate-loop.ts';
-import { SafetyFilter, safetyStopFor, type SafetySummary } from '../arm/safety-filter.ts';
+import { runControlLoop } from '../arm/control-loop.ts';
+import type { SafetySummary } from '../arm/safety-filter.ts';
 import { SampleWindow } from '../arm/sample-window.ts';
 import { wallNs, type Recorder, type Topic } from '../record/recorder.ts';
 import { rosTime } from '../record/ros-schemas.ts';
@@ -56,16 +56,7 @@ export interface DeployResult {
 export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const { follower, policy } = options;
   const n = follower.size;
-  const filter = new SafetyFilter({
-    names: follower.names,
-    lower: follower.lower,
-    upper: follower.upper,
-    maxStep: (options.maxSpeed ?? 2) / options.rateHz,
-    holdAfterMs: options.holdAfterMs ?? 50,
-    torqueOffAfterMs: options.torqueOffAfterMs ?? 250,
-  });
   const readCall = { timeoutMs: options.readTimeoutMs ?? Math.max(5, 2000 / options.rateHz), retries: 0 };
-  filter.reset(await follower.enableTorqueHolding());
   const state = new Float64Array(n);
   const obs = new Float32Array(policy.obsSize);
   const budget = options.overrunBudget ?? 3;
@@ -81,81 +72,70 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     : undefined;
   const names = [...follower.names];
   const js = (t: bigint, frame: string, p: ArrayLike<number>) => ({ header: { stamp: rosTime(t), frame_id: frame }, name: names, position: Float64Array.from(p), velocity: [], effort: [] });
-  const loop = new RateLoop(options.rateHz);
   const inferenceUs = new SampleWindow();
-  const cycleUs = new SampleWindow();
   let lateStreak = 0;
   let budgetHolds = 0;
-  let lastError: unknown;
-  let lastStatus = 'ok';
+  let fresh = false;
+  let raw: Float32Array | undefined;
   let lastInferenceUs = 0;
-  const t0 = performance.now();
-  const endMs = options.durationS === undefined ? Infinity : t0 + options.durationS * 1000;
-  let stop: DeployResult['stop'] = 'duration';
-  const onEstop = () => filter.estop('interrupted (Ctrl-C / SIGTERM)');
-  if (options.estop?.aborted) onEstop();
-  options.estop?.addEventListener('abort', onEstop, { once: true });
-  try {
-    for (let index = 0; ; index++) {
-      const late = await loop.next();
-      const start = performance.now();
-      if (start >= endMs) break;
-      if (options.signal?.aborted) {
-        stop = 'signal';
-        break;
+  let lastStatus = 'ok';
+  const result = await runControlLoop({
+    follower,
+    rateHz: options.rateHz,
+    maxStep: (options.maxSpeed ?? 2) / options.rateHz,
+    durationS: options.durationS,
+    signal: options.signal,
+    estop: options.estop,
+    holdAfterMs: options.holdAfterMs,
+    torqueOffAfterMs: options.torqueOffAfterMs,
+    sense: async (_index, lateMs, periodMs) => {
+      lateStreak = lateMs > periodMs ? lateStreak + 1 : 0;
+      raw = undefined;
+      try {
+        await follower.read(state, readCall);
+      } catch (error) {
+        fresh = false;
+        return { fresh: false, desired: null, error };
       }
-      lateStreak = late > loop.periodMs ? lateStreak + 1 : 0;
-      let desired: ArrayLike<number> | null = null;
-      let raw: Float32Array | undefined;
-      const fresh = await follower.read(state, readCall).then(
-        () => true,
-        (e: unknown) => ((lastError = e), false),
-      );
-      if (fresh) {
-        filter.markFresh();
-        for (let i = 0; i < n; i++) obs[i] = state[i]!;
-        if (options.observeExtra) obs.set(options.observeExtra(), n);
-        const ti = performance.now();
-        raw = await policy.infer(obs);
-        lastInferenceUs = (performance.now() - ti) * 1000;
-        inferenceUs.push(lastInferenceUs);
-        desired = lateStreak >= budget ? null : raw;
-        if (lateStreak >= budget) budgetHolds++;
+      fresh = true;
+      for (let i = 0; i < n; i++) obs[i] = state[i]!;
+      if (options.observeExtra) obs.set(options.observeExtra(), n);
+      const ti = performance.now();
+      raw = await policy.infer(obs);
+      lastInferenceUs = (performance.now() - ti) * 1000;
+      inferenceUs.push(lastInferenceUs);
+      // Too many late cycles in a row: the observation is stale, hold instead of acting on it.
+      if (lateStreak >= budget) {
+        budgetHolds++;
+        return { fresh: true, desired: null };
       }
-      const { status, command } = filter.filter(desired);
-      if (status === 'fault') throw safetyStopFor(filter, lastError);
-      await follower.write(command).catch((e: unknown) => (lastError = e));
-      cycleUs.push((performance.now() - start) * 1000);
+      return { fresh: true, desired: raw };
+    },
+    after: (c) => {
       if (rec && topics) {
-        const t = wallNs(start);
+        const t = wallNs(c.perfMs);
         if (fresh) rec.log(topics.follower!, js(t, 'follower', state), t);
-        rec.log(topics.action!, js(t, 'action', command), t);
+        rec.log(topics.action!, js(t, 'action', c.command), t);
         if (raw) {
           rec.log(topics.raw!, js(t, 'policy', raw), t);
           rec.log(topics.inference!, { data: lastInferenceUs }, t);
         }
-        if (status !== lastStatus) rec.log(topics.safety!, { data: JSON.stringify({ status, summary: filter.summary() }) }, t);
+        if (c.status !== lastStatus) rec.log(topics.safety!, { data: JSON.stringify({ status: c.status }) }, t);
       }
-      lastStatus = status;
-      options.onCycle?.({ index, tMs: start - t0, state: fresh ? state : null, command, status });
-    }
-  } catch (e) {
-    await follower.torqueOffAll();
-    throw e;
-  } finally {
-    options.estop?.removeEventListener('abort', onEstop);
-  }
-  const seconds = (performance.now() - t0) / 1000;
+      lastStatus = c.status;
+      options.onCycle?.({ index: c.index, tMs: c.tMs, state: fresh ? state : null, command: c.command, status: c.status });
+    },
+  });
   return {
-    cycles: loop.stats.cycles - 1,
-    seconds,
-    achievedHz: (loop.stats.cycles - 1) / seconds,
-    overruns: loop.stats.overruns,
+    cycles: result.cycles,
+    seconds: result.seconds,
+    achievedHz: result.achievedHz,
+    overruns: result.overruns,
     budgetHolds,
-    latenessUs: loop.stats.latenessUs.toArray(),
+    latenessUs: result.latenessUs,
     inferenceUs: inferenceUs.toArray(),
-    cycleUs: cycleUs.toArray(),
-    safety: filter.summary(),
-    stop,
+    cycleUs: result.latencyUs,
+    safety: result.safety,
+    stop: result.stop === 'key' ? 'signal' : result.stop,
   };
 }
