@@ -17,6 +17,7 @@ import type { SimArmKind } from '../sim/presets.ts';
 import { table } from './table.ts';
 import { simCalibrationHand } from './sim-calibration.ts';
 import { inspectRecording } from '../record/inspect.ts';
+import { replayAgainstPolicy } from '../replay/offline.ts';
 import { recordSim } from './record-sim.ts';
 import { deploySim } from './deploy-sim.ts';
 import { rollout } from './sim-rollout.ts';
@@ -213,6 +214,11 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       `${dep.successes}/${dep.episodes} targets reached and held; safety: ${describeSafety(dep.safety)}; run log ${deployLog}\n`,
   );
 
+  out.write('\n# 7. Replay offline: the deployed policy against the recorded demonstrations of step 4\n');
+  const replay = await replayAgainstPolicy(recordingFile, best.model, join(runDir, 'replay'));
+  out.write(table(['joint', 'mean |error|', 'p95 |error|'], replay.joints.map((j) => [j.joint, j.meanAbs.toFixed(4), j.p95Abs.toFixed(4)])));
+  out.write(`${replay.samples} samples; plots per joint in ${join(runDir, 'replay')}\n`);
+
   out.write('\nSummary\n');
   out.write(
     table(
@@ -221,6 +227,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
         ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`]),
         ['calibration so101 follower', calibrationFile],
         ['safety (leader unplugged)', safetyStop.startsWith('safety stop') ? 'follower held, then torque off; run ended with SafetyStopError' : safetyStop],
+        ['replay offline', `mean |error| over joints ${(replay.joints.reduce((a, j) => a + j.meanAbs, 0) / replay.joints.length).toFixed(4)} on ${replay.samples} recorded samples: ${join(runDir, 'replay')}`],
         ['deploy', `${best.method} at ${dep.achievedHz.toFixed(0)} Hz, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets: ${deployLog}`],
         ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}: ${l.model}`]),
         ['recording', `${inspected.episodes.length} episodes, ${inspected.episodes.filter((e) => e.outcome === 'success').length} successful, ${inspected.episodes.reduce((a, e) => a + e.droppedCycles, 0)} dropped cycles: ${recordingFile}`],
