@@ -26,7 +26,8 @@ export async function parkArm(arm: Arm, options: ParkOptions = {}): Promise<{ re
   const tol = options.toleranceRad ?? 0.03;
   const t0 = performance.now();
   const present = new Float64Array(arm.size);
-  filter.reset(await arm.read(present));
+  // Torque on where it is (no jump), then move: parking a limp arm must first take hold of it.
+  filter.reset(await arm.enableTorqueHolding());
   const loop = new RateLoop(rateHz);
   let reached = false;
   try {

@@ -53,3 +53,10 @@ export class RateLoop {
     return late;
   }
 }
+
+/** Waits until `deadlineMs` (performance.now() scale) with the same hybrid sleep as RateLoop. */
+export async function sleepUntil(deadlineMs: number, now: () => number = () => performance.now()): Promise<void> {
+  const coarse = deadlineMs - now() - SPIN_MS;
+  if (coarse > 1) await new Promise((r) => setTimeout(r, Math.floor(coarse)));
+  while (now() < deadlineMs) await new Promise((r) => setImmediate(r));
+}

@@ -29,8 +29,37 @@ describe('replay against a policy (offline evaluation)', () => {
     const { Writable } = await import('node:stream');
     let err = '';
     const sink = new Writable({ write: (c, _e, cb) => ((err += String(c)), cb()) });
-    const code = await main(['replay', 'x.mcap', '--to', 'arm'], { stdout: sink as unknown as typeof process.stdout, stderr: sink as unknown as typeof process.stderr });
+    const code = await main(['replay', 'x.mcap', '--to', 'ros'], { stdout: sink as unknown as typeof process.stdout, stderr: sink as unknown as typeof process.stderr });
     expect(code).toBe(1);
-    expect(err).toMatch(/replay --to arm is not built yet: use --to policy for offline evaluation \[REPLAY_TARGET_UNAVAILABLE\]/);
+    expect(err).toMatch(/replay --to ros is not built yet: use --to policy for offline evaluation or --to arm \[REPLAY_TARGET_UNAVAILABLE\]/);
   });
+});
+
+describe('replay to an arm', () => {
+  it('moves slowly to the start pose, then plays the recorded actions; refuses another calibration unless forced', async () => {
+    const { replayToArm, ReplayMismatchError, EpisodeNotFoundError } = await import('../../src/replay/to-arm.ts');
+    const { openSimArm, shippedCalibration } = await import('../helpers/arms.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-replay-arm-'));
+    const data = join(dir, 'd.mcap');
+    await rollout({ arm: 'so101', seed: 8, episodes: 2, episodeS: 1.5, rateHz: 20, driver: { kind: 'operator', mix: { expert: 1 } }, out: data });
+    const cal = await shippedCalibration('so101', 'follower');
+    const { arm, close } = await openSimArm('so101', 'follower', cal);
+    try {
+      await expect(replayToArm({ file: data, episode: 7, arm, calibration: cal })).rejects.toBeInstanceOf(EpisodeNotFoundError);
+      const other = { ...cal, joints: { ...cal.joints, elbow_flex: { ...cal.joints.elbow_flex!, homing_offset: 300 } } };
+      await expect(replayToArm({ file: data, episode: 1, arm, calibration: other })).rejects.toBeInstanceOf(ReplayMismatchError);
+      const r = await replayToArm({ file: data, episode: 1, arm, calibration: cal, speed: 2 });
+      expect(r.sent).toBe(30);
+      expect(r.seconds).toBeGreaterThan(0);
+      const { readRecording, decodeMessage } = await import('../../src/record/read.ts');
+      const rec = await readRecording(data);
+      const acts = rec.messages.filter((m) => m.topic === '/action');
+      const last = Array.from(decodeMessage<{ position: ArrayLike<number> }>(rec, acts[acts.length - 1]!).position);
+      await new Promise((res) => setTimeout(res, 800));
+      const now = await arm.read();
+      now.slice(0, 5).forEach((v, i) => expect(Math.abs(v - last[i]!)).toBeLessThan(0.05));
+    } finally {
+      await close();
+    }
+  }, 60_000);
 });

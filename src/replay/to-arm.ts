@@ -1,0 +1,80 @@
+/**
+ * Replaying a recorded episode on an arm: the recorded actions (the commands that were sent, after
+ * safety) go through a SafetyFilter again, with the original timing scaled by `speed`, after a slow
+ * move to the episode's start pose. A recording made with another arm profile or calibration is
+ * refused unless forced: the same numbers would mean different poses.
+ */
+import type { Arm } from '../arm/arm.ts';
+import type { Calibration } from '../arm/calibration.ts';
+import { parkArm } from '../arm/park.ts';
+import { sleepUntil } from '../arm/rate-loop.ts';
+import { SafetyFilter, type SafetySummary } from '../arm/safety-filter.ts';
+import { ArmbridgeError } from '../errors.ts';
+import { episodesOf } from '../record/episodes.ts';
+import { decodeMessage, readRecording } from '../record/read.ts';
+
+export class ReplayMismatchError extends ArmbridgeError {
+  constructor(readonly file: string, detail: string) {
+    super('REPLAY_MISMATCH', `${file} was not recorded with this arm: ${detail}; pass --force to replay anyway`);
+  }
+}
+
+export class EpisodeNotFoundError extends ArmbridgeError {
+  constructor(readonly file: string, readonly episode: number, available: readonly number[]) {
+    super('EPISODE_NOT_FOUND', `${file} has no episode ${episode} with actions (episodes: ${available.join(', ') || 'none'})`);
+  }
+}
+
+export interface ReplayToArmOptions {
+  readonly file: string;
+  readonly episode: number;
+  readonly arm: Arm;
+  readonly calibration: Calibration;
+  /** Time scale: 0.5 plays at half speed. Default 1. */
+  readonly speed?: number;
+  readonly force?: boolean;
+  /** Speed limit of the replayed commands, rad/s. Default 2. */
+  readonly maxSpeed?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface ReplayToArmResult {
+  readonly sent: number;
+  readonly seconds: number;
+  readonly safety: SafetySummary;
+}
+
+export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmResult> {
+  const rec = await readRecording(o.file);
+  const meta = rec.metadata.get('armbridge');
+  if (!o.force) {
+    if (meta?.get('arm') && meta.get('arm') !== o.arm.profile.kind) throw new ReplayMismatchError(o.file, `it is from a ${meta.get('arm')} arm, this is a ${o.arm.profile.kind}`);
+    const cal = meta?.get('follower_calibration');
+    if (cal && JSON.stringify((JSON.parse(cal) as Calibration).joints) !== JSON.stringify(o.calibration.joints)) {
+      throw new ReplayMismatchError(o.file, 'its follower calibration differs from the one this arm was opened with');
+    }
+  }
+  const episodes = episodesOf(rec);
+  const ep = episodes.find((e) => e.index === o.episode && !e.discarded);
+  const end = ep?.endNs ?? BigInt(Number.MAX_SAFE_INTEGER) * 1000n;
+  const actions = ep ? rec.messages.filter((m) => m.topic === '/action' && m.logTimeNs >= ep.startNs && m.logTimeNs <= end) : [];
+  if (!ep || actions.length === 0) throw new EpisodeNotFoundError(o.file, o.episode, episodes.filter((e) => !e.discarded).map((e) => e.index));
+  const positions = actions.map((m) => Float64Array.from(decodeMessage<{ position: ArrayLike<number> }>(rec, m).position));
+  // Slowly to where the episode started, torque kept on.
+  await parkArm(o.arm, { pose: Array.from(positions[0]!), speed: 0.5, keepTorque: true, timeoutS: 15 });
+  const speed = o.speed ?? 1;
+  // Step limit per command from the speed limit and the recording's typical interval (scaled).
+  const gaps = actions.slice(1).map((m, k) => Number(m.logTimeNs - actions[k]!.logTimeNs) / 1e9).sort((a, b) => a - b);
+  const dt = (gaps[Math.floor(gaps.length / 2)] ?? 0.01) / speed;
+  const filter = new SafetyFilter({ names: o.arm.names, lower: o.arm.lower, upper: o.arm.upper, maxStep: (o.maxSpeed ?? 2) * dt, holdAfterMs: 1e9, torqueOffAfterMs: 2e9 });
+  filter.reset(await o.arm.read());
+  const t0 = performance.now();
+  const first = actions[0]!.logTimeNs;
+  for (let k = 0; k < actions.length; k++) {
+    if (o.signal?.aborted) break;
+    await sleepUntil(t0 + Number(actions[k]!.logTimeNs - first) / 1e6 / speed);
+    filter.markFresh();
+    await o.arm.write(filter.filter(positions[k]!).command);
+  }
+  return { sent: actions.length, seconds: (performance.now() - t0) / 1000, safety: filter.summary() };
+}
