@@ -12,12 +12,13 @@ import { inspectCommand } from './commands/inspect.ts';
 import { recordCommand } from './commands/record.ts';
 import { recoverCommand } from './commands/recover.ts';
 import { replayCommand } from './commands/replay.ts';
+import { rosCommand } from './commands/ros.ts';
 import { scanCommand } from './commands/scan.ts';
 import { simCommand } from './commands/sim.ts';
 import { teleopCommand } from './commands/teleop.ts';
 import { trainCommand } from './commands/train.ts';
 
-export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, recordCommand, recoverCommand, inspectCommand, trainCommand, improveCommand, deployCommand, replayCommand, demoCommand] as unknown as Command[];
+export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, recordCommand, recoverCommand, inspectCommand, trainCommand, improveCommand, deployCommand, replayCommand, rosCommand, demoCommand] as unknown as Command[];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,17 @@
+import { ArmbridgeError } from '../errors.ts';
+
+export class RosUnavailableError extends ArmbridgeError {
+  constructor(detail?: string, options?: ErrorOptions) {
+    super(
+      'ROS_UNAVAILABLE',
+      `ROS 2 is not sourced: run \`source /opt/ros/<distro>/setup.bash\` (and install rclnodejs: npm install rclnodejs) before armbridge ros …${detail ? ` (${detail})` : ''}`,
+      options,
+    );
+  }
+}
+
+export class RosCommandError extends ArmbridgeError {
+  constructor(readonly topic: string, detail: string) {
+    super('ROS_COMMAND', `command on ${topic} refused: ${detail}`);
+  }
+}
