@@ -126,7 +126,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   try {
     const profile = armProfile('so101', 'follower');
     await using bus = await MotorBus.open({ path: sim.path, binding: sim.binding, vendor: 'feetech', baud: 1_000_000 });
-    const cal = await calibrateArm(bus, profile, simCalibrationHand(sim.arm, { secondsPerJoint: options.fast ? 0.2 : 0.4 }));
+    const cal = await calibrateArm(bus, profile, simCalibrationHand(sim.arm, { secondsPerJoint: options.fast ? 0.5 : 0.8 }));
     await saveCalibration(calibrationFile, cal);
     out.write(table(['joint', 'id', 'homing offset', 'range (ticks)'], Object.entries(cal.joints).map(([n, j]) => [n, j.id, j.homing_offset, `${j.range_min}…${j.range_max}`])));
     out.write(`written to ${calibrationFile}; wrist_roll's raw travel crosses the encoder wrap, and the calibration puts the wrap outside it\n`);

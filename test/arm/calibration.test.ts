@@ -21,7 +21,7 @@ async function calibrateSim(kind: 'so101' | 'koch', role: 'follower' | 'leader',
   const profile = armProfile(kind, role);
   const bus = await MotorBus.open({ path: '/sim/c', binding, vendor: profile.vendor, baud: 1_000_000, models: Object.fromEntries(profile.joints.map((j) => [j.id, j.model])) });
   try {
-    const cal = await calibrateArm(bus, profile, hand ? hand(sim) : simCalibrationHand(sim, { secondsPerJoint: 0.25 }));
+    const cal = await calibrateArm(bus, profile, hand ? hand(sim) : simCalibrationHand(sim, { secondsPerJoint: 0.8 }));
     return { cal, sim, bus };
   } catch (e) {
     await bus.close();
