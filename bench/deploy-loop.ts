@@ -22,6 +22,7 @@ import { SimWorld } from '../src/sim/world.ts';
 import { simCalibrationPath } from '../src/workflows/paths.ts';
 import { serveSimArm } from '../src/workflows/sim-port.ts';
 import { wireLimitHz } from './bus-cycles.ts';
+import { naiveIntervalLoop } from './naive-loop.ts';
 import { summarize, type BenchRow } from './stats.ts';
 
 const JOINTS = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'];
@@ -68,34 +69,16 @@ async function naive(model: string, rate: number, seconds: number) {
   filter.reset(await env.arm.enableTorqueHolding());
   const q = new Float64Array(6);
   const obs = new Float32Array(9);
-  const starts: number[] = [];
-  let busy = false;
-  const t0 = performance.now();
-  const period = 1000 / rate;
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(async () => {
-      const now = performance.now();
-      if (now - t0 >= seconds * 1000) {
-        clearInterval(timer);
-        resolve();
-        return;
-      }
-      if (busy) return;
-      busy = true;
-      starts.push(now);
-      await env.arm.read(q);
-      obs.set(q);
-      obs.set(env.target, 6);
-      const a = await env.policy.infer(obs);
-      filter.markFresh();
-      await env.arm.write(filter.filter(a).command);
-      busy = false;
-    }, period);
+  const result = await naiveIntervalLoop(rate, seconds, async () => {
+    await env.arm.read(q);
+    obs.set(q);
+    obs.set(env.target, 6);
+    const a = await env.policy.infer(obs);
+    filter.markFresh();
+    await env.arm.write(filter.filter(a).command);
   });
-  await new Promise((r) => setTimeout(r, 20));
   await env.close();
-  const jitter = starts.slice(1).map((s, k) => Math.abs(s - starts[k]! - period) * 1000);
-  return { hz: starts.length / seconds, jitter: summarize(jitter) };
+  return result;
 }
 
 export async function benchDeploy(seconds: number, log: (s: string) => void): Promise<BenchRow[]> {
@@ -113,7 +96,7 @@ export async function benchDeploy(seconds: number, log: (s: string) => void): Pr
       const late = r.latenessUs.slice(1);
       const jitter = summarize(late.slice(1).map((v, k) => Math.abs(v - late[k]!)));
       const inf = summarize(r.inferenceUs);
-      const cyc = summarize(r.cycleUs);
+      const cyc = summarize(r.latencyUs);
       const c = `so101 in-process ${rate} Hz, MLP 9-256-256-6`;
       rows.push({ section: 'deploy', case: c, metric: 'achieved rate', value: r.achievedHz, unit: 'Hz', baseline: { name: 'setInterval', value: b.hz }, ratio: r.achievedHz / b.hz, note: `asked ${rate}; ${r.overruns} overruns, ${r.budgetHolds} budget holds` });
       rows.push({ section: 'deploy', case: c, metric: 'period jitter p50/p99', value: jitter.p50, unit: 'µs', baseline: { name: 'setInterval p50', value: b.jitter.p50 }, note: `p99 ${jitter.p99.toFixed(0)} µs vs setInterval ${b.jitter.p99.toFixed(0)} µs; max ${jitter.max.toFixed(0)} µs` });

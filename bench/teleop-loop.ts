@@ -11,6 +11,7 @@ import { runTeleop } from '../src/arm/teleop.ts';
 import { SimWorld } from '../src/sim/world.ts';
 import { simCalibrationPath } from '../src/workflows/paths.ts';
 import { serveSimArm } from '../src/workflows/sim-port.ts';
+import { naiveIntervalLoop } from './naive-loop.ts';
 import { summarize, type BenchRow } from './stats.ts';
 
 async function setup() {
@@ -40,32 +41,12 @@ async function setup() {
 async function naiveLoop(leader: Arm, follower: Arm, rateHz: number, seconds: number) {
   const filter = new SafetyFilter({ names: follower.names, lower: follower.lower, upper: follower.upper, maxStep: 4 / rateHz });
   filter.reset(await follower.enableTorqueHolding());
-  const period = 1000 / rateHz;
-  const starts: number[] = [];
   const q = new Float64Array(follower.size);
-  let busy = false;
-  const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(async () => {
-      const now = performance.now();
-      if (now - t0 >= seconds * 1000) {
-        clearInterval(timer);
-        resolve();
-        return;
-      }
-      if (busy) return;
-      busy = true;
-      starts.push(now);
-      await leader.read(q);
-      filter.markFresh();
-      await follower.write(filter.filter(q).command);
-      busy = false;
-    }, period);
+  return naiveIntervalLoop(rateHz, seconds, async () => {
+    await leader.read(q);
+    filter.markFresh();
+    await follower.write(filter.filter(q).command);
   });
-  await new Promise((r) => setTimeout(r, 20));
-  const lateness = starts.map((s, k) => (s - (t0 + (k + 1) * period)) * 1000);
-  const periods = starts.slice(1).map((s, k) => Math.abs(s - starts[k]! - period) * 1000);
-  return { hz: starts.length / seconds, lateness: summarize(lateness.map(Math.abs)), jitter: summarize(periods) };
 }
 
 export async function benchTeleop(seconds: number, log: (s: string) => void): Promise<BenchRow[]> {

@@ -29,16 +29,25 @@ export interface CycleInfo {
   readonly overruns: number;
 }
 
-export interface ControlLoopOptions {
-  readonly follower: Arm;
+/** Settings every arm-driving loop takes (teleop, deploy, and this core). */
+export interface LoopSettings {
   readonly rateHz: number;
-  readonly maxStep: number;
+  /** Stop after this long; default: until `signal` aborts. */
   readonly durationS?: number;
+  /** Ends the run normally (the caller then parks the follower). */
   readonly signal?: AbortSignal;
+  /** Emergency stop (SIGINT, an e-stop key): the follower holds, its torque is cut, SafetyStopError. */
   readonly estop?: AbortSignal;
+  /** Polled once per cycle: 'stop' ends the run normally, 'estop' is an emergency stop. */
   readonly control?: () => 'stop' | 'estop' | undefined;
+  /** Watchdog: hold after, and cut torque after, this long without fresh reads. */
   readonly holdAfterMs?: number;
   readonly torqueOffAfterMs?: number;
+}
+
+export interface ControlLoopOptions extends LoopSettings {
+  readonly follower: Arm;
+  readonly maxStep: number;
   /** Reads what it needs and says what the follower should do. `lateMs`: how late this cycle woke. */
   sense(index: number, lateMs: number, periodMs: number): Promise<Sensed>;
   after?(cycle: CycleInfo): void;

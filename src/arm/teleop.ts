@@ -6,26 +6,13 @@
  */
 import { InvalidArgumentError } from '../errors.ts';
 import type { Arm } from './arm.ts';
-import { runControlLoop } from './control-loop.ts';
-import type { SafetySummary } from './safety-filter.ts';
+import { runControlLoop, type ControlLoopResult, type LoopSettings } from './control-loop.ts';
 
-export interface TeleopOptions {
+export interface TeleopOptions extends LoopSettings {
   readonly leader: Arm;
   readonly follower: Arm;
-  readonly rateHz: number;
-  /** Stop after this long; default: until `signal` aborts. */
-  readonly durationS?: number;
-  /** Ends the run normally (the caller then parks the follower). */
-  readonly signal?: AbortSignal;
-  /** Emergency stop (SIGINT, an e-stop key): the follower holds, its torque is cut, SafetyStopError. */
-  readonly estop?: AbortSignal;
-  /** Polled once per cycle: 'stop' ends the run normally, 'estop' is an emergency stop. */
-  readonly control?: () => 'stop' | 'estop' | undefined;
   /** Speed limit of the follower's commands: radians/s for joints, 1/s for the gripper. Default 4. */
   readonly maxSpeed?: number;
-  /** Watchdog: hold after, and cut torque after, this long without fresh reads. */
-  readonly holdAfterMs?: number;
-  readonly torqueOffAfterMs?: number;
   /** Per-read timeout, ms (default: two periods, at least 5 ms). */
   readonly readTimeoutMs?: number;
   /** Called every cycle after the write, with the leader and follower positions and the command. */
@@ -47,18 +34,9 @@ export interface TeleopCycle {
   readonly overruns: number;
 }
 
-export interface TeleopResult {
-  readonly cycles: number;
-  readonly seconds: number;
-  readonly achievedHz: number;
-  readonly overruns: number;
-  readonly latenessUs: readonly number[];
-  /** Read → write latency per cycle, µs (the most recent 120 000 cycles). */
-  readonly latencyUs: readonly number[];
+export interface TeleopResult extends ControlLoopResult {
   /** Mean |follower − leader| over revolute joints, radians (cycles with both reads). */
   readonly trackingErrorRad: number;
-  readonly safety: SafetySummary;
-  readonly stop: 'duration' | 'signal' | 'key';
 }
 
 export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {

@@ -9,22 +9,15 @@
  * actions → the filter refuses or clamps them and counts it.
  */
 import type { Arm } from '../arm/arm.ts';
-import { runControlLoop } from '../arm/control-loop.ts';
-import type { SafetySummary } from '../arm/safety-filter.ts';
+import { runControlLoop, type ControlLoopResult, type LoopSettings } from '../arm/control-loop.ts';
 import { SampleWindow } from '../arm/sample-window.ts';
 import { wallNs, type Recorder, type Topic } from '../record/recorder.ts';
 import { rosTime } from '../record/ros-schemas.ts';
 import type { OnnxPolicy } from './onnx-policy.ts';
 
-export interface DeployOptions {
+export interface DeployOptions extends LoopSettings {
   readonly follower: Arm;
   readonly policy: OnnxPolicy;
-  readonly rateHz: number;
-  readonly durationS?: number;
-  /** Ends the run normally. */
-  readonly signal?: AbortSignal;
-  /** Emergency stop: hold, torque off, SafetyStopError. */
-  readonly estop?: AbortSignal;
   /** Observation features after the follower's joint positions (e.g. the task's target point). */
   readonly observeExtra?: () => ArrayLike<number>;
   /** Consecutive late cycles after which a cycle holds. Default 3. */
@@ -32,25 +25,15 @@ export interface DeployOptions {
   /** Follower speed limit, rad/s. Default 2. */
   readonly maxSpeed?: number;
   readonly readTimeoutMs?: number;
-  readonly holdAfterMs?: number;
-  readonly torqueOffAfterMs?: number;
   /** Run log (same topics as recordings, plus /policy/action and /control/inference_us). */
   readonly recorder?: Recorder;
   readonly onCycle?: (c: { index: number; tMs: number; state: Float64Array | null; command: Float64Array; status: string }) => void;
 }
 
-export interface DeployResult {
-  readonly cycles: number;
-  readonly seconds: number;
-  readonly achievedHz: number;
-  readonly overruns: number;
+export interface DeployResult extends ControlLoopResult {
+  /** Cycles held because too many before them woke late. */
   readonly budgetHolds: number;
-  readonly latenessUs: readonly number[];
   readonly inferenceUs: readonly number[];
-  /** Read start → write handed to the port, µs. */
-  readonly cycleUs: readonly number[];
-  readonly safety: SafetySummary;
-  readonly stop: 'duration' | 'signal';
 }
 
 export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
@@ -86,6 +69,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     durationS: options.durationS,
     signal: options.signal,
     estop: options.estop,
+    control: options.control,
     holdAfterMs: options.holdAfterMs,
     torqueOffAfterMs: options.torqueOffAfterMs,
     sense: async (_index, lateMs, periodMs) => {
@@ -126,16 +110,5 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
       options.onCycle?.({ index: c.index, tMs: c.tMs, state: fresh ? state : null, command: c.command, status: c.status });
     },
   });
-  return {
-    cycles: result.cycles,
-    seconds: result.seconds,
-    achievedHz: result.achievedHz,
-    overruns: result.overruns,
-    budgetHolds,
-    latenessUs: result.latenessUs,
-    inferenceUs: inferenceUs.toArray(),
-    cycleUs: result.latencyUs,
-    safety: result.safety,
-    stop: result.stop === 'key' ? 'signal' : result.stop,
-  };
+  return { ...result, budgetHolds, inferenceUs: inferenceUs.toArray() };
 }

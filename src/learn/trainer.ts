@@ -61,7 +61,7 @@ export interface TrainResult {
 
 export class MissingReturnError extends ArmbridgeError {
   constructor(readonly file: string, readonly episode: number) {
-    super('MISSING_RETURN', `${file}: episode ${episode} has no return (no /reward topic and no label), which ${'rwr'} needs: label the episodes (armbridge dataset relabel) or train with --algo bc`);
+    super('MISSING_RETURN', `${file}: episode ${episode} has no return (no /reward topic and no label), which rwr needs: label the episodes (armbridge dataset relabel) or train with --algo bc`);
   }
 }
 

@@ -124,6 +124,3 @@ export const STS3215: ServoModel<StsRegister> = {
   maxSpeedCountsPerS: 3070,
   maxAccelCountsPerS2: 25_400, // Acceleration register unit 100 counts/s² (254 max)
 };
-
-/** SCS series (SCS0009): the same packet format, big-endian values, 1024 counts/rev. */
-export const SCS_ENDIANNESS = 'big' as const;

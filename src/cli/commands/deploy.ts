@@ -27,7 +27,7 @@ function report(stdout: NodeJS.WritableStream, r: DeployResult, rate: number) {
   const s = (a: readonly number[]) => [...a].sort((x, y) => x - y);
   const late = s(r.latenessUs);
   const inf = s(r.inferenceUs);
-  const cyc = s(r.cycleUs);
+  const cyc = s(r.latencyUs);
   stdout.write(
     `${r.cycles} cycles in ${r.seconds.toFixed(1)} s: ${r.achievedHz.toFixed(1)} Hz (asked ${rate}), lateness p99 ${percentile(late, 99).toFixed(0)} µs, ` +
       `inference p50 ${percentile(inf, 50).toFixed(0)} µs p99 ${percentile(inf, 99).toFixed(0)} µs, read→write p50 ${percentile(cyc, 50).toFixed(0)} µs p99 ${percentile(cyc, 99).toFixed(0)} µs, ` +
