@@ -117,6 +117,16 @@ describe('MotorBus on the simulated SO-101 (Feetech STS3215)', () => {
     expect(f.bus.framerStats.garbageBytes).toBeGreaterThan(0);
   });
 
+  it('refuses a value that does not fit the register (RegisterValueError), sending nothing', async () => {
+    const f = await openSimArmBus<'feetech'>('so101');
+    fixture = f;
+    const { RegisterValueError } = await import('../../src/bus/errors.ts');
+    const before = f.arm.bus.stats.instructions;
+    await expect(f.bus.write(1, 'Homing_Offset', 5000)).rejects.toBeInstanceOf(RegisterValueError);
+    await expect(f.bus.write(1, 'Goal_Position', 1.5)).rejects.toThrow(/value 1.5 does not fit register Goal_Position/);
+    expect(f.arm.bus.stats.instructions).toBe(before);
+  });
+
   it('rejects an unknown register name with UnknownRegisterError', async () => {
     const f = await openSimArmBus<'feetech'>('so101');
     fixture = f;

@@ -142,3 +142,13 @@ describe('lean training step', () => {
     expect(lean.bestValLoss).toBeLessThan(auto.bestValLoss * 2 + 0.01);
   });
 });
+
+describe('trainer input errors', () => {
+  it('RWR on episodes without a return names the file and episode (MissingReturnError)', async () => {
+    const { MissingReturnError } = await import('../../src/learn/trainer.ts');
+    const eps = synthetic(3, 10, () => true).map((e) => ({ ...e, return: undefined }));
+    const err = await trainPolicy(tf, { train: eps.slice(0, 2), val: eps.slice(2) }, { algo: 'rwr', epochs: 1, hidden: [4] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MissingReturnError);
+    expect((err as Error).message).toMatch(/synthetic: episode 0 has no return .*which rwr needs/);
+  });
+});

@@ -73,3 +73,19 @@ describe('pty server without socat', () => {
     expect((err as Error).message).toMatch(/apt-get install socat/);
   });
 });
+
+describe('pty server with a file in the way', () => {
+  it('refuses to replace a regular file at the link path (PtyStartError) and leaves it alone', async () => {
+    const { writeFile, readFile, mkdtemp } = await import('node:fs/promises');
+    const { PtyStartError } = await import('../../src/sim/pty-server.ts');
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-pty-'));
+    const path = join(dir, 'taken');
+    await writeFile(path, 'keep');
+    const arm = createSimArm({ arm: 'so101', role: 'follower' });
+    const err = await PtySimServer.start({ bus: arm.bus, link: path }).catch((e: unknown) => e);
+    arm.bus.close();
+    expect(err).toBeInstanceOf(PtyStartError);
+    expect((err as Error).message).toMatch(/a file that is not a symlink is in the way/);
+    expect(await readFile(path, 'utf8')).toBe('keep');
+  });
+});
