@@ -15,3 +15,9 @@ export class RosCommandError extends ArmbridgeError {
     super('ROS_COMMAND', `command on ${topic} refused: ${detail}`);
   }
 }
+
+export class RosMessageError extends ArmbridgeError {
+  constructor(readonly topic: string, detail: string) {
+    super('ROS_MESSAGE', `message on ${topic} not understood: ${detail}; check the publisher's message type and joint names`);
+  }
+}

@@ -1,15 +1,107 @@
 /**
  * The only place that touches rclnodejs: loaded lazily, and only when ROS 2 is sourced. rclnodejs
- * needs a ROS 2 installation to build, so it is not a dependency here; install it beside ROS 2.
+ * needs a ROS 2 installation to build, so it is not a dependency here; install it beside ROS 2
+ * (`npm install rclnodejs` after `source /opt/ros/<distro>/setup.bash`).
+ *
+ * `openRosGraph()` is the thin adapter from rclnodejs's API (init, Node, createPublisher,
+ * createSubscription, createService, spin, destroy, shutdown) to the RosGraph port.
  */
 import { RosUnavailableError } from './errors.ts';
+import type { QosProfile, RosGraph, RosPublisher, TriggerHandler } from './graph.ts';
 
-export async function loadRclnodejs(env: NodeJS.ProcessEnv = process.env): Promise<unknown> {
+/** The part of rclnodejs's API this adapter uses (rclnodejs ships its own, fuller typings). */
+interface RclQos {
+  history: number;
+  depth: number;
+  reliability: number;
+  durability: number;
+}
+interface RclQosClass {
+  new (history?: number, depth?: number, reliability?: number, durability?: number): RclQos;
+  HistoryPolicy: Record<string, number>;
+  ReliabilityPolicy: Record<string, number>;
+  DurabilityPolicy: Record<string, number>;
+}
+interface RclNode {
+  createPublisher(type: string, topic: string, options?: { qos?: RclQos }): { publish(message: object): void };
+  createSubscription(type: string, topic: string, options: { qos?: RclQos }, callback: (message: unknown) => void): unknown;
+  createService(type: string, name: string, options: { qos?: RclQos }, callback: (request: unknown, response: { template: Record<string, unknown>; send(r: object): void }) => void): unknown;
+  getClock(): { now(): { nanoseconds: bigint | number } };
+  destroy(): void;
+}
+export interface Rclnodejs {
+  init(): Promise<void>;
+  Node: new (name: string) => RclNode;
+  QoS: RclQosClass;
+  spin(node: RclNode): void;
+  shutdown(): void | Promise<void>;
+  isShutdown?(): boolean;
+}
+
+export async function loadRclnodejs(env: NodeJS.ProcessEnv = process.env): Promise<Rclnodejs> {
   if (!env.ROS_DISTRO) throw new RosUnavailableError('ROS_DISTRO is not set');
   try {
     const name = 'rclnodejs';
-    return await import(/* optional, lazy */ name);
+    const mod = (await import(/* optional, lazy */ name)) as { default?: Rclnodejs } & Partial<Rclnodejs>;
+    return (mod.default ?? mod) as Rclnodejs;
   } catch (e) {
     throw new RosUnavailableError(`rclnodejs could not be loaded: ${(e as Error).message}`, { cause: e });
   }
+}
+
+function toRclQos(rcl: Rclnodejs, q: QosProfile): RclQos {
+  const { HistoryPolicy: H, ReliabilityPolicy: R, DurabilityPolicy: D } = rcl.QoS;
+  return new rcl.QoS(
+    q.history === 'keep_all' ? H.RMW_QOS_POLICY_HISTORY_KEEP_ALL : H.RMW_QOS_POLICY_HISTORY_KEEP_LAST,
+    q.depth,
+    q.reliability === 'best_effort' ? R.RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT : R.RMW_QOS_POLICY_RELIABILITY_RELIABLE,
+    q.durability === 'transient_local' ? D.RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL : D.RMW_QOS_POLICY_DURABILITY_VOLATILE,
+  );
+}
+
+/** Initialises rclnodejs, creates the node and spins it. RosUnavailableError without ROS 2. */
+export async function openRosGraph(nodeName: string, env: NodeJS.ProcessEnv = process.env): Promise<RosGraph> {
+  const rcl = await loadRclnodejs(env);
+  try {
+    await rcl.init();
+  } catch (e) {
+    throw new RosUnavailableError(`rclnodejs.init() failed: ${(e as Error).message}`, { cause: e });
+  }
+  const node = new rcl.Node(nodeName);
+  rcl.spin(node);
+  let closed: Promise<void> | undefined;
+  return {
+    publisher(topic: string, type: string, qos: QosProfile): RosPublisher {
+      return node.createPublisher(type, topic, { qos: toRclQos(rcl, qos) });
+    },
+    subscribe(topic: string, type: string, qos: QosProfile, onMessage: (message: unknown) => void): void {
+      node.createSubscription(type, topic, { qos: toRclQos(rcl, qos) }, onMessage);
+    },
+    service(name: string, type: 'std_srvs/srv/Trigger', handler: TriggerHandler): void {
+      node.createService(type, name, {}, (_request, response) => {
+        const reply = (r: { success: boolean; message: string }) => {
+          const out = response.template;
+          out.success = r.success;
+          out.message = r.message;
+          response.send(out);
+        };
+        Promise.resolve()
+          .then(handler)
+          .then(reply, (e: unknown) => reply({ success: false, message: (e as Error).message }));
+      });
+    },
+    now(): bigint {
+      return BigInt(node.getClock().now().nanoseconds);
+    },
+    close(): Promise<void> {
+      closed ??= (async () => {
+        try {
+          node.destroy();
+        } finally {
+          if (!rcl.isShutdown?.()) await rcl.shutdown();
+        }
+      })();
+      return closed;
+    },
+  };
 }
