@@ -8,7 +8,7 @@
 import type { EpisodeEvent } from '../record/episodes.ts';
 import { wallNs, type Recorder, type Topic } from '../record/recorder.ts';
 import type { RosGraph, TriggerResponse } from './graph.ts';
-import { SERVICES, TYPES } from './mapping.ts';
+import { SERVICES, TYPES, type servicesUnder } from './mapping.ts';
 
 export class EpisodeControl {
   readonly #recorder: Recorder | undefined;
@@ -24,12 +24,12 @@ export class EpisodeControl {
   }
 
   /** Registers `/episode` in the recording and offers the three services on the graph. */
-  async attach(graph: RosGraph, onEvent: (line: string) => void = () => undefined): Promise<void> {
+  async attach(graph: RosGraph, onEvent: (line: string) => void = () => undefined, services: ReturnType<typeof servicesUnder> = SERVICES): Promise<void> {
     if (this.#recorder) this.#topic = await this.#recorder.topic('/episode', 'std_msgs/msg/String');
     const say = (r: TriggerResponse) => (onEvent(r.message), r);
-    graph.service(SERVICES.episodeStart, TYPES.trigger, () => say(this.start()));
-    graph.service(SERVICES.episodeStop, TYPES.trigger, () => say(this.stop('next')));
-    graph.service(SERVICES.episodeDiscard, TYPES.trigger, () => say(this.discard()));
+    graph.service(services.episodeStart, TYPES.trigger, () => say(this.start()));
+    graph.service(services.episodeStop, TYPES.trigger, () => say(this.stop('next')));
+    graph.service(services.episodeDiscard, TYPES.trigger, () => say(this.discard()));
   }
 
   /** An episode is open: the caller logs samples. */
@@ -52,7 +52,7 @@ export class EpisodeControl {
   }
 
   stop(reason: 'next' | 'stop' | 'time'): TriggerResponse {
-    if (!this.#open) return { success: false, message: 'no episode is running: call /armbridge/episode/start first' };
+    if (!this.#open) return { success: false, message: 'no episode is running: call the episode/start service first' };
     this.#open = false;
     this.kept++;
     this.#lastEndedDiscardable = true;

@@ -23,13 +23,19 @@ export const TYPES = {
   trigger: 'std_srvs/srv/Trigger',
 } as const;
 
-/** std_srvs/srv/Trigger services of the bridge and the recorder. */
-export const SERVICES = {
-  episodeStart: '/armbridge/episode/start',
-  episodeStop: '/armbridge/episode/stop',
-  episodeDiscard: '/armbridge/episode/discard',
-  estop: '/armbridge/estop',
-} as const;
+/** std_srvs/srv/Trigger services under a namespace: the bridge's are under /armbridge. */
+export function servicesUnder(ns: string) {
+  return {
+    episodeStart: `${ns}/episode/start`,
+    episodeStop: `${ns}/episode/stop`,
+    episodeDiscard: `${ns}/episode/discard`,
+    estop: `${ns}/estop`,
+  } as const;
+}
+
+export const SERVICES = servicesUnder('/armbridge');
+/** `ros record` offers its episode services here, so it can run beside a bridge. */
+export const RECORD_SERVICES = servicesUnder('/armbridge_record');
 
 /**
  * QoS: state at sensor-data QoS (best effort, keep last 1: a late state is worthless, a newer one

@@ -1,0 +1,136 @@
+/**
+ * `armbridge ros deploy`: the control loop with ROS topics as the arm. At a fixed rate (absolute
+ * deadlines) the latest sensor_msgs/msg/JointState of the arm and (when the model observes it) the
+ * latest target pose form the observation, the ONNX policy acts, the SafetyFilter (the arm's
+ * calibrated limits, a speed limit, finite values, the watchdog on state age) filters, and the
+ * command goes out as a std_msgs/msg/Float64MultiArray on the arm's forward-command topic.
+ *
+ * Faults: no state for `holdAfterMs` → the last command is repeated; for `torqueOffAfterMs`, an
+ * e-stop (signal) or a policy that cannot run → the node stops commanding and ends with
+ * SafetyStopError. Over ROS there is no standard torque-off: the arm's controller holds the last
+ * command it received (pair it with `ros bridge`, whose /armbridge/estop cuts torque).
+ */
+import { RateLoop } from '../arm/rate-loop.ts';
+import { SafetyFilter, safetyStopFor, type SafetySummary } from '../arm/safety-filter.ts';
+import { SampleWindow } from '../arm/sample-window.ts';
+import type { OnnxPolicy } from '../control/onnx-policy.ts';
+import { ArmbridgeError } from '../errors.ts';
+import type { RosGraph } from './graph.ts';
+import { float64MultiArrayMessage, positionFromPoseStamped, positionsFromJointState, QOS, TOPICS, TYPES } from './mapping.ts';
+
+export class RosStateTimeoutError extends ArmbridgeError {
+  constructor(readonly topic: string, readonly waitedMs: number) {
+    super('ROS_STATE_TIMEOUT', `no sensor_msgs/msg/JointState with the model's joints on ${topic} within ${waitedMs} ms: is the arm's driver (or armbridge ros bridge) running, and are its joint names the model's?`);
+  }
+}
+
+export interface RosDeployOptions {
+  readonly graph: RosGraph;
+  readonly policy: OnnxPolicy;
+  readonly jointNames: readonly string[];
+  /** Calibrated limits, joint order. */
+  readonly lower: ArrayLike<number>;
+  readonly upper: ArrayLike<number>;
+  readonly rateHz: number;
+  readonly durationS?: number;
+  readonly signal?: AbortSignal;
+  readonly estop?: AbortSignal;
+  /** rad/s. Default 2. */
+  readonly maxSpeed?: number;
+  readonly stateTopic?: string;
+  readonly commandTopic?: string;
+  /** Subscribe to a target pose and feed it to the policy after the joints (models trained with target.position). */
+  readonly targetTopic?: string;
+  readonly stateTimeoutMs?: number;
+  readonly holdAfterMs?: number;
+  readonly torqueOffAfterMs?: number;
+}
+
+export interface RosDeployResult {
+  readonly cycles: number;
+  readonly seconds: number;
+  readonly achievedHz: number;
+  readonly overruns: number;
+  readonly published: number;
+  /** Cycles without a target yet (held). */
+  readonly waitingForTarget: number;
+  readonly inferenceUs: readonly number[];
+  readonly safety: SafetySummary;
+  readonly refused: number;
+}
+
+export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult> {
+  const n = o.jointNames.length;
+  const stateTopic = o.stateTopic ?? TOPICS.jointStates;
+  const filter = new SafetyFilter({ names: o.jointNames, lower: o.lower, upper: o.upper, maxStep: (o.maxSpeed ?? 2) / o.rateHz, holdAfterMs: o.holdAfterMs ?? 100, torqueOffAfterMs: o.torqueOffAfterMs ?? 500 });
+  const state = new Float64Array(n);
+  let haveState = false;
+  let target: [number, number, number] | undefined;
+  let refused = 0;
+  o.graph.subscribe(stateTopic, TYPES.jointState, QOS.state, (msg) => {
+    try {
+      state.set(positionsFromJointState(msg, stateTopic, o.jointNames).positions);
+      haveState = true;
+      filter.markFresh();
+    } catch {
+      refused++;
+    }
+  });
+  if (o.targetTopic) {
+    const topic = o.targetTopic;
+    o.graph.subscribe(topic, TYPES.poseStamped, QOS.command, (msg) => {
+      try {
+        target = positionFromPoseStamped(msg, topic);
+      } catch {
+        refused++;
+      }
+    });
+  }
+  const pub = o.graph.publisher(o.commandTopic ?? TOPICS.forwardCommands, TYPES.float64MultiArray, QOS.command);
+  const waitMs = o.stateTimeoutMs ?? 5000;
+  const t0 = performance.now();
+  while (!haveState) {
+    if (o.signal?.aborted || o.estop?.aborted) break;
+    if (performance.now() - t0 > waitMs) throw new RosStateTimeoutError(stateTopic, waitMs);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  filter.reset(state);
+  const obs = new Float32Array(o.policy.obsSize);
+  const loop = new RateLoop(o.rateHz);
+  const inferenceUs = new SampleWindow();
+  let published = 0;
+  let waitingForTarget = 0;
+  const start = performance.now();
+  const onEstop = () => filter.estop('interrupted (Ctrl-C / SIGTERM)');
+  if (o.estop?.aborted) onEstop();
+  o.estop?.addEventListener('abort', onEstop, { once: true });
+  let lastError: unknown;
+  try {
+    while (!o.signal?.aborted && (o.durationS === undefined || performance.now() - start < o.durationS * 1000)) {
+      await loop.next();
+      let desired: ArrayLike<number> | null = null;
+      if (o.targetTopic && !target) waitingForTarget++;
+      else {
+        obs.set(state, 0);
+        if (target) obs.set(target, n);
+        const ti = performance.now();
+        try {
+          desired = await o.policy.infer(obs);
+        } catch (e) {
+          lastError = e;
+          filter.estop(`the policy failed: ${(e as Error).message}`);
+        }
+        inferenceUs.push((performance.now() - ti) * 1000);
+      }
+      const { status, command } = filter.filter(desired);
+      if (status === 'fault') throw safetyStopFor(filter, lastError);
+      pub.publish(float64MultiArrayMessage(command));
+      published++;
+    }
+  } finally {
+    o.estop?.removeEventListener('abort', onEstop);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const cycles = loop.stats.cycles;
+  return { cycles, seconds, achievedHz: cycles / seconds, overruns: loop.stats.overruns, published, waitingForTarget, inferenceUs: inferenceUs.toArray(), safety: filter.summary(), refused };
+}
