@@ -3,6 +3,10 @@
  * safety) go through a SafetyFilter again, with the original timing scaled by `speed`, after a slow
  * move to the episode's start pose. A recording made with another arm profile or calibration is
  * refused unless forced: the same numbers would mean different poses.
+ *
+ * Each cycle reads the arm before writing (as the recording loop did), so the reproduced follower
+ * trajectory can be compared with the recorded one, sample by sample at the same time offset: the
+ * tracking error says how faithfully the replay reproduced the demonstration.
  */
 import type { Arm } from '../arm/arm.ts';
 import type { Calibration } from '../arm/calibration.ts';
@@ -11,7 +15,8 @@ import { sleepUntil } from '../arm/rate-loop.ts';
 import { SafetyFilter, type SafetySummary } from '../arm/safety-filter.ts';
 import { ArmbridgeError } from '../errors.ts';
 import { episodesOf } from '../record/episodes.ts';
-import { decodeMessage, readRecording } from '../record/read.ts';
+import { decodeMessage, readRecording, type RecordedMessage } from '../record/read.ts';
+import { ReplayMissingTopicError } from './errors.ts';
 
 export class ReplayMismatchError extends ArmbridgeError {
   constructor(readonly file: string, detail: string) {
@@ -38,10 +43,24 @@ export interface ReplayToArmOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Reproduced vs recorded follower positions (rad; gripper 0…1), over the cycles that read both. */
+export interface TrackingError {
+  readonly samples: number;
+  /** Mean |reproduced − recorded| over samples and revolute joints, rad. */
+  readonly meanAbsRad: number;
+  readonly p95AbsRad: number;
+  readonly maxAbsRad: number;
+  readonly perJoint: readonly { readonly joint: string; readonly meanAbs: number; readonly maxAbs: number }[];
+}
+
 export interface ReplayToArmResult {
   readonly sent: number;
   readonly seconds: number;
   readonly safety: SafetySummary;
+  /** Undefined when the recording has no follower states in the episode. */
+  readonly tracking: TrackingError | undefined;
+  /** Reads that failed during the replay (each skips one tracking sample). */
+  readonly failedReads: number;
 }
 
 export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmResult> {
@@ -54,12 +73,18 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
       throw new ReplayMismatchError(o.file, 'its follower calibration differs from the one this arm was opened with');
     }
   }
+  const present = [...new Set(rec.messages.map((m) => m.topic))];
+  if (!present.includes('/action')) throw new ReplayMissingTopicError(o.file, ['/action'], 'arm', present);
   const episodes = episodesOf(rec);
   const ep = episodes.find((e) => e.index === o.episode && !e.discarded);
   const end = ep?.endNs ?? BigInt(Number.MAX_SAFE_INTEGER) * 1000n;
-  const actions = ep ? rec.messages.filter((m) => m.topic === '/action' && m.logTimeNs >= ep.startNs && m.logTimeNs <= end) : [];
+  const within = (m: RecordedMessage) => ep !== undefined && m.logTimeNs >= ep.startNs && m.logTimeNs <= end;
+  const actions = rec.messages.filter((m) => m.topic === '/action' && within(m));
   if (!ep || actions.length === 0) throw new EpisodeNotFoundError(o.file, o.episode, episodes.filter((e) => !e.discarded).map((e) => e.index));
   const positions = actions.map((m) => Float64Array.from(decodeMessage<{ position: ArrayLike<number> }>(rec, m).position));
+  // The recorded follower state of each cycle (logged at the same time as that cycle's action).
+  const followerAt = new Map<bigint, Float64Array>();
+  for (const m of rec.messages) if (m.topic === '/follower/joint_states' && within(m)) followerAt.set(m.logTimeNs, Float64Array.from(decodeMessage<{ position: ArrayLike<number> }>(rec, m).position));
   // Slowly to where the episode started, torque kept on.
   await parkArm(o.arm, { pose: Array.from(positions[0]!), speed: 0.5, keepTorque: true, timeoutS: 15 });
   const speed = o.speed ?? 1;
@@ -68,13 +93,57 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
   const dt = (gaps[Math.floor(gaps.length / 2)] ?? 0.01) / speed;
   const filter = new SafetyFilter({ names: o.arm.names, lower: o.arm.lower, upper: o.arm.upper, maxStep: (o.maxSpeed ?? 2) * dt, holdAfterMs: 1e9, torqueOffAfterMs: 2e9 });
   filter.reset(await o.arm.read());
+  const n = o.arm.size;
+  const revolute = o.arm.joints.map((j) => j.kind === 'revolute');
+  const sum = new Float64Array(n);
+  const max = new Float64Array(n);
+  const errors: number[] = [];
+  let samples = 0;
+  let failedReads = 0;
+  const present_ = new Float64Array(n);
+  const readCall = { timeoutMs: Math.max(20, dt * 1000), retries: 0 };
   const t0 = performance.now();
   const first = actions[0]!.logTimeNs;
   for (let k = 0; k < actions.length; k++) {
     if (o.signal?.aborted) break;
     await sleepUntil(t0 + Number(actions[k]!.logTimeNs - first) / 1e6 / speed);
+    const recorded = followerAt.get(actions[k]!.logTimeNs);
+    if (recorded) {
+      try {
+        await o.arm.read(present_, readCall);
+        let cycleSum = 0;
+        let cycleN = 0;
+        for (let i = 0; i < n; i++) {
+          const e = Math.abs(present_[i]! - recorded[i]!);
+          sum[i] = sum[i]! + e;
+          max[i] = Math.max(max[i]!, e);
+          if (revolute[i]) {
+            cycleSum += e;
+            cycleN++;
+          }
+        }
+        errors.push(cycleSum / Math.max(1, cycleN));
+        samples++;
+      } catch {
+        failedReads++;
+      }
+    }
     filter.markFresh();
     await o.arm.write(filter.filter(positions[k]!).command);
   }
-  return { sent: actions.length, seconds: (performance.now() - t0) / 1000, safety: filter.summary() };
+  const seconds = (performance.now() - t0) / 1000;
+  let tracking: TrackingError | undefined;
+  if (samples > 0) {
+    const perJoint = o.arm.names.map((joint, i) => ({ joint, meanAbs: sum[i]! / samples, maxAbs: max[i]! }));
+    const rev = perJoint.filter((_j, i) => revolute[i]);
+    const sorted = [...errors].sort((a, b) => a - b);
+    tracking = {
+      samples,
+      meanAbsRad: rev.reduce((a, j) => a + j.meanAbs, 0) / Math.max(1, rev.length),
+      p95AbsRad: sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!,
+      maxAbsRad: Math.max(...rev.map((j) => j.maxAbs)),
+      perJoint,
+    };
+  }
+  return { sent: actions.length, seconds, safety: filter.summary(), tracking, failedReads };
 }

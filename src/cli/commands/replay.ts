@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ArmbridgeError } from '../../errors.ts';
 import { Arm } from '../../arm/arm.ts';
 import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
@@ -7,6 +6,8 @@ import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
 import { replayAgainstPolicy } from '../../replay/offline.ts';
 import { replayToArm } from '../../replay/to-arm.ts';
+import { replayToRos } from '../../replay/to-ros.ts';
+import { openRosGraph } from '../../ros/rclnodejs.ts';
 import { simCalibrationPath } from '../../workflows/paths.ts';
 import { openSimPort } from '../../workflows/sim-port.ts';
 import { table } from '../../workflows/table.ts';
@@ -14,32 +15,39 @@ import type { Command } from '../command.ts';
 
 const options = z.object({
   file: z.string().describe('The recording to replay'),
-  to: z.enum(['policy', 'arm', 'ros']).default('policy').describe('policy: offline evaluation against a model; arm: play an episode on the follower (ros: not built yet)'),
+  to: z.enum(['policy', 'arm', 'ros']).default('policy').describe('policy: offline evaluation against a model; arm: play an episode on the follower; ros: publish the recorded topics with their original timing (needs ROS 2)'),
   model: z.string().optional().describe('policy.onnx to evaluate (--to policy)'),
   out: z.string().optional().describe('Folder for the plots and summary (default <file>.replay/)'),
-  episode: z.coerce.number().int().nonnegative().default(0).describe('Episode to play (--to arm)'),
+  episode: z.coerce.number().int().nonnegative().optional().describe('Episode to play (--to arm: default 0; --to ros: default the whole file)'),
+  topics: z.string().optional().describe('Comma-separated topics to publish (--to ros; default all)'),
   follower: z.string().optional().describe('Serial port of the follower (--to arm)'),
   arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type (--to arm)'),
   followerCalibration: z.string().optional().describe('Follower calibration (default calibration/<arm>-follower.json; with --sim the shipped simulator file)'),
-  speed: z.coerce.number().positive().default(1).describe('Time scale of the replay (--to arm): 0.5 = half speed'),
+  speed: z.coerce.number().positive().default(1).describe('Time scale of the replay (--to arm, --to ros): 0.5 = half speed'),
   force: z.boolean().default(false).describe('Replay a recording made with another arm profile or calibration'),
   sim: z.boolean().default(false).describe('Replay on a simulated follower (--to arm)'),
 });
 
-export class ReplayTargetUnavailableError extends ArmbridgeError {
-  constructor(readonly target: string) {
-    super('REPLAY_TARGET_UNAVAILABLE', `replay --to ${target} is not built yet: use --to policy for offline evaluation or --to arm`);
-  }
-}
-
 export const replayCommand: Command<typeof options> = {
   name: 'replay',
-  summary: 'Replay a recording: offline against a policy (per-joint error, plots), or an episode on the follower',
+  summary: 'Replay a recording: offline against a policy (per-joint error, plots), an episode on the follower, or to ROS 2 topics',
   options,
   positional: 'file',
-  examples: ['armbridge replay recordings/task.mcap --to policy --model models/task-rwr/policy.onnx', 'armbridge replay recordings/task.mcap --to arm --episode 3 --follower /dev/ttyACM0 --speed 0.5'],
+  examples: ['armbridge replay recordings/task.mcap --to policy --model models/task-rwr/policy.onnx', 'armbridge replay recordings/task.mcap --to arm --episode 3 --follower /dev/ttyACM0 --speed 0.5', 'armbridge replay recordings/task.mcap --to ros --episode 3'],
   async run(o, { stdout, stderr, signal }) {
-    if (o.to === 'ros') throw new ReplayTargetUnavailableError(o.to);
+    if (o.to === 'ros') {
+      const graph = await openRosGraph('armbridge_replay');
+      try {
+        const topics = o.topics?.split(',').map((t) => t.trim()).filter(Boolean);
+        const r = await replayToRos({ file: o.file, graph, speed: o.speed, topics, episode: o.episode, signal });
+        stdout.write(`published ${r.published} messages in ${r.seconds.toFixed(2)} s (${r.recordedSeconds.toFixed(2)} s recorded, speed ×${o.speed}); late p50 ${r.lateMsP50.toFixed(2)} ms, max ${r.lateMsMax.toFixed(2)} ms\n`);
+        stdout.write(table(['topic', 'messages'], Object.entries(r.perTopic)));
+        for (const p of r.problems) stderr.write(`warning: ${p}\n`);
+        return 0;
+      } finally {
+        await graph.close();
+      }
+    }
     if (o.to === 'arm') {
       const profile = armProfile(o.arm, 'follower');
       const calibration = await loadCalibration(o.followerCalibration ?? (o.sim ? simCalibrationPath(o.arm, 'follower') : `calibration/${o.arm}-follower.json`));
@@ -50,8 +58,13 @@ export const replayCommand: Command<typeof options> = {
       }
       try {
         await using follower = await Arm.open({ profile, calibration, path: sim?.path ?? o.follower!, binding: sim?.binding });
-        const r = await replayToArm({ file: o.file, episode: o.episode, arm: follower, calibration, speed: o.speed, force: o.force, signal });
-        stdout.write(`played episode ${o.episode}: ${r.sent} commands in ${r.seconds.toFixed(2)} s (speed ×${o.speed}); safety: ${describeSafety(r.safety)}\n`);
+        const episode = o.episode ?? 0;
+        const r = await replayToArm({ file: o.file, episode, arm: follower, calibration, speed: o.speed, force: o.force, signal });
+        stdout.write(`played episode ${episode}: ${r.sent} commands in ${r.seconds.toFixed(2)} s (speed ×${o.speed}); safety: ${describeSafety(r.safety)}\n`);
+        if (r.tracking) {
+          stdout.write(`tracking error, reproduced vs recorded follower (${r.tracking.samples} samples): mean ${r.tracking.meanAbsRad.toFixed(4)} rad, p95 ${r.tracking.p95AbsRad.toFixed(4)} rad, max ${r.tracking.maxAbsRad.toFixed(4)} rad\n`);
+          stdout.write(table(['joint', 'mean |error|', 'max |error|'], r.tracking.perJoint.map((j) => [j.joint, j.meanAbs.toFixed(4), j.maxAbs.toFixed(4)])));
+        }
         await parkArm(follower);
         return 0;
       } finally {

@@ -1,18 +1,114 @@
 import { z } from 'zod';
-import { loadRclnodejs } from '../../ros/rclnodejs.ts';
+import { Arm } from '../../arm/arm.ts';
+import { checkCalibration, JointConverter, loadCalibration } from '../../arm/calibration.ts';
+import { parkArm } from '../../arm/park.ts';
+import { armProfile } from '../../arm/profiles.ts';
+import { describeSafety } from '../../arm/safety-filter.ts';
+import { OnnxPolicy } from '../../control/onnx-policy.ts';
+import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
+import { runRosBridge } from '../../ros/bridge.ts';
+import { runRosDeploy } from '../../ros/deploy-node.ts';
+import { SERVICES, TOPICS } from '../../ros/mapping.ts';
+import { openRosGraph } from '../../ros/rclnodejs.ts';
+import { parseRecordTopics, runRosRecord } from '../../ros/record-node.ts';
+import { simCalibrationPath } from '../../workflows/paths.ts';
+import { openSimPort, type SimPort } from '../../workflows/sim-port.ts';
 import type { Command } from '../command.ts';
 
 const options = z.object({
-  mode: z.enum(['bridge', 'record', 'deploy']).default('bridge').describe('bridge: publish /joint_states and accept ros2_control commands; record; deploy'),
+  mode: z.enum(['bridge', 'record', 'deploy']).default('bridge').describe('bridge: the arm as a ROS 2 node (/joint_states, ros2_control command topics, episode and e-stop services); record: ROS topics of any arm into a recording; deploy: an ONNX policy with ROS topics as the arm'),
+  arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type (bridge: the arm driven; deploy: whose calibrated limits the safety filter uses)'),
+  follower: z.string().optional().describe('Serial port of the follower (bridge)'),
+  leader: z.string().optional().describe('Serial port of a leader arm that drives the follower when no ROS command does (bridge)'),
+  followerCalibration: z.string().optional().describe('Follower calibration (default calibration/<arm>-follower.json; with --sim the shipped simulator file)'),
+  leaderCalibration: z.string().optional().describe('Leader calibration (default calibration/<arm>-leader.json)'),
+  sim: z.boolean().default(false).describe('Bridge a simulated follower (over a pty when socat is installed)'),
+  rate: z.coerce.number().positive().max(1000).default(100).describe('Loop rate, Hz (bridge, record, deploy)'),
+  durationS: z.coerce.number().positive().optional().describe('Stop after this long, s (default: until Ctrl-C)'),
+  out: z.string().optional().describe('Recording to write (bridge: episodes started over /armbridge/episode/start; record: required)'),
+  overwrite: z.boolean().default(false).describe('Replace an existing recording'),
+  topics: z.string().default(`${TOPICS.jointStates},${TOPICS.forwardCommands}`).describe('record: topic[:role] list; roles follower, leader, action, trajectory, target (ros2_control names need none)'),
+  autoEpisode: z.boolean().default(false).describe('record: one episode from start to end, without the episode services'),
+  model: z.string().optional().describe('deploy: policy.onnx from armbridge train'),
+  targetTopic: z.string().optional().describe('deploy: geometry_msgs/msg/PoseStamped topic observed after the joints (for models trained with a target)'),
+  nodeName: z.string().default('armbridge').describe('ROS 2 node name'),
 });
 
 export const rosCommand: Command<typeof options> = {
   name: 'ros',
-  summary: 'The ROS 2 node (needs a sourced ROS 2 and rclnodejs)',
+  summary: 'The ROS 2 node: bridge an arm, record ROS topics, deploy a policy on ROS topics (needs a sourced ROS 2 and rclnodejs)',
   options,
-  async run(o, { stderr }) {
-    await loadRclnodejs();
-    stderr.write(`armbridge ros ${o.mode}: the ROS 2 node itself is not built yet (message mapping is in src/ros/mapping.ts)\n`);
-    return 1;
+  positional: 'mode',
+  examples: [
+    'armbridge ros bridge --follower /dev/ttyACM0 --out recordings/ros.mcap',
+    'armbridge ros record --topics /joint_states,/forward_position_controller/commands,/target_pose --out recordings/ur.mcap',
+    'armbridge ros deploy --model models/reach/policy.onnx --target-topic /target_pose --rate 100',
+  ],
+  async run(o, { stdout, stderr, signal }) {
+    if (o.mode === 'record' && !o.out) {
+      stderr.write('give --out FILE.mcap\n');
+      return 2;
+    }
+    if (o.mode === 'deploy' && !o.model) {
+      stderr.write('give --model policy.onnx\n');
+      return 2;
+    }
+    if (o.mode === 'bridge' && !o.follower && !o.sim) {
+      stderr.write('give --follower PORT (or --sim)\n');
+      return 2;
+    }
+    const say = (l: string) => stdout.write(l);
+    const graph = await openRosGraph(o.nodeName);
+    try {
+      if (o.mode === 'record') {
+        const r = await runRosRecord({ graph, out: o.out!, overwrite: o.overwrite, topics: parseRecordTopics(o.topics), rateHz: o.rate, durationS: o.durationS, signal, autoEpisode: o.autoEpisode, onEvent: say });
+        stdout.write(`${r.samples} samples, ${r.episodes.kept} episodes kept, ${r.episodes.discarded} discarded → ${r.path}; joints ${r.jointNames.join(', ')}${r.refused ? `; ${r.refused} messages refused (${r.lastRefusal})` : ''}\n`);
+        return 0;
+      }
+      const calPath = o.followerCalibration ?? (o.sim ? simCalibrationPath(o.arm, 'follower') : `calibration/${o.arm}-follower.json`);
+      const calibration = await loadCalibration(calPath);
+      const profile = armProfile(o.arm, 'follower');
+      if (o.mode === 'deploy') {
+        checkCalibration(calibration, profile);
+        const joints = profile.joints.map((j) => new JointConverter(j, calibration.joints[j.name]!));
+        const jointNames = profile.joints.map((j) => j.name);
+        const observation = [{ name: 'follower.position', size: jointNames.length }, ...(o.targetTopic ? [{ name: 'target.position', size: 3 }] : [])];
+        const policy = await OnnxPolicy.load(o.model!, { jointNames, observation });
+        try {
+          const r = await runRosDeploy({ graph, policy, jointNames, lower: joints.map((j) => j.lower), upper: joints.map((j) => j.upper), rateHz: o.rate, durationS: o.durationS, estop: signal, targetTopic: o.targetTopic });
+          stdout.write(`${r.published} commands on ${TOPICS.forwardCommands} at ${r.achievedHz.toFixed(1)} Hz (asked ${o.rate}); safety: ${describeSafety(r.safety)}\n`);
+          return 0;
+        } finally {
+          await policy.close();
+        }
+      }
+      let sim: SimPort | undefined;
+      let follower: Arm | undefined;
+      let leader: Arm | undefined;
+      let recorder: Recorder | undefined;
+      try {
+        sim = o.sim ? await openSimPort(o.arm, 'follower', 'pty') : undefined;
+        follower = await Arm.open({ profile, calibration, path: sim?.path ?? o.follower!, binding: sim?.binding, bus: sim ? { timeoutMs: 100 } : undefined });
+        if (o.leader) leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: await loadCalibration(o.leaderCalibration ?? `calibration/${o.arm}-leader.json`), path: o.leader });
+        if (o.out) {
+          recorder = await Recorder.create(
+            { path: o.out, overwrite: o.overwrite },
+            { arm: o.arm, rate_hz: String(o.rate), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: 'ros', joint_names: follower.names.join(','), follower_calibration: JSON.stringify(calibration), ...(o.sim ? { simulated: 'true' } : {}) },
+          );
+        }
+        stdout.write(`bridging the ${o.arm} follower (${sim ? `simulated, ${sim.path}` : o.follower}) at ${o.rate} Hz: ${TOPICS.jointStates} out, ${TOPICS.forwardCommands} and ${TOPICS.trajectory} in, services ${Object.values(SERVICES).join(', ')}\n`);
+        const r = await runRosBridge({ graph, follower, leader, rateHz: o.rate, durationS: o.durationS, signal, recorder, onEvent: say });
+        stdout.write(`${r.cycles} cycles at ${r.achievedHz.toFixed(1)} Hz, ${r.published} joint states published, commands: ${r.commands.forward} forward, ${r.commands.trajectory} trajectory, ${r.commands.refused} refused; episodes ${r.episodes.kept} kept, ${r.episodes.discarded} discarded\nsafety: ${describeSafety(r.safety)}\n`);
+        await parkArm(follower);
+        return 0;
+      } finally {
+        await recorder?.close();
+        await leader?.close();
+        await follower?.close();
+        await sim?.close();
+      }
+    } finally {
+      await graph.close();
+    }
   },
 };
