@@ -28,7 +28,7 @@ import { summarize, type BenchRow } from './stats.ts';
 const JOINTS = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'];
 const OBS = [{ name: 'follower.position', size: 6 }, { name: 'target.position', size: 3 }];
 
-async function benchModel(dir: string): Promise<string> {
+export async function benchModel(dir: string): Promise<string> {
   const path = join(dir, 'policy.onnx');
   const sizes = [9, 256, 256, 6];
   let s = 1;

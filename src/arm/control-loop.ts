@@ -6,7 +6,7 @@
  * the caller's `sense` and `after`.
  */
 import type { Arm } from './arm.ts';
-import { RateLoop } from './rate-loop.ts';
+import { RateLoop, type Sleeper } from './rate-loop.ts';
 import { SafetyFilter, safetyStopFor, type FilterStatus, type SafetySummary } from './safety-filter.ts';
 import { SampleWindow } from './sample-window.ts';
 
@@ -43,6 +43,8 @@ export interface LoopSettings {
   /** Watchdog: hold after, and cut torque after, this long without fresh reads. */
   readonly holdAfterMs?: number;
   readonly torqueOffAfterMs?: number;
+  /** How to wait for each deadline (default: the event-loop hybrid sleep; a worker uses blockingSleeper). */
+  readonly sleeper?: Sleeper;
 }
 
 export interface ControlLoopOptions extends LoopSettings {
@@ -76,7 +78,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<ControlLoop
     torqueOffAfterMs: o.torqueOffAfterMs ?? 250,
   });
   filter.reset(await follower.enableTorqueHolding());
-  const loop = new RateLoop(o.rateHz);
+  const loop = new RateLoop(o.rateHz, undefined, o.sleeper);
   const latencyUs = new SampleWindow();
   let lastError: unknown;
   let stop: ControlLoopResult['stop'] = 'duration';

@@ -7,13 +7,34 @@
  * observation; a failed read → hold, then the watchdog cuts torque and the run ends with
  * SafetyStopError; an e-stop (signal) → hold, torque off, SafetyStopError; NaN or out-of-range
  * actions → the filter refuses or clamps them and counts it.
+ *
+ * This runs on the calling thread. `runDeployInWorker` (deploy-worker-host.ts) runs the same loop in
+ * a worker thread with a blocking sleeper, and logs from the main thread.
  */
 import type { Arm } from '../arm/arm.ts';
 import { runControlLoop, type ControlLoopResult, type LoopSettings } from '../arm/control-loop.ts';
 import { SampleWindow } from '../arm/sample-window.ts';
-import { wallNs, type Recorder, type Topic } from '../record/recorder.ts';
-import { rosTime } from '../record/ros-schemas.ts';
+import type { Recorder } from '../record/recorder.ts';
+import { DeployLog } from './deploy-log.ts';
 import type { OnnxPolicy } from './onnx-policy.ts';
+
+/** What every cycle hands to `onCycle`. The arrays are reused: copy what you keep. */
+export interface DeployCycle {
+  readonly index: number;
+  /** ms since the loop started. */
+  readonly tMs: number;
+  /** performance.now() of the cycle start, on the loop's thread. */
+  readonly perfMs: number;
+  readonly state: Float64Array | null;
+  readonly command: Float64Array;
+  /** The policy's action before the filter; null when no inference ran (failed read). */
+  readonly raw: Float32Array | null;
+  readonly inferenceUs: number;
+  /** Cycle start → write handed to the port, µs. */
+  readonly latencyUs: number;
+  readonly status: string;
+  readonly overruns: number;
+}
 
 export interface DeployOptions extends LoopSettings {
   readonly follower: Arm;
@@ -27,7 +48,7 @@ export interface DeployOptions extends LoopSettings {
   readonly readTimeoutMs?: number;
   /** Run log (same topics as recordings, plus /policy/action and /control/inference_us). */
   readonly recorder?: Recorder;
-  readonly onCycle?: (c: { index: number; tMs: number; state: Float64Array | null; command: Float64Array; status: string }) => void;
+  readonly onCycle?: (c: DeployCycle) => void;
 }
 
 export interface DeployResult extends ControlLoopResult {
@@ -43,25 +64,13 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const state = new Float64Array(n);
   const obs = new Float32Array(policy.obsSize);
   const budget = options.overrunBudget ?? 3;
-  const rec = options.recorder;
-  const topics: Record<string, Topic> | undefined = rec
-    ? {
-        follower: await rec.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
-        action: await rec.topic('/action', 'sensor_msgs/msg/JointState'),
-        raw: await rec.topic('/policy/action', 'sensor_msgs/msg/JointState'),
-        inference: await rec.topic('/control/inference_us', 'std_msgs/msg/Float64'),
-        safety: await rec.topic('/safety', 'std_msgs/msg/String'),
-      }
-    : undefined;
-  const names = [...follower.names];
-  const js = (t: bigint, frame: string, p: ArrayLike<number>) => ({ header: { stamp: rosTime(t), frame_id: frame }, name: names, position: Float64Array.from(p), velocity: [], effort: [] });
+  const log = options.recorder ? await DeployLog.open(options.recorder, follower.names) : undefined;
   const inferenceUs = new SampleWindow();
   let lateStreak = 0;
   let budgetHolds = 0;
   let fresh = false;
-  let raw: Float32Array | undefined;
+  let raw: Float32Array | null = null;
   let lastInferenceUs = 0;
-  let lastStatus = 'ok';
   const result = await runControlLoop({
     follower,
     rateHz: options.rateHz,
@@ -72,9 +81,10 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
     control: options.control,
     holdAfterMs: options.holdAfterMs,
     torqueOffAfterMs: options.torqueOffAfterMs,
+    sleeper: options.sleeper,
     sense: async (_index, lateMs, periodMs) => {
       lateStreak = lateMs > periodMs ? lateStreak + 1 : 0;
-      raw = undefined;
+      raw = null;
       try {
         await follower.read(state, readCall);
       } catch (error) {
@@ -96,18 +106,19 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
       return { fresh: true, desired: raw };
     },
     after: (c) => {
-      if (rec && topics) {
-        const t = wallNs(c.perfMs);
-        if (fresh) rec.log(topics.follower!, js(t, 'follower', state), t);
-        rec.log(topics.action!, js(t, 'action', c.command), t);
-        if (raw) {
-          rec.log(topics.raw!, js(t, 'policy', raw), t);
-          rec.log(topics.inference!, { data: lastInferenceUs }, t);
-        }
-        if (c.status !== lastStatus) rec.log(topics.safety!, { data: JSON.stringify({ status: c.status }) }, t);
-      }
-      lastStatus = c.status;
-      options.onCycle?.({ index: c.index, tMs: c.tMs, state: fresh ? state : null, command: c.command, status: c.status });
+      log?.log({ stampNs: DeployLog.stamp(c.perfMs), state: fresh ? state : null, command: c.command, raw, inferenceUs: lastInferenceUs, status: c.status });
+      options.onCycle?.({
+        index: c.index,
+        tMs: c.tMs,
+        perfMs: c.perfMs,
+        state: fresh ? state : null,
+        command: c.command,
+        raw,
+        inferenceUs: raw ? lastInferenceUs : NaN,
+        latencyUs: c.latencyUs,
+        status: c.status,
+        overruns: c.overruns,
+      });
     },
   });
   return { ...result, budgetHolds, inferenceUs: inferenceUs.toArray() };

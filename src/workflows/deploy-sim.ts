@@ -2,24 +2,22 @@
  * Deploying a policy on the simulated follower: the reach task publishes a new target every
  * `episodeS`, the policy sees the follower's joints and the target, the loop runs at `rateHz`
  * through the SafetyFilter, and each episode is scored by the task. What `armbridge deploy --sim` runs.
+ *
+ * `thread: 'worker'` (default) runs the loop, the simulated arm and the task in the deploy worker
+ * (control/deploy-worker-host.ts) and logs from this thread; `'main'` runs it all on this thread.
  */
 import { Arm } from '../arm/arm.ts';
 import { loadCalibration } from '../arm/calibration.ts';
 import { parkArm } from '../arm/park.ts';
 import { armProfile } from '../arm/profiles.ts';
 import { runDeploy, type DeployResult } from '../control/deploy-loop.ts';
+import { runDeployInWorker, type LoopStatus } from '../control/deploy-worker-host.ts';
 import { OnnxPolicy } from '../control/onnx-policy.ts';
+import type { RealtimeStatus } from '../control/realtime-priority.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../record/recorder.ts';
 import type { SimArmKind } from '../sim/presets.ts';
-import { SimWorld } from '../sim/world.ts';
+import { createDeployEnvironment, type SimDeployEnvParams } from './deploy-sim-env.ts';
 import { simCalibrationPath } from './paths.ts';
-import { serveSimArm, type SimPort } from './sim-port.ts';
-
-/** Where simulated demonstrations start each episode (physical radians), as in sim-rollout.ts. */
-const START_POSE: Readonly<Record<SimArmKind, readonly number[]>> = {
-  so101: [0, -0.2, 0.3, 0.4, 0, 0.5],
-  koch: [0, -0.2, 0.3, -0.5, 0, -0.4],
-};
 
 export interface SimDeployOptions {
   readonly arm: SimArmKind;
@@ -31,77 +29,70 @@ export interface SimDeployOptions {
   readonly transport?: 'pty' | 'in-process';
   readonly log?: string;
   readonly estop?: AbortSignal;
+  readonly signal?: AbortSignal;
+  readonly thread?: 'worker' | 'main';
+  /** SCHED_FIFO priority for the worker (0: normal priority). */
+  readonly realtimePriority?: number;
   readonly say?: (line: string) => void;
+  readonly onStatus?: (s: LoopStatus) => void;
 }
 
 export interface SimDeployResult extends DeployResult {
   readonly transport: 'pty' | 'in-process';
+  readonly thread: 'worker' | 'main';
+  readonly realtime: RealtimeStatus | undefined;
   readonly episodes: number;
   readonly successes: number;
   readonly meanReward: number;
 }
 
+const ENV_MODULE = new URL('./deploy-sim-env.ts', import.meta.url).href;
+
 export async function deploySim(options: SimDeployOptions): Promise<SimDeployResult> {
-  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 9 });
   const say = options.say ?? (() => undefined);
-  let port: SimPort | undefined;
-  let arm: Arm | undefined;
-  let policy: OnnxPolicy | undefined;
-  let recorder: Recorder | undefined;
+  const params: SimDeployEnvParams = { arm: options.arm, seed: options.seed ?? 9, transport: options.transport ?? 'pty', episodeS: options.episodeS ?? 3 };
+  const calibration = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
+  const recorder = options.log
+    ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, rate_hz: String(options.rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(',') })
+    : undefined;
   try {
-    // The environment's reset: the follower starts where the demonstrations started.
-    world.follower.bus.servos.forEach((s, i) => s.moveTo(world.follower.zeroCounts[i]! + (START_POSE[options.arm][i] ?? 0) * (4096 / (2 * Math.PI))));
-    port = await serveSimArm(world.follower, options.transport ?? 'pty');
-    const calibration = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
-    arm = await Arm.open({ profile: armProfile(options.arm, 'follower'), calibration, path: port.path, binding: port.binding, bus: { timeoutMs: port.transport === 'pty' ? 100 : 20 } });
-    policy = await OnnxPolicy.load(options.model, {
-      jointNames: arm.names,
-      observation: [
-        { name: 'follower.position', size: arm.size },
-        { name: 'target.position', size: 3 },
-      ],
-    });
-    say(`deploying ${options.model} (${policy.metadata.algo}, trained on ${policy.metadata.trainingBackend}) on the simulated ${options.arm} follower at ${options.rateHz} Hz over ${port.transport === 'pty' ? `a real pty (${port.path})` : 'the in-process binding'}\n`);
-    if (options.log) {
-      recorder = await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, rate_hz: String(options.rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: arm.names.join(',') });
+    if ((options.thread ?? 'worker') === 'worker') {
+      const r = await runDeployInWorker({
+        arm: { kind: options.arm, calibration },
+        model: options.model,
+        rateHz: options.rateHz,
+        durationS: options.durationS,
+        environment: { module: ENV_MODULE, params },
+        realtimePriority: options.realtimePriority,
+        park: { speed: 1.5, timeoutS: 5 },
+        recorder,
+        estop: options.estop,
+        signal: options.signal,
+        onStatus: options.onStatus,
+        onReady: (i) =>
+          say(`deploying ${options.model} (${i.algo}, trained on ${i.backend}) on the simulated ${options.arm} follower at ${options.rateHz} Hz over ${i.transport}, loop in a worker thread at ${i.realtime.detail}\n`),
+      });
+      const env = r.environment ?? {};
+      return { ...r, transport: env.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(env.episodes), successes: Number(env.successes), meanReward: Number(env.meanReward) };
     }
-    const episodeS = options.episodeS ?? 3;
-    let target = world.task.sampleTarget(world.rng).position;
-    let nextMs = episodeS * 1000;
-    let episodes = 1;
-    let successes = 0;
-    let success = false;
-    let rewardSum = 0;
-    let rewardN = 0;
-    const result = await runDeploy({
-      follower: arm,
-      policy,
-      rateHz: options.rateHz,
-      durationS: options.durationS,
-      estop: options.estop,
-      recorder,
-      observeExtra: () => target,
-      onCycle: (c) => {
-        const ev = world.evaluate();
-        rewardSum += ev.reward;
-        rewardN++;
-        success = ev.success;
-        if (c.tMs >= nextMs) {
-          if (success) successes++;
-          target = world.task.sampleTarget(world.rng).position;
-          nextMs += episodeS * 1000;
-          episodes++;
-        }
-      },
-    });
-    if (success) successes++;
-    await parkArm(arm, { speed: 1.5, timeoutS: 5 }).catch(() => undefined);
-    return { ...result, transport: port.transport, episodes, successes, meanReward: rewardN ? rewardSum / rewardN : NaN };
+    const env = await createDeployEnvironment(params);
+    let arm: Arm | undefined;
+    let policy: OnnxPolicy | undefined;
+    try {
+      const profile = armProfile(options.arm, 'follower');
+      policy = await OnnxPolicy.load(options.model, { jointNames: profile.joints.map((j) => j.name), observation: [{ name: 'follower.position', size: profile.joints.length }, ...(env.extra?.layout ?? [])] });
+      arm = await Arm.open({ profile, calibration, path: env.path, binding: env.binding, bus: { timeoutMs: env.busTimeoutMs } });
+      say(`deploying ${options.model} (${policy.metadata.algo}, trained on ${policy.metadata.trainingBackend}) on the simulated ${options.arm} follower at ${options.rateHz} Hz over ${env.transport}, loop on the main thread\n`);
+      const result = await runDeploy({ follower: arm, policy, rateHz: options.rateHz, durationS: options.durationS, estop: options.estop, signal: options.signal, recorder, observeExtra: env.extra?.read, onCycle: (c) => env.onCycle?.(c) });
+      await parkArm(arm, { speed: 1.5, timeoutS: 5 }).catch(() => undefined);
+      const s = env.summary?.() ?? {};
+      return { ...result, thread: 'main', realtime: undefined, transport: s.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(s.episodes), successes: Number(s.successes), meanReward: Number(s.meanReward) };
+    } finally {
+      await policy?.close();
+      await arm?.close();
+      await env.close();
+    }
   } finally {
     await recorder?.close().catch(() => undefined);
-    await policy?.close();
-    await arm?.close();
-    await port?.close();
-    world.close();
   }
 }

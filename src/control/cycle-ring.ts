@@ -1,0 +1,149 @@
+/**
+ * A single-producer, single-consumer ring of cycle records in a SharedArrayBuffer: the control-loop
+ * worker writes one fixed-size record per cycle without allocating or waiting, the main thread
+ * drains it on its own schedule (run log, status line). If the reader falls behind by more than the
+ * capacity, the oldest records are overwritten and counted as dropped: the loop never waits for it.
+ *
+ * Also carries the control word the main thread uses to stop the loop (see `LoopCommand`): the
+ * worker's blocking sleeper waits on it, so `Atomics.notify` wakes the loop at once.
+ *
+ * Layout: Int32 header [command, written, dropped-by-writer (unused), pad] then capacity records of
+ * `recordSize` float64: [epochMs, index, status, inferenceUs, latencyUs, overruns, fresh, pad,
+ * state × n, command × n, raw × n].
+ */
+
+export const LoopCommand = {
+  Run: 0,
+  /** End normally (as at the end of the duration): the caller parks the arm. */
+  Stop: 1,
+  /** Emergency stop: hold, cut torque, SafetyStopError. */
+  Estop: 2,
+} as const;
+export type LoopCommand = (typeof LoopCommand)[keyof typeof LoopCommand];
+
+const STATUS_CODES = ['ok', 'hold', 'fault', 'clamped'] as const;
+const HEADER_INTS = 4;
+const FIXED = 8;
+
+export interface CycleRecord {
+  /** Wall-clock ms since the epoch (threads have different performance.now() origins). */
+  epochMs: number;
+  index: number;
+  status: string;
+  /** NaN when no inference ran. */
+  inferenceUs: number;
+  latencyUs: number;
+  overruns: number;
+  /** Null when the read failed this cycle. */
+  state: Float64Array | null;
+  command: Float64Array;
+  /** Null when no inference ran. */
+  raw: Float64Array | null;
+}
+
+export class CycleRing {
+  readonly buffer: SharedArrayBuffer;
+  readonly joints: number;
+  readonly capacity: number;
+  readonly #ints: Int32Array;
+  readonly #data: Float64Array;
+  readonly #recordSize: number;
+
+  constructor(joints: number, capacity = 4096, buffer?: SharedArrayBuffer) {
+    this.joints = joints;
+    this.capacity = capacity;
+    this.#recordSize = FIXED + 3 * joints;
+    const bytes = HEADER_INTS * 4 + capacity * this.#recordSize * 8;
+    this.buffer = buffer ?? new SharedArrayBuffer(bytes);
+    if (this.buffer.byteLength !== bytes) throw new RangeError(`ring buffer of ${this.buffer.byteLength} bytes, expected ${bytes}`);
+    this.#ints = new Int32Array(this.buffer, 0, HEADER_INTS);
+    this.#data = new Float64Array(this.buffer, HEADER_INTS * 4);
+  }
+
+  /** The control word (slot 0 of this Int32Array): what a blocking sleeper waits on. */
+  get controlWord(): Int32Array {
+    return this.#ints;
+  }
+
+  command(): LoopCommand {
+    return Atomics.load(this.#ints, 0) as LoopCommand;
+  }
+
+  /** Main thread: ask the loop to stop or e-stop, and wake it if it sleeps. An e-stop is never downgraded. */
+  send(command: typeof LoopCommand.Stop | typeof LoopCommand.Estop): void {
+    if (command === LoopCommand.Stop) Atomics.compareExchange(this.#ints, 0, LoopCommand.Run, LoopCommand.Stop);
+    else Atomics.store(this.#ints, 0, LoopCommand.Estop);
+    Atomics.notify(this.#ints, 0);
+  }
+
+  get written(): number {
+    return Atomics.load(this.#ints, 1);
+  }
+
+  /** Worker: append one cycle (no allocation). */
+  write(r: {
+    epochMs: number;
+    index: number;
+    status: string;
+    inferenceUs: number;
+    latencyUs: number;
+    overruns: number;
+    state: ArrayLike<number> | null;
+    command: ArrayLike<number>;
+    raw: ArrayLike<number> | null;
+  }): void {
+    const seq = Atomics.load(this.#ints, 1);
+    const n = this.joints;
+    const o = (seq % this.capacity) * this.#recordSize;
+    const d = this.#data;
+    d[o] = r.epochMs;
+    d[o + 1] = r.index;
+    d[o + 2] = STATUS_CODES.indexOf(r.status as (typeof STATUS_CODES)[number]);
+    d[o + 3] = r.inferenceUs;
+    d[o + 4] = r.latencyUs;
+    d[o + 5] = r.overruns;
+    d[o + 6] = r.state ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      d[o + FIXED + i] = r.state ? r.state[i]! : NaN;
+      d[o + FIXED + n + i] = r.command[i]!;
+      d[o + FIXED + 2 * n + i] = r.raw ? r.raw[i]! : NaN;
+    }
+    // Publish after the record is complete (Atomics.store orders the plain writes before it).
+    Atomics.store(this.#ints, 1, seq + 1);
+  }
+
+  /**
+   * Reader: records from `from` (a sequence number) up to what is written now. Records the writer has
+   * already overwritten are skipped and counted in `dropped`.
+   */
+  read(from: number): { records: CycleRecord[]; next: number; dropped: number } {
+    const end = Atomics.load(this.#ints, 1);
+    // Leave a margin of one record: the writer may be filling the slot after `end` right now.
+    const oldest = Math.max(0, end - this.capacity + 1);
+    const start = Math.max(from, oldest);
+    const records: CycleRecord[] = [];
+    const n = this.joints;
+    for (let seq = start; seq < end; seq++) {
+      const o = (seq % this.capacity) * this.#recordSize;
+      const d = this.#data;
+      const fresh = d[o + 6] === 1;
+      const hasRaw = !Number.isNaN(d[o + FIXED + 2 * n]!);
+      records.push({
+        epochMs: d[o]!,
+        index: d[o + 1]!,
+        status: STATUS_CODES[d[o + 2]!] ?? 'unknown',
+        inferenceUs: d[o + 3]!,
+        latencyUs: d[o + 4]!,
+        overruns: d[o + 5]!,
+        state: fresh ? d.slice(o + FIXED, o + FIXED + n) : null,
+        command: d.slice(o + FIXED + n, o + FIXED + 2 * n),
+        raw: hasRaw ? d.slice(o + FIXED + 2 * n, o + FIXED + 3 * n) : null,
+      });
+    }
+    // A slow reader could have been lapped while copying: re-check and drop what was overwritten.
+    const after = Atomics.load(this.#ints, 1);
+    const overwritten = Math.max(0, after - this.capacity + 1 - start);
+    if (overwritten > 0) records.splice(0, Math.min(overwritten, records.length));
+    return { records, next: end, dropped: start - from + Math.min(overwritten, end - start) };
+  }
+}

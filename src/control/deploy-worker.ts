@@ -1,0 +1,111 @@
+/**
+ * The deploy loop's worker thread (started by deploy-worker-host.ts). It owns the follower's port,
+ * the ONNX session and the loop, and nothing else: its thread may block between cycles
+ * (`blockingSleeper`: Atomics.wait, then a short spin) and may run at SCHED_FIFO. It never touches
+ * the disk or the terminal: each cycle goes into the shared ring for the main thread to log.
+ *
+ * Order matters for safety: the model is checked against the arm's joints and the observation
+ * layout before the port is opened, so a model that does not fit never gets torque enabled.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Arm } from '../arm/arm.ts';
+import type { Calibration } from '../arm/calibration.ts';
+import { parkArm, type ParkOptions } from '../arm/park.ts';
+import { armProfile, type ArmKind } from '../arm/profiles.ts';
+import { blockingSleeper } from '../arm/rate-loop.ts';
+import { CycleRing, LoopCommand } from './cycle-ring.ts';
+import type { CreateDeployEnvironment, DeployEnvironment, EnvironmentRef } from './deploy-environment.ts';
+import { runDeploy, type DeployResult } from './deploy-loop.ts';
+import { OnnxPolicy } from './onnx-policy.ts';
+import { requestRealtimePriority, type RealtimeStatus } from './realtime-priority.ts';
+import { serializeError, type SerializedError } from './worker-errors.ts';
+
+/** Everything the worker needs, as JSON (plus the ring's SharedArrayBuffer). */
+export interface DeployWorkerSpec {
+  readonly arm: { readonly kind: ArmKind; readonly calibration: Calibration; readonly path?: string; readonly busTimeoutMs?: number };
+  readonly model: string;
+  readonly rateHz: number;
+  readonly durationS?: number;
+  readonly overrunBudget?: number;
+  readonly maxSpeed?: number;
+  readonly readTimeoutMs?: number;
+  readonly holdAfterMs?: number;
+  readonly torqueOffAfterMs?: number;
+  readonly environment?: EnvironmentRef;
+  /** SCHED_FIFO priority to ask for (1–99); 0 or absent: normal priority. */
+  readonly realtimePriority?: number;
+  readonly spinUs?: number;
+  /** Park after a normal end (not after a fault or e-stop); false: leave the arm where it is. */
+  readonly park?: ParkOptions | false;
+  readonly ringCapacity: number;
+}
+
+export type DeployWorkerMessage =
+  | { readonly type: 'ready'; readonly realtime: RealtimeStatus; readonly transport: string; readonly algo: string; readonly backend: string; readonly observation: string }
+  | { readonly type: 'done'; readonly result: DeployResult; readonly environment: Record<string, string | number | boolean> | undefined; readonly realtime: RealtimeStatus }
+  | { readonly type: 'error'; readonly error: SerializedError };
+
+async function main(spec: DeployWorkerSpec, ringBuffer: SharedArrayBuffer): Promise<DeployWorkerMessage> {
+  const realtime = requestRealtimePriority(spec.realtimePriority ?? 0);
+  const profile = armProfile(spec.arm.kind, 'follower');
+  const ring = new CycleRing(profile.joints.length, spec.ringCapacity, ringBuffer);
+  let env: DeployEnvironment | undefined;
+  let policy: OnnxPolicy | undefined;
+  let arm: Arm | undefined;
+  try {
+    if (spec.environment) {
+      const mod = (await import(spec.environment.module)) as { createDeployEnvironment?: CreateDeployEnvironment };
+      if (typeof mod.createDeployEnvironment !== 'function') throw new TypeError(`${spec.environment.module} does not export createDeployEnvironment`);
+      env = await mod.createDeployEnvironment(spec.environment.params);
+    }
+    const path = env?.path ?? spec.arm.path;
+    if (!path) throw new TypeError('no follower port: give arm.path or an environment');
+    const names = profile.joints.map((j) => j.name);
+    const observation = [{ name: 'follower.position', size: names.length }, ...(env?.extra?.layout ?? [])];
+    policy = await OnnxPolicy.load(spec.model, { jointNames: names, observation });
+    arm = await Arm.open({ profile, calibration: spec.arm.calibration, path, binding: env?.binding, bus: { timeoutMs: env?.busTimeoutMs ?? spec.arm.busTimeoutMs ?? 100 } });
+    parentPort!.postMessage({
+      type: 'ready',
+      realtime,
+      transport: env?.transport ?? path,
+      algo: policy.metadata.algo,
+      backend: policy.metadata.trainingBackend,
+      observation: observation.map((o) => `${o.name}[${o.size}]`).join(' + '),
+    } satisfies DeployWorkerMessage);
+    const ctl = ring.controlWord;
+    const epochOffset = performance.timeOrigin;
+    const onCycle = env?.onCycle?.bind(env);
+    const result = await runDeploy({
+      follower: arm,
+      policy,
+      rateHz: spec.rateHz,
+      durationS: spec.durationS,
+      overrunBudget: spec.overrunBudget,
+      maxSpeed: spec.maxSpeed,
+      readTimeoutMs: spec.readTimeoutMs,
+      holdAfterMs: spec.holdAfterMs,
+      torqueOffAfterMs: spec.torqueOffAfterMs,
+      sleeper: blockingSleeper({ wake: ctl, spinUs: spec.spinUs }),
+      observeExtra: env?.extra ? env.extra.read.bind(env.extra) : undefined,
+      control: () => {
+        const c = Atomics.load(ctl, 0);
+        return c === LoopCommand.Estop ? 'estop' : c === LoopCommand.Stop ? 'stop' : undefined;
+      },
+      onCycle: (c) => {
+        ring.write({ epochMs: epochOffset + c.perfMs, index: c.index, status: c.status, inferenceUs: c.inferenceUs, latencyUs: c.latencyUs, overruns: c.overruns, state: c.state, command: c.command, raw: c.raw });
+        onCycle?.(c);
+      },
+    });
+    if (spec.park !== false) await parkArm(arm, spec.park ?? {}).catch(() => undefined);
+    return { type: 'done', result, environment: env?.summary?.(), realtime };
+  } catch (e) {
+    return { type: 'error', error: serializeError(e) };
+  } finally {
+    await policy?.close().catch(() => undefined);
+    await arm?.close().catch(() => undefined);
+    await env?.close().catch(() => undefined);
+  }
+}
+
+const data = workerData as { spec: DeployWorkerSpec; ring: SharedArrayBuffer };
+parentPort!.postMessage(await main(data.spec, data.ring));

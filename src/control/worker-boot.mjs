@@ -1,0 +1,7 @@
+// Entry of armbridge's worker threads: registers tsx (the sources are TypeScript, run without a build
+// step, as bin/armbridge.js does for the CLI), then imports the worker module named in workerData.
+import { register } from 'tsx/esm/api';
+import { workerData } from 'node:worker_threads';
+
+register();
+await import(workerData.entry);

@@ -1,0 +1,66 @@
+/**
+ * The simulated follower as a deploy environment (see control/deploy-environment.ts): a SimWorld
+ * whose follower starts where the demonstrations started, served over a real pty (socat) or the
+ * in-process binding, and the reach task publishing a new target every `episodeS` and scoring each
+ * episode. It runs on whichever thread runs the loop (the deploy worker, or the caller's).
+ */
+import type { DeployEnvironment } from '../control/deploy-environment.ts';
+import type { SimArmKind } from '../sim/presets.ts';
+import { SimWorld } from '../sim/world.ts';
+import { serveSimArm } from './sim-port.ts';
+
+/** Where simulated demonstrations start each episode (physical radians), as in sim-rollout.ts. */
+export const START_POSE: Readonly<Record<SimArmKind, readonly number[]>> = {
+  so101: [0, -0.2, 0.3, 0.4, 0, 0.5],
+  koch: [0, -0.2, 0.3, -0.5, 0, -0.4],
+};
+
+export interface SimDeployEnvParams {
+  readonly arm: SimArmKind;
+  readonly seed?: number;
+  readonly transport?: 'pty' | 'in-process';
+  readonly episodeS?: number;
+}
+
+export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvironment> {
+  const p = raw as SimDeployEnvParams;
+  const world = new SimWorld({ arm: p.arm, seed: p.seed ?? 9 });
+  // The environment's reset: the follower starts where the demonstrations started.
+  world.follower.bus.servos.forEach((s, i) => s.moveTo(world.follower.zeroCounts[i]! + (START_POSE[p.arm][i] ?? 0) * (4096 / (2 * Math.PI))));
+  const port = await serveSimArm(world.follower, p.transport ?? 'pty').catch((e: unknown) => {
+    world.close();
+    throw e;
+  });
+  const episodeMs = (p.episodeS ?? 3) * 1000;
+  let target = world.task.sampleTarget(world.rng).position;
+  let nextMs = episodeMs;
+  let episodes = 1;
+  let successes = 0;
+  let success = false;
+  let rewardSum = 0;
+  let rewardN = 0;
+  return {
+    path: port.path,
+    binding: port.binding,
+    busTimeoutMs: port.transport === 'pty' ? 100 : 20,
+    transport: port.transport === 'pty' ? `a real pty (${port.path})` : 'the in-process binding',
+    extra: { layout: [{ name: 'target.position', size: 3 }], read: () => target },
+    onCycle(c) {
+      const ev = world.evaluate();
+      rewardSum += ev.reward;
+      rewardN++;
+      success = ev.success;
+      if (c.tMs >= nextMs) {
+        if (success) successes++;
+        target = world.task.sampleTarget(world.rng).position;
+        nextMs += episodeMs;
+        episodes++;
+      }
+    },
+    summary: () => ({ transport: port.transport, episodes, successes: successes + (success ? 1 : 0), meanReward: rewardN ? rewardSum / rewardN : NaN }),
+    async close() {
+      await port.close();
+      world.close();
+    },
+  };
+}
