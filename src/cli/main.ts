@@ -5,8 +5,11 @@
 import { ArmbridgeError } from '../errors.ts';
 import { commandHelp, parseOptions, UsageError, type Command } from './command.ts';
 import { calibrateCommand } from './commands/calibrate.ts';
+import { datasetCommand } from './commands/dataset.ts';
 import { demoCommand } from './commands/demo.ts';
 import { deployCommand } from './commands/deploy.ts';
+import { exportCommand } from './commands/export.ts';
+import { importCommand } from './commands/import.ts';
 import { improveCommand } from './commands/improve.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { recordCommand } from './commands/record.ts';
@@ -18,7 +21,7 @@ import { simCommand } from './commands/sim.ts';
 import { teleopCommand } from './commands/teleop.ts';
 import { trainCommand } from './commands/train.ts';
 
-export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, recordCommand, recoverCommand, inspectCommand, trainCommand, improveCommand, deployCommand, replayCommand, rosCommand, demoCommand] as unknown as Command[];
+export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, recordCommand, recoverCommand, inspectCommand, datasetCommand, exportCommand, importCommand, trainCommand, improveCommand, deployCommand, replayCommand, rosCommand, demoCommand] as unknown as Command[];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
