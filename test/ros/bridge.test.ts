@@ -116,6 +116,37 @@ describe('ros bridge on the simulated follower (in-memory graph, no ROS needed)'
     expect(ds.layout.jointNames).toEqual([...arm.names]);
   }, 30_000);
 
+  it('with a leader: the leader drives, a ROS command takes over for a while, then the leader again', async () => {
+    const f = await openSimArm('so101', 'follower');
+    const l = await openSimArm('so101', 'leader');
+    const graph = new MemoryGraph();
+    const stop = new AbortController();
+    const clampF = (v: number, i: number) => Math.min(f.arm.upper[i]!, Math.max(f.arm.lower[i]!, v));
+    const near = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 0.06) => Array.from(a).every((v, i) => Math.abs(v - clampF(b[i]!, i)) < tol);
+    try {
+      // The operator holds the leader somewhere off its zero.
+      l.sim.bus.servos.forEach((s, i) => i < 5 && s.moveTo(s.get('Present_Position') + (i % 2 ? -150 : 150)));
+      const run = runRosBridge({ graph, follower: f.arm, leader: l.arm, rateHz: 50, maxSpeed: 4, rosTakeoverMs: 400, signal: stop.signal });
+      await waitFor(() => graph.messages(TOPICS.leaderJointStates).length > 2);
+      const leaderPose = lastState(graph, TOPICS.leaderJointStates);
+      await waitFor(() => near(lastState(graph), leaderPose));
+      const mid = Array.from(f.arm.lower, (lo, i) => lo + 0.5 * (f.arm.upper[i]! - lo));
+      expect(near(mid, leaderPose, 0.15)).toBe(false);
+      graph.publish(TOPICS.forwardCommands, TYPES.float64MultiArray, float64MultiArrayMessage(mid));
+      await waitFor(() => near(lastState(graph), mid), 300 + 2000);
+      // No further ROS command: after the takeover window the leader drives again.
+      await waitFor(() => near(lastState(graph), leaderPose));
+      stop.abort();
+      const r = await run;
+      expect(r.commands.forward).toBe(1);
+      expect(r.safety.faults).toBe(0);
+    } finally {
+      stop.abort();
+      await l.close({ torqueOff: false });
+      await f.close();
+    }
+  }, 30_000);
+
   it('e-stop over the service: the follower holds, every servo loses torque, the bridge ends with SafetyStopError', async () => {
     const { arm, sim, close } = await openSimArm('so101', 'follower');
     const graph = new MemoryGraph();
