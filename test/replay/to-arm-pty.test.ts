@@ -94,3 +94,18 @@ describe('replay: bad input', () => {
     expect(text).toMatch(/does not fit this arm.*\[MODEL_MISMATCH\]/);
   }, 60_000);
 });
+
+describe('replay --to arm from the CLI', () => {
+  it('plays an episode on the simulated follower and prints the tracking error per joint', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-replay-cli-'));
+    const data = join(dir, 'd.mcap');
+    await rollout({ arm: 'so101', seed: 6, episodes: 2, episodeS: 1, rateHz: 20, driver: { kind: 'operator', mix: { expert: 1 } }, out: data });
+    let out = '';
+    const sink = new Writable({ write: (c, _e, cb) => ((out += String(c)), cb()) });
+    const code = await main(['replay', data, '--to', 'arm', '--sim', '--episode', '1', '--speed', '2'], { stdout: sink as unknown as typeof process.stdout, stderr: sink as unknown as typeof process.stderr });
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/played episode 1: 20 commands in .* s \(speed ×2\)/);
+    expect(out).toMatch(/tracking error, reproduced vs recorded follower \(\d+ samples\): mean 0\.\d{4} rad, p95 0\.\d{4} rad, max \d\.\d{4} rad/);
+    expect(out).toMatch(/elbow_flex\s+0\.\d{4}\s+0\.\d{4}/);
+  }, 60_000);
+});
