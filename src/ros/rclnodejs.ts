@@ -27,6 +27,7 @@ interface RclNode {
   createSubscription(type: string, topic: string, options: { qos?: RclQos }, callback: (message: unknown) => void): unknown;
   createService(type: string, name: string, options: { qos?: RclQos }, callback: (request: unknown, response: { template: Record<string, unknown>; send(r: object): void }) => void): unknown;
   getClock(): { now(): { nanoseconds: bigint | number } };
+  spin?(): void;
   destroy(): void;
 }
 export interface Rclnodejs {
@@ -68,7 +69,9 @@ export async function openRosGraph(nodeName: string, env: NodeJS.ProcessEnv = pr
     throw new RosUnavailableError(`rclnodejs.init() failed: ${(e as Error).message}`, { cause: e });
   }
   const node = new rcl.Node(nodeName);
-  rcl.spin(node);
+  // rclnodejs ≥ 0.2x: node.spin(); older releases only have rclnodejs.spin(node).
+  if (node.spin) node.spin();
+  else rcl.spin(node);
   let closed: Promise<void> | undefined;
   return {
     publisher(topic: string, type: string, qos: QosProfile): RosPublisher {

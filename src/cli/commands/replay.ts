@@ -4,7 +4,6 @@ import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
-import { replayAgainstPolicy } from '../../replay/offline.ts';
 import { replayToArm } from '../../replay/to-arm.ts';
 import { replayToRos } from '../../replay/to-ros.ts';
 import { openRosGraph } from '../../ros/rclnodejs.ts';
@@ -75,6 +74,8 @@ export const replayCommand: Command<typeof options> = {
       stderr.write('give --model policy.onnx\n');
       return 2;
     }
+    // onnxruntime is heavy: loaded only when a model is evaluated.
+    const { replayAgainstPolicy } = await import('../../replay/offline.ts');
     const r = await replayAgainstPolicy(o.file, o.model, o.out ?? `${o.file}.replay`);
     stdout.write(`${r.samples} samples in ${r.episodes} episodes: the policy's action next to the recorded one\n`);
     stdout.write(table(['joint', 'mean |error|', 'p95 |error|'], r.joints.map((j) => [j.joint, j.meanAbs.toFixed(4), j.p95Abs.toFixed(4)])));

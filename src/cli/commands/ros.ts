@@ -4,7 +4,6 @@ import { checkCalibration, JointConverter, loadCalibration } from '../../arm/cal
 import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
-import { OnnxPolicy } from '../../control/onnx-policy.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { runRosBridge } from '../../ros/bridge.ts';
 import { runRosDeploy } from '../../ros/deploy-node.ts';
@@ -73,6 +72,8 @@ export const rosCommand: Command<typeof options> = {
         const joints = profile.joints.map((j) => new JointConverter(j, calibration.joints[j.name]!));
         const jointNames = profile.joints.map((j) => j.name);
         const observation = [{ name: 'follower.position', size: jointNames.length }, ...(o.targetTopic ? [{ name: 'target.position', size: 3 }] : [])];
+        // onnxruntime is heavy: loaded only by the command that runs a model.
+        const { OnnxPolicy } = await import('../../control/onnx-policy.ts');
         const policy = await OnnxPolicy.load(o.model!, { jointNames, observation });
         try {
           const r = await runRosDeploy({ graph, policy, jointNames, lower: joints.map((j) => j.lower), upper: joints.map((j) => j.upper), rateHz: o.rate, durationS: o.durationS, estop: signal, targetTopic: o.targetTopic });
