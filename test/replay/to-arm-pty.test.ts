@@ -73,6 +73,9 @@ describe('replay: bad input', () => {
       expect(err).toBeInstanceOf(ReplayMissingTopicError);
       expect((err as Error).message).toMatch(/no messages on \/action, which replay --to arm needs \(it has: \/follower\/joint_states\)/);
       await expect(replayToArm({ file: junk, episode: 0, arm, calibration: cal })).rejects.toBeInstanceOf(CorruptRecordingError);
+      // Offline replay: the same file lacks the target and the action; junk is refused the same way.
+      await expect(replayAgainstPolicy(states, 'unused.onnx', join(dir, 'r'))).rejects.toMatchObject({ code: 'MISSING_FEATURE', message: expect.stringMatching(/has no \/(target_pose|action) messages/) });
+      await expect(replayAgainstPolicy(junk, 'unused.onnx', join(dir, 'r'))).rejects.toBeInstanceOf(CorruptRecordingError);
     } finally {
       await close();
     }
