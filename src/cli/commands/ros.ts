@@ -98,7 +98,8 @@ export const rosCommand: Command<typeof options> = {
           );
         }
         stdout.write(`bridging the ${o.arm} follower (${sim ? `simulated, ${sim.path}` : o.follower}) at ${o.rate} Hz: ${TOPICS.jointStates} out, ${TOPICS.forwardCommands} and ${TOPICS.trajectory} in, services ${Object.values(SERVICES).join(', ')}\n`);
-        const r = await runRosBridge({ graph, follower, leader, rateHz: o.rate, durationS: o.durationS, signal, recorder, onEvent: say });
+        // Ctrl-C / SIGTERM is an e-stop, as in teleop and deploy: hold, then torque off at once.
+        const r = await runRosBridge({ graph, follower, leader, rateHz: o.rate, durationS: o.durationS, estop: signal, recorder, onEvent: say });
         stdout.write(`${r.cycles} cycles at ${r.achievedHz.toFixed(1)} Hz, ${r.published} joint states published, commands: ${r.commands.forward} forward, ${r.commands.trajectory} trajectory, ${r.commands.refused} refused; episodes ${r.episodes.kept} kept, ${r.episodes.discarded} discarded\nsafety: ${describeSafety(r.safety)}\n`);
         await parkArm(follower);
         return 0;
