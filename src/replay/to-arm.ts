@@ -48,7 +48,9 @@ export interface TrackingError {
   readonly samples: number;
   /** Mean |reproduced − recorded| over samples and revolute joints, rad. */
   readonly meanAbsRad: number;
+  /** 95th percentile over cycles of the cycle's mean |error| over revolute joints, rad. */
   readonly p95AbsRad: number;
+  /** Largest |error| of any revolute joint in any cycle, rad. */
   readonly maxAbsRad: number;
   readonly perJoint: readonly { readonly joint: string; readonly meanAbs: number; readonly maxAbs: number }[];
 }
@@ -100,7 +102,7 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
   const errors: number[] = [];
   let samples = 0;
   let failedReads = 0;
-  const present_ = new Float64Array(n);
+  const measured = new Float64Array(n);
   const readCall = { timeoutMs: Math.max(20, dt * 1000), retries: 0 };
   const t0 = performance.now();
   const first = actions[0]!.logTimeNs;
@@ -110,11 +112,11 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
     const recorded = followerAt.get(actions[k]!.logTimeNs);
     if (recorded) {
       try {
-        await o.arm.read(present_, readCall);
+        await o.arm.read(measured, readCall);
         let cycleSum = 0;
         let cycleN = 0;
         for (let i = 0; i < n; i++) {
-          const e = Math.abs(present_[i]! - recorded[i]!);
+          const e = Math.abs(measured[i]! - recorded[i]!);
           sum[i] = sum[i]! + e;
           max[i] = Math.max(max[i]!, e);
           if (revolute[i]) {
