@@ -3,6 +3,7 @@
  * the ratio; also written to bench/results/latest.json. Never asserts time: it reports it.
  *   npm run bench -- --seconds 1     shorter runs
  *   npm run bench -- --full          recording benchmark at 60 s per rate, as the issue asks
+ *   npm run bench -- --deploy-seconds 5   shorter deployment cases (default 30 s each)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -27,8 +28,10 @@ rows.push(...(await benchTeleop(seconds, log)));
 const recordSeconds = args.includes('--full') ? 60 : seconds;
 log(`recording (${recordSeconds} s per rate; --full for 60 s)\n`);
 rows.push(...(await benchRecording(recordSeconds, log)));
-log('deployment loop (ONNX policy, in-process simulator)\n');
-rows.push(...(await benchDeploy(seconds, log)));
+const deployArg = args.indexOf('--deploy-seconds');
+const deploySeconds = deployArg >= 0 ? Number(args[deployArg + 1]) : 30;
+log(`deployment loop (ONNX policy, in-process simulator, ${deploySeconds} s per case; --deploy-seconds N to change)\n`);
+rows.push(...(await benchDeploy(deploySeconds, log)));
 log('training throughput (tfjs backends vs PyTorch)\n');
 rows.push(...(await benchTraining(seconds, log)));
 

@@ -4,6 +4,10 @@
  * (`blockingSleeper`: Atomics.wait, then a short spin) and may run at SCHED_FIFO. It never touches
  * the disk or the terminal: each cycle goes into the shared ring for the main thread to log.
  *
+ * Real ports are opened with the tty binding (bus/tty-binding.ts): @serialport/bindings-cpp cannot be
+ * used from a worker thread. This is the one import from `bus/` in `control/`: the transport is the
+ * worker's own business, chosen for the thread it runs on.
+ *
  * Order matters for safety: the model is checked against the arm's joints and the observation
  * layout before the port is opened, so a model that does not fit never gets torque enabled.
  */
@@ -13,6 +17,7 @@ import type { Calibration } from '../arm/calibration.ts';
 import { parkArm, type ParkOptions } from '../arm/park.ts';
 import { armProfile, type ArmKind } from '../arm/profiles.ts';
 import { blockingSleeper } from '../arm/rate-loop.ts';
+import { TtyBinding } from '../bus/tty-binding.ts';
 import { CycleRing, LoopCommand } from './cycle-ring.ts';
 import type { CreateDeployEnvironment, DeployEnvironment, EnvironmentRef } from './deploy-environment.ts';
 import { runDeploy, type DeployResult } from './deploy-loop.ts';
@@ -63,7 +68,10 @@ async function main(spec: DeployWorkerSpec, ringBuffer: SharedArrayBuffer): Prom
     const names = profile.joints.map((j) => j.name);
     const observation = [{ name: 'follower.position', size: names.length }, ...(env?.extra?.layout ?? [])];
     policy = await OnnxPolicy.load(spec.model, { jointNames: names, observation });
-    arm = await Arm.open({ profile, calibration: spec.arm.calibration, path, binding: env?.binding, bus: { timeoutMs: env?.busTimeoutMs ?? spec.arm.busTimeoutMs ?? 100 } });
+    // A real port in this thread needs the tty binding: @serialport/bindings-cpp aborts the process
+    // when a worker thread reads a port (see bus/tty-binding.ts).
+    const binding = env?.binding ?? (process.platform === 'linux' ? new TtyBinding() : undefined);
+    arm = await Arm.open({ profile, calibration: spec.arm.calibration, path, binding, bus: { timeoutMs: env?.busTimeoutMs ?? spec.arm.busTimeoutMs ?? 100 } });
     parentPort!.postMessage({
       type: 'ready',
       realtime,
