@@ -84,6 +84,8 @@ interface SourceFile {
   readonly jointNames: string[];
   readonly calibration: Calibration | undefined;
   readonly hasTarget: boolean;
+  /** Episodes that came from another source in a forced merge: their own calibration (by episode index). */
+  readonly episodeCalibrations: Map<number, Calibration>;
   /** Every /reward message: log time and value. */
   readonly rewards: { readonly t: bigint; readonly v: number }[];
 }
@@ -100,8 +102,23 @@ async function describeSource(path: string): Promise<SourceFile> {
       calibration = undefined;
     }
   }
+  // A forced merge keeps each source's calibration in `armbridge.merge`: its episodes are converted with it.
+  const episodeCalibrations = new Map<number, Calibration>();
+  const sources = rec.metadata.get('armbridge.merge')?.get('sources');
+  if (sources) {
+    try {
+      for (const src of JSON.parse(sources) as { episodes: [number, number][]; follower_calibration?: string }[]) {
+        if (!src.follower_calibration) continue;
+        const cal = JSON.parse(src.follower_calibration) as Calibration;
+        for (const [, to] of src.episodes) episodeCalibrations.set(to, cal);
+      }
+    } catch {
+      episodeCalibrations.clear();
+    }
+  }
   return {
     path,
+    episodeCalibrations,
     arm: meta.get('arm') ?? '',
     rateHz: Number(meta.get('rate_hz') ?? NaN),
     jointNames: (meta.get('joint_names') ?? '').split(',').filter(Boolean),
@@ -158,7 +175,7 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
         const dt = Number(ep.timesNs[i]! - ep.timesNs[i - 1]!);
         if (dt > 1.5 * periodNs) dropped += Math.round(dt / periodNs) - 1;
       }
-      eps.push({ ep, source: { ...s, calibration }, dropped, rewards });
+      eps.push({ ep, source: { ...s, calibration: s.episodeCalibrations.get(ep.index) ?? calibration }, dropped, rewards });
     }
   }
   const totalFrames = eps.reduce((a, e) => a + e.ep.length, 0);

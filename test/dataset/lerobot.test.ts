@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JointConverter, loadCalibration } from '../../src/arm/calibration.ts';
+import { JointConverter, loadCalibration, toLeRobotCalibration } from '../../src/arm/calibration.ts';
 import { armProfile } from '../../src/arm/profiles.ts';
 import { main } from '../../src/cli/main.ts';
 import { CalibrationMissingError, DataMismatchError, DatasetExistsError, DatasetWriteError, InfoInvalidError, InfoMissingError, NoStateActionError, UnsupportedVersionError } from '../../src/dataset/lerobot-errors.ts';
@@ -16,6 +16,8 @@ import { loadDataset } from '../../src/dataset/load.ts';
 import { RateMismatchError } from '../../src/record/edit-errors.ts';
 import { episodesOf } from '../../src/record/episodes.ts';
 import { readRecording } from '../../src/record/read.ts';
+import { channelsOf, mergeRecordings } from '../../src/record/edit.ts';
+import { writeRecordingAtomic } from '../../src/record/rewrite.ts';
 import { Recorder } from '../../src/record/recorder.ts';
 import { rosTime } from '../../src/record/ros-schemas.ts';
 import { recordSim } from '../../src/workflows/record-sim.ts';
@@ -24,6 +26,7 @@ import { rollout } from '../../src/workflows/sim-rollout.ts';
 
 let dir: string;
 let recorded: string;
+let recorded2: string;
 let fast: string;
 let fast10: string;
 let exported: string;
@@ -35,6 +38,8 @@ const fresh = (name: string) => join(dir, `${name}-${n++}`);
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'armbridge-lerobot-'));
   recorded = join(dir, 'recorded.mcap');
+  recorded2 = join(dir, 'recorded2.mcap');
+  await recordSim({ arm: 'so101', out: recorded2, rateHz: 50, episodes: 1, episodeS: 0.4, resetS: 0.1, transport: 'in-process', seed: 12 });
   fast = join(dir, 'fast.mcap');
   fast10 = join(dir, 'fast10.mcap');
   await recordSim({ arm: 'so101', out: recorded, rateHz: 50, episodes: 3, episodeS: 0.6, resetS: 0.2, transport: 'in-process', seed: 8, mix: { expert: 1, poor: 1 } });
@@ -280,6 +285,35 @@ describe('round trip: record (sim) → export lerobot → import lerobot', () =>
   });
 });
 
+describe('export lerobot after a forced merge', () => {
+  it('converts each episode with the calibration of the recording it came from', async () => {
+    // recorded2 as if made with another calibration (elbow_flex's range 200 ticks wider).
+    const src = await readRecording(recorded2);
+    const cal = JSON.parse(src.metadata.get('armbridge')!.get('follower_calibration')!) as { joints: Record<string, { range_min: number; range_max: number }> };
+    cal.joints.elbow_flex!.range_min -= 100;
+    cal.joints.elbow_flex!.range_max += 100;
+    const other = join(dir, 'other-cal.mcap');
+    const meta = new Map(src.metadata);
+    meta.set('armbridge', new Map([...src.metadata.get('armbridge')!, ['follower_calibration', JSON.stringify(cal)]]));
+    await writeRecordingAtomic(other, { profile: src.profile, library: src.library, metadata: meta, channels: channelsOf(src), messages: src.messages });
+    const merged = join(dir, 'merged-forced.mcap');
+    await expect(mergeRecordings([recorded, other], merged)).rejects.toThrow(/calibration/);
+    await mergeRecordings([recorded, other], merged, { force: true });
+    const ds = join(dir, 'merged-forced');
+    await exportLeRobot([merged], ds, { units: 'range_m100_100' });
+    const original = await loadDataset([merged]);
+    const got = await rows(`SELECT episode_index AS e, "observation.state"[3] AS s FROM read_parquet('${join(ds, 'data/chunk-000/file-000.parquet')}') WHERE frame_index = 8 ORDER BY e`);
+    const first = JSON.parse((await readRecording(recorded)).metadata.get('armbridge')!.get('follower_calibration')!) as Parameters<typeof jointUnitsFor>[0];
+    const expected = original.episodes.map((e) => jointUnitsFor(e.index < 3 ? first : (cal as unknown as Parameters<typeof jointUnitsFor>[0])).toLeRobot(e.observations[8 * 9 + 2]!));
+    expect(got.map((g) => g.s as number).map((v) => Math.round(v * 1e3))).toEqual(expected.map((v) => Math.round(v * 1e3)));
+    expect(expected[3]).not.toBeCloseTo(jointUnitsFor(first).toLeRobot(original.episodes[3]!.observations[8 * 9 + 2]!), 2);
+  });
+});
+
+function jointUnitsFor(cal: { joints: Record<string, { model: 'sts3215'; drive_mode: 0 | 1; range_min: number; range_max: number; id: number; homing_offset: number }> }) {
+  return new LeRobotJointUnits('elbow_flex', cal.joints.elbow_flex, 'range_m100_100');
+}
+
 describe('import lerobot: a dataset written by another Parquet writer (DuckDB, snappy)', () => {
   it('reads state/action in degrees, episode boundaries from episode_index, and ignores video features', async () => {
     const d = fresh('duck');
@@ -397,5 +431,26 @@ describe('armbridge export / import (CLI)', () => {
     expect(await main(['import', 'lerobot', join(dir, 'nowhere'), '--out', fresh('x')], io)).toBe(1);
     expect(err).toMatch(/\[LEROBOT_INFO_MISSING\]/);
     expect(await main(['export', 'csv', fast, '--out', fresh('x')], io)).toBe(2);
+  });
+
+  it('imports a −100…100 dataset without armbridge’s note through a LeRobot calibration file', async () => {
+    const io = {
+      stdout: new Writable({ write: (_c, _e, cb) => cb() }) as unknown as typeof process.stdout,
+      stderr: new Writable({ write: (_c, _e, cb) => cb() }) as unknown as typeof process.stderr,
+    };
+    const ds = fresh('lr-range');
+    await exportLeRobot([fast], ds, { units: 'range_m100_100' });
+    await rm(join(ds, 'meta/armbridge.json')); // as LeRobot itself would have written it
+    const lrCal = join(dir, 'so101_follower_lerobot.json');
+    await writeFile(lrCal, JSON.stringify(toLeRobotCalibration(await loadCalibration(simCalibrationPath('so101', 'follower')))));
+    await expect(importLeRobot(ds, fresh('x') + '.mcap', { units: 'range_m100_100' })).rejects.toBeInstanceOf(CalibrationMissingError);
+    const back = fresh('lr-range') + '.mcap';
+    expect(await main(['import', 'lerobot', ds, '--out', back, '--units', 'range_m100_100', '--calibration', lrCal, '--arm', 'so101'], io)).toBe(0);
+    const a = await loadDataset([fast]);
+    const b = await loadDataset([back]);
+    expect(b.episodes.map((e) => e.length)).toEqual(a.episodes.map((e) => e.length));
+    expect(b.episodes.every((e) => e.outcome === 'unlabelled')).toBe(true); // outcomes live in armbridge's note only
+    const err = Math.max(...a.episodes.flatMap((e, i) => Array.from(e.observations, (v, k) => Math.abs(v - b.episodes[i]!.observations[k]!))));
+    expect(err).toBeLessThanOrEqual(1e-5);
   });
 });
