@@ -205,7 +205,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   out.write('\n# 6. Deployment: the better policy in the real-time loop on the simulated follower (ONNX → SafetyFilter → servos)\n');
   const best = [...learned].sort((a, b) => b.success - a.success || b.meanReturn - a.meanReturn)[0]!;
   const deployLog = join(runDir, 'deploy-run.mcap');
-  const dep = await deploySim({ arm: 'so101', model: best.model, rateHz: options.rateHz, durationS: options.fast ? 4 : 9, episodeS: 3, log: deployLog, estop: options.signal, say: (l) => out.write(l) });
+  const dep = await deploySim({ arm: 'so101', model: best.model, rateHz: options.rateHz, durationS: options.fast ? 4 : 9, episodeS: 3, log: deployLog, estop: options.signal, realtimePriority: 50, say: (l) => out.write(l) });
   const sorted = (a: readonly number[]) => [...a].sort((x, y) => x - y);
   const depLate = percentile(sorted(dep.latenessUs), 99);
   const depInf = sorted(dep.inferenceUs);

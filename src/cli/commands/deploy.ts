@@ -6,6 +6,8 @@ import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
 import { runDeploy, type DeployResult } from '../../control/deploy-loop.ts';
 import { runDeployInWorker, type LoopStatus } from '../../control/deploy-worker-host.ts';
+import { FIXED_ENVIRONMENT, type FixedEnvironmentParams } from '../../control/fixed-environment.ts';
+import { UsageError } from '../command.ts';
 import { OnnxPolicy } from '../../control/onnx-policy.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { deploySim } from '../../workflows/deploy-sim.ts';
@@ -22,6 +24,7 @@ const options = z.object({
   log: z.string().optional().describe('Run log (MCAP, same topics as recordings plus /policy/action, /control/inference_us and /safety)'),
   thread: z.enum(['worker', 'main']).default('worker').describe('Where the loop runs: its own worker thread (blocking sleep, logging stays on the main thread) or the main thread'),
   rtPriority: z.coerce.number().int().min(0).max(99).default(50).describe('SCHED_FIFO priority for the loop worker where permitted (root, CAP_SYS_NICE or an rtprio limit); 0: normal priority'),
+  target: z.string().optional().describe('A fixed target point x,y,z (m) for models that observe target.position (real arm; --sim publishes its own)'),
   sim: z.boolean().default(false).describe('Simulated follower with the reach task publishing targets'),
   inProcess: z.boolean().default(false).describe('Simulated follower over the in-process binding instead of a pty (--sim)'),
 });
@@ -82,13 +85,18 @@ export const deployCommand: Command<typeof options> = {
       stderr.write('give --follower PORT (or --sim)\n');
       return 2;
     }
+    const target = o.target?.split(',').map(Number);
+    if (target && (target.length !== 3 || !target.every(Number.isFinite))) throw new UsageError(`--target wants three numbers x,y,z in metres, got "${o.target}"`);
     const calibration = await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`);
     const recorder = o.log ? await Recorder.create({ path: o.log }, { arm: o.arm, rate_hz: String(o.rate), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${o.model}` }) : undefined;
     try {
       if (o.thread === 'worker') {
-        // On a real arm only the joints are observed: a model that needs more (e.g. a target) is refused.
+        // On a real arm the joints are observed, plus a fixed target if given: a model that needs
+        // anything else is refused before the arm is touched.
+        const params: FixedEnvironmentParams = { path: o.follower, extra: target ? { layout: [{ name: 'target.position', size: 3 }], values: target } : undefined };
         const r = await runDeployInWorker({
-          arm: { kind: o.arm, calibration, path: o.follower },
+          arm: { kind: o.arm, calibration },
+          environment: { module: FIXED_ENVIRONMENT, params },
           model: o.model,
           rateHz: o.rate,
           durationS: o.durationS,
@@ -102,9 +110,10 @@ export const deployCommand: Command<typeof options> = {
         return 0;
       }
       await using arm = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration, path: o.follower });
-      const policy = await OnnxPolicy.load(o.model, { jointNames: arm.names, observation: [{ name: 'follower.position', size: arm.size }] });
+      const observation = [{ name: 'follower.position', size: arm.size }, ...(target ? [{ name: 'target.position', size: 3 }] : [])];
+      const policy = await OnnxPolicy.load(o.model, { jointNames: arm.names, observation });
       try {
-        const r = await runDeploy({ follower: arm, policy, rateHz: o.rate, durationS: o.durationS, estop: signal, recorder });
+        const r = await runDeploy({ follower: arm, policy, rateHz: o.rate, durationS: o.durationS, estop: signal, recorder, observeExtra: target ? () => target : undefined });
         report(stdout, r, o.rate);
         await parkArm(arm);
         return 0;

@@ -1,0 +1,83 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { metadataToProps, POLICY_FORMAT } from '../../src/dataset/policy-metadata.ts';
+import { writeOnnx } from '../../src/learn/onnx-export.ts';
+import { readRecording } from '../../src/record/read.ts';
+import { createSimArm } from '../../src/sim/presets.ts';
+import { PtySimServer } from '../../src/sim/pty-server.ts';
+import { hasSocat } from '../helpers/socat.ts';
+
+const JOINTS = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'];
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const w = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) }) as unknown as typeof process.stdout;
+  const code = await main(argv, { stdout: w((s) => (out += s)), stderr: w((s) => (err += s)) });
+  return { code, out, err };
+}
+
+/** Joints + target → the joints (the target is observed and ignored). */
+async function model(dir: string) {
+  const path = join(dir, 'p.onnx');
+  const w = new Float32Array(9 * 6);
+  for (let i = 0; i < 6; i++) w[i * 6 + i] = 1;
+  await writeOnnx(path, {
+    layers: [{ inputs: 9, outputs: 6, weight: w, bias: new Float32Array(6) }],
+    obsMean: new Float32Array(9),
+    obsStd: new Float32Array(9).fill(1),
+    actMean: new Float32Array(6),
+    actStd: new Float32Array(6).fill(1),
+    metadata: metadataToProps({
+      format: POLICY_FORMAT,
+      arm: 'so101',
+      jointNames: JOINTS,
+      observation: [{ name: 'follower.position', size: 6 }, { name: 'target.position', size: 3 }],
+      action: [{ name: 'action.position', size: 6 }],
+      policyKind: 'mlp-deterministic',
+      algo: 'bc',
+      dataDigest: '0',
+      trainingBackend: 'test',
+      created: 'now',
+    }),
+  });
+  return path;
+}
+
+describe('armbridge deploy on a port (the real-arm path)', () => {
+  it('refuses a malformed --target and a model that needs a target when none is given', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-dcli-'));
+    const m = await model(dir);
+    expect(await run('deploy', '--model', m, '--follower', '/nonexistent/tty', '--target', '1,2')).toMatchObject({ code: 2, err: expect.stringMatching(/--target wants three numbers/) });
+    const r = await run('deploy', '--model', m, '--follower', '/nonexistent/tty', '--rt-priority', '0', '--follower-calibration', 'calibration/so101-follower.sim.json');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/does not fit this arm: it expects observation .*target\.position.* \[MODEL_MISMATCH\]/);
+  });
+
+  it.skipIf(!hasSocat)('runs the model in the worker on a real pty with a fixed target, logs the run, parks, and leaves torque off', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-dcli-'));
+    const sim = createSimArm({ arm: 'so101', role: 'follower' });
+    const link = join(dir, 'follower');
+    const server = await PtySimServer.start({ bus: sim.bus, link });
+    try {
+      const log = join(dir, 'run.mcap');
+      const r = await run('deploy', '--model', await model(dir), '--follower', link, '--target', '0.3,0,0.2', '--rate', '100', '--duration-s', '1', '--rt-priority', '0', '--follower-calibration', 'calibration/so101-follower.sim.json', '--log', log);
+      expect(r.code).toBe(0);
+      // The live status line (on a terminal rewritten in place; here, a line every 5 s).
+      expect(r.err).toMatch(/^\d+ cycles +\d+ Hz +period jitter p99 \d+ µs +inference p99 \d+ µs +\d+ overruns +\d+ safety interventions$/m);
+      expect(r.out).toMatch(/loop in a worker thread at normal priority/);
+      expect(r.out).toMatch(/\d+ cycles in .* Hz \(asked 100\)/);
+      expect(sim.bus.servos.every((s) => !s.torqueEnabled)).toBe(true);
+      const rec = await readRecording(log);
+      expect(rec.complete).toBe(true);
+      expect(rec.messages.filter((m) => m.topic === '/policy/action').length).toBeGreaterThan(10);
+    } finally {
+      await server.close();
+      sim.bus.close();
+    }
+  });
+});
