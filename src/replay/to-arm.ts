@@ -103,7 +103,8 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
   let samples = 0;
   let failedReads = 0;
   const measured = new Float64Array(n);
-  const readCall = { timeoutMs: Math.max(20, dt * 1000), retries: 0 };
+  // A slow read delays only this cycle's write: the schedule is absolute, later cycles do not wait.
+  const readCall = { timeoutMs: Math.max(50, 1.5 * dt * 1000), retries: 0 };
   const t0 = performance.now();
   const first = actions[0]!.logTimeNs;
   for (let k = 0; k < actions.length; k++) {

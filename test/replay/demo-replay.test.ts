@@ -18,7 +18,7 @@ describe('demo stage: replay the recording on the simulated follower', () => {
     const { inspectRecording } = await import('../../src/record/inspect.ts');
     const recorded = (await inspectRecording(file)).episodes[0]!.samples;
     expect(r.sent).toBeGreaterThan(50);
-    expect(r.tracking!.samples).toBeGreaterThanOrEqual(Math.floor(0.9 * Math.min(r.sent, recorded)));
+    expect(r.tracking!.samples).toBeGreaterThanOrEqual(Math.floor(0.7 * Math.min(r.sent, recorded)));
     expect(r.tracking!.meanAbsRad).toBeLessThan(0.05);
     expect(r.safety.faults).toBe(0);
     expect(text).toMatch(/tracking error over \d+ samples: mean 0\.\d{4} rad/);
