@@ -40,6 +40,9 @@ export interface RosBridgeOptions {
   readonly commandTopic?: string;
   readonly trajectoryTopic?: string;
   readonly readTimeoutMs?: number;
+  /** Watchdog: hold after, and cut torque after, this long without a fresh follower read (defaults of the control loop). */
+  readonly holdAfterMs?: number;
+  readonly torqueOffAfterMs?: number;
   /** Service calls and refused commands, one line each. */
   readonly onEvent?: (line: string) => void;
 }
@@ -110,6 +113,8 @@ export async function runRosBridge(o: RosBridgeOptions): Promise<RosBridgeResult
       durationS: o.durationS,
       signal: o.signal,
       estop: o.estop,
+      holdAfterMs: o.holdAfterMs,
+      torqueOffAfterMs: o.torqueOffAfterMs,
       control: () => (estopRequested ? 'estop' : undefined),
       sense: async () => {
         try {
