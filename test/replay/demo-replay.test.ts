@@ -29,6 +29,5 @@ describe('demo stage: replay the recording on the simulated follower', () => {
       expect(text).toMatch(/follower states become sensor_msgs\/msg\/JointState on \/joint_states/);
     }
     expect(JSON.parse(await readFile(r.summaryFile, 'utf8')).episode).toBe(0);
-    console.log(text);
   }, 60_000);
 });
