@@ -74,8 +74,9 @@ function jointNamesOf(names: unknown): string[] | undefined {
   return Array.isArray(list) && list.every((x) => typeof x === 'string') ? (list as string[]).map((s) => s.replace(/\.pos$/, '')) : undefined;
 }
 
-async function parquetFiles(dir: string): Promise<string[]> {
-  const root = join(dir, 'data');
+/** The Parquet files under DIR/<sub>/chunk-NNN/, sorted, as LeRobot's loader globs them. */
+async function parquetFiles(dir: string, sub = 'data'): Promise<string[]> {
+  const root = join(dir, sub);
   const chunks = await readdir(root).catch(() => [] as string[]);
   const files: string[] = [];
   for (const c of chunks.sort()) {
@@ -155,6 +156,20 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
   }
   if (frames !== info.total_frames) throw new DataMismatchError(dir, `meta/info.json says ${info.total_frames} frames, the data files hold ${frames}`);
   if (byEpisode.size !== info.total_episodes) throw new DataMismatchError(dir, `meta/info.json says ${info.total_episodes} episodes, the data files hold ${byEpisode.size}`);
+  // The episodes table (when present) must agree with the frames: same episodes, same lengths.
+  for (const f of await parquetFiles(dir, 'meta/episodes')) {
+    let table;
+    try {
+      table = await readParquet(f, ['episode_index', 'length']);
+    } catch (e) {
+      throw new DataMismatchError(dir, `${f} cannot be read as an episodes table (${(e as Error).message})`);
+    }
+    for (const r of table.rows) {
+      const e = toNumber(r.episode_index);
+      const got = byEpisode.get(e)?.length ?? 0;
+      if (got !== toNumber(r.length)) throw new DataMismatchError(dir, `meta/episodes says episode ${e} has ${toNumber(r.length)} frames, the data files hold ${got}`);
+    }
+  }
 
   const topics: { topic: string; schema: SchemaName }[] = [
     { topic: '/follower/joint_states', schema: 'sensor_msgs/msg/JointState' },

@@ -56,33 +56,14 @@ export function parquetBytes(columns: readonly Column[], kv: Record<string, stri
 
 export interface ParquetTable {
   readonly rows: Record<string, unknown>[];
-  readonly columns: string[];
   readonly numRows: number;
 }
 
-/** Reads a whole Parquet file (selected columns) into row objects. */
+/** Reads a whole Parquet file (selected columns) into row objects (int64 as bigint, lists as arrays). */
 export async function readParquet(path: string, columns?: readonly string[]): Promise<ParquetTable> {
   const bytes = await readFile(path);
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  const meta = parquetMetadata(file);
-  const names = meta.schema.slice(1).filter((_, i, all) => isTopLevel(meta.schema, i + 1, all.length)).map((s) => s.name);
-  const rows = await parquetReadObjects({ file, columns: columns ? [...columns] : undefined, metadata: meta });
-  return { rows: rows as Record<string, unknown>[], columns: names, numRows: Number(meta.num_rows) };
-}
-
-/** Top-level fields of a flattened Parquet schema (depth 1). */
-function isTopLevel(schema: readonly SchemaElement[], index: number, _n: number): boolean {
-  // Walk the tree: the root's children, skipping each child's subtree.
-  let i = 1;
-  const top = new Set<number>();
-  const skip = (k: number): number => {
-    let next = k + 1;
-    for (let c = 0; c < (schema[k]!.num_children ?? 0); c++) next = skip(next);
-    return next;
-  };
-  while (i < schema.length) {
-    top.add(i);
-    i = skip(i);
-  }
-  return top.has(index);
+  const metadata = parquetMetadata(file);
+  const rows = await parquetReadObjects({ file, columns: columns ? [...columns] : undefined, metadata });
+  return { rows: rows as Record<string, unknown>[], numRows: Number(metadata.num_rows) };
 }

@@ -386,6 +386,10 @@ describe('bad input: clear errors, nothing left behind', () => {
     const out = fresh('short') + '.mcap';
     await expect(importLeRobot(d, out)).rejects.toBeInstanceOf(DataMismatchError);
     await expect(stat(out)).rejects.toThrow();
+    await writeFile(join(d, 'meta/info.json'), JSON.stringify(info));
+    await con.run(`COPY (SELECT 0::BIGINT AS episode_index, 99::BIGINT AS length) TO '${join(d, 'meta/episodes/chunk-000/file-000.parquet')}' (FORMAT PARQUET)`);
+    await expect(importLeRobot(d, out)).rejects.toThrow(/episode 0 has 99 frames, the data files hold 10/);
+    await expect(stat(out)).rejects.toThrow();
     expect(await leftovers(dir)).toEqual([]);
   });
 
