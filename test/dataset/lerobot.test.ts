@@ -273,6 +273,22 @@ describe('round trip: record (sim) → export lerobot → import lerobot', () =>
     expect(back.episodes[0]!.return).toBeCloseTo(-15, 6);
   });
 
+  it('round-trips a Koch recording in its default −100…100 units (robot_type koch_follower)', async () => {
+    const src = fresh('koch') + '.mcap';
+    await rollout({ arm: 'koch', seed: 2, episodes: 2, episodeS: 0.5, rateHz: 20, driver: { kind: 'operator', mix: { expert: 1 } }, out: src });
+    const ds = fresh('koch');
+    const rep = await exportLeRobot([src], ds);
+    expect(rep).toMatchObject({ robotType: 'koch_follower', units: 'range_m100_100' });
+    const state = await rows(`SELECT max(abs(s)) AS m FROM (SELECT unnest("observation.state"[1:5]) AS s FROM read_parquet('${join(ds, 'data/chunk-000/file-000.parquet')}'))`);
+    expect(state[0]!.m as number).toBeLessThanOrEqual(100);
+    const back = `${ds}.mcap`;
+    expect(await importLeRobot(ds, back)).toMatchObject({ arm: 'koch', units: 'range_m100_100' });
+    const a = await loadDataset([src]);
+    const b = await loadDataset([back]);
+    const err = Math.max(...a.episodes.flatMap((e, i) => Array.from(e.actions, (v, k) => Math.abs(v - b.episodes[i]!.actions[k]!))));
+    expect(err).toBeLessThanOrEqual(1e-5);
+  });
+
   it('round-trips −100…100 units too', async () => {
     const ds = join(dir, 'roundtrip-range');
     await exportLeRobot([fast], ds, { units: 'range_m100_100' });
