@@ -90,9 +90,12 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
   // Slowly to where the episode started, torque kept on.
   await parkArm(o.arm, { pose: Array.from(positions[0]!), speed: 0.5, keepTorque: true, timeoutS: 15 });
   const speed = o.speed ?? 1;
-  // Step limit per command from the speed limit and the recording's typical interval (scaled).
+  // Step limit per command from the speed limit and the recording's intervals (scaled): the 95th
+  // percentile, capped at 3 typical intervals, so a cycle dropped while recording (its action
+  // moved two cycles' worth) replays unclipped while a long pause does not open the limit.
   const gaps = actions.slice(1).map((m, k) => Number(m.logTimeNs - actions[k]!.logTimeNs) / 1e9).sort((a, b) => a - b);
-  const dt = (gaps[Math.floor(gaps.length / 2)] ?? 0.01) / speed;
+  const median = gaps[Math.floor(gaps.length / 2)] ?? 0.01;
+  const dt = Math.min(3 * median, gaps[Math.min(gaps.length - 1, Math.floor(0.95 * gaps.length))] ?? median) / speed;
   const filter = new SafetyFilter({ names: o.arm.names, lower: o.arm.lower, upper: o.arm.upper, maxStep: (o.maxSpeed ?? 2) * dt, holdAfterMs: 1e9, torqueOffAfterMs: 2e9 });
   filter.reset(await o.arm.read());
   const n = o.arm.size;
@@ -104,7 +107,7 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
   let failedReads = 0;
   const measured = new Float64Array(n);
   // A slow read delays only this cycle's write: the schedule is absolute, later cycles do not wait.
-  const readCall = { timeoutMs: Math.max(50, 1.5 * dt * 1000), retries: 0 };
+  const readCall = { timeoutMs: Math.max(50, (1.5 * median * 1000) / speed), retries: 0 };
   const t0 = performance.now();
   const first = actions[0]!.logTimeNs;
   for (let k = 0; k < actions.length; k++) {
