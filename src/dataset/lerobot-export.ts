@@ -20,6 +20,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Calibration } from '../arm/calibration.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { ProfileMismatchError, RateMismatchError } from '../record/edit-errors.ts';
 import { decodeMessage, readRecording } from '../record/read.ts';
 import { episodesOf } from '../record/episodes.ts';
@@ -130,7 +131,7 @@ async function describeSource(path: string): Promise<SourceFile> {
 
 /** Builds the dataset in a temporary folder beside `out`, then renames it into place. */
 export async function exportLeRobot(files: readonly string[], out: string, options: ExportOptions = {}): Promise<ExportReport> {
-  if (files.length === 0) throw new RangeError('export needs at least one recording');
+  if (files.length === 0) throw new InvalidArgumentError('export needs at least one recording');
   const exists = await stat(out).then(
     () => true,
     () => false,

@@ -6,6 +6,7 @@
  * file. Both outputs are written beside their targets and renamed only when both are complete.
  */
 import { rename, unlink } from 'node:fs/promises';
+import { InvalidArgumentError } from '../errors.ts';
 import { episodesOf } from '../record/episodes.ts';
 import { assignEpisodes, channelsOf, readForEdit } from '../record/edit.ts';
 import { RecordingWriteError } from '../record/errors.ts';
@@ -30,7 +31,7 @@ export interface SplitRecordingResult {
 
 /** The seeded episode split (same rule as splitByEpisode): indices of `items` for validation and training. */
 export function splitOrder(count: number, valFraction: number, seed: number): { val: number[]; train: number[] } {
-  if (!(valFraction >= 0 && valFraction < 1)) throw new RangeError(`validation fraction must be in [0, 1), got ${valFraction}`);
+  if (!(valFraction >= 0 && valFraction < 1)) throw new InvalidArgumentError(`validation fraction must be in [0, 1), got ${valFraction}`);
   const rnd = mulberry32(seed);
   const order = Array.from({ length: count }, (_, i) => ({ k: rnd(), i })).sort((a, b) => a.k - b.k || a.i - b.i);
   const nVal = count < 2 ? 0 : Math.max(valFraction > 0 ? 1 : 0, Math.round(valFraction * count));

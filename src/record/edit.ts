@@ -11,6 +11,7 @@
  * replaced (relabel).
  */
 import { createHash } from 'node:crypto';
+import { InvalidArgumentError } from '../errors.ts';
 import { episodesOf, type EpisodeEvent, type EpisodeInfo, type Outcome } from './episodes.ts';
 import { OverlappingRecordingsError, ProfileMismatchError, RateMismatchError, RecordingNotClosedError, UnknownEpisodeError } from './edit-errors.ts';
 import { inspectParsed, type EpisodeReport } from './inspect.ts';
@@ -147,7 +148,7 @@ export async function relabelEpisode(input: string, output: string, episode: num
   const episodes = episodesOf(rec);
   checkKnown(input, episodes, [episode]);
   if (outcome === 'score' && (score === undefined || !Number.isFinite(score))) {
-    throw new RangeError('a score label needs a finite --score value');
+    throw new InvalidArgumentError('a score label needs a finite score (--score VALUE)');
   }
   const label: EpisodeEvent = outcome === 'score' ? { event: 'label', episode, outcome, score } : { event: 'label', episode, outcome };
   const data = encodeEvent(label);
@@ -228,7 +229,7 @@ export function checkMergeable(recs: readonly Recording[], force: boolean): void
  * `armbridge.merge` lists the sources, their renumbering and their calibrations.
  */
 export async function mergeRecordings(inputs: readonly string[], output: string, options: MergeOptions = {}): Promise<MergeResult> {
-  if (inputs.length < 2) throw new RangeError('merge needs at least two recordings');
+  if (inputs.length < 2) throw new InvalidArgumentError('merge needs at least two recordings');
   const recs: Recording[] = [];
   for (const i of inputs) recs.push(await readForEdit(i));
   checkMergeable(recs, options.force ?? false);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { InvalidArgumentError } from '../../src/errors.ts';
 import { loadDataset } from '../../src/dataset/load.ts';
 import { splitByEpisode } from '../../src/dataset/split.ts';
 import { splitRecording } from '../../src/dataset/split-recording.ts';
@@ -118,6 +119,7 @@ describe('dataset split', () => {
     const ds = await loadDataset([a]);
     const same = splitByEpisode(ds.episodes, 0.34, 5);
     expect(same.val.map((e) => e.index)).toEqual(r.val);
+    await expect(splitRecording(a, { valFraction: 1, seed: 0, trainOut: out(), valOut: out() })).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
 
@@ -132,7 +134,7 @@ describe('dataset relabel', () => {
     const isLabel2 = (rec: Recording) => (m: Recording['messages'][number]) => m.topic === '/episode' && /"label"/.test(decodeMessage<{ data: string }>(rec, m).data) && /"episode":2/.test(decodeMessage<{ data: string }>(rec, m).data);
     expect(outRec.messages.filter((m) => !isLabel2(outRec)(m)).map(messageDigest).sort()).toEqual(inRec.messages.filter((m) => !isLabel2(inRec)(m)).map(messageDigest).sort());
     expect(outRec.messages.filter(isLabel2(outRec))).toHaveLength(1);
-    await expect(relabelEpisode(a, out(), 2, 'score', undefined)).rejects.toBeInstanceOf(RangeError);
+    await expect(relabelEpisode(a, out(), 2, 'score', undefined)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
 
@@ -169,6 +171,7 @@ describe('dataset merge', () => {
     await expect(mergeRecordings([a, fast20], o, { force: true })).rejects.toBeInstanceOf(RateMismatchError);
     await expect(mergeRecordings([a, fast20], o, { force: true })).rejects.toThrow(/20 Hz.*|50 Hz/);
     await expect(mergeRecordings([a, a], o)).rejects.toBeInstanceOf(OverlappingRecordingsError);
+    await expect(mergeRecordings([a], o)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(stat(o)).rejects.toThrow();
     expect(await noLeftovers()).toEqual([]);
     const forced = out('merge-forced');
