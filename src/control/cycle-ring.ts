@@ -4,12 +4,12 @@
  * drains it on its own schedule (run log, status line). If the reader falls behind by more than the
  * capacity, the oldest records are overwritten and counted as dropped: the loop never waits for it.
  *
- * Also carries the control word the main thread uses to stop the loop (see `LoopCommand`): the
- * worker's blocking sleeper waits on it, so `Atomics.notify` wakes the loop at once.
+ * `LoopControl` is the other direction: the word the main thread uses to stop the loop (see
+ * `LoopCommand`); the worker's blocking sleeper waits on it, so `Atomics.notify` wakes the loop at once.
  *
- * Layout: Int32 header [command, written, dropped-by-writer (unused), pad] then capacity records of
- * `recordSize` float64: [epochMs, index, status, inferenceUs, latencyUs, overruns, fresh, pad,
- * state × n, command × n, raw × n].
+ * Layout: Int32 header [pad, written, pad, pad] then capacity records of `recordSize` float64:
+ * [epochMs, index, status, inferenceUs, latencyUs, overruns, fresh, reward, success,
+ * state × n, command × n, raw × n, extra × m] (NaN: absent; success −1 absent, 0, 1).
  */
 
 export const LoopCommand = {
@@ -21,9 +21,32 @@ export const LoopCommand = {
 } as const;
 export type LoopCommand = (typeof LoopCommand)[keyof typeof LoopCommand];
 
+/** The stop / e-stop word, shared by the main thread (writer) and the loop's worker (reader). */
+export class LoopControl {
+  readonly buffer: SharedArrayBuffer;
+  /** Slot 0 holds the LoopCommand: what a blocking sleeper waits on. */
+  readonly word: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+    this.buffer = buffer;
+    this.word = new Int32Array(buffer, 0, 1);
+  }
+
+  command(): LoopCommand {
+    return Atomics.load(this.word, 0) as LoopCommand;
+  }
+
+  /** Ask the loop to stop or e-stop, and wake it if it sleeps. An e-stop is never downgraded. */
+  send(command: typeof LoopCommand.Stop | typeof LoopCommand.Estop): void {
+    if (command === LoopCommand.Stop) Atomics.compareExchange(this.word, 0, LoopCommand.Run, LoopCommand.Stop);
+    else Atomics.store(this.word, 0, LoopCommand.Estop);
+    Atomics.notify(this.word, 0);
+  }
+}
+
 const STATUS_CODES = ['ok', 'hold', 'fault', 'clamped'] as const;
 const HEADER_INTS = 4;
-const FIXED = 8;
+const FIXED = 9;
 
 export interface CycleRecord {
   /** Wall-clock ms since the epoch (threads have different performance.now() origins). */
@@ -39,41 +62,32 @@ export interface CycleRecord {
   command: Float64Array;
   /** Null when no inference ran. */
   raw: Float64Array | null;
+  /** Observation features after the joints (null: none this cycle). */
+  extra: Float64Array | null;
+  /** NaN when the task gave none. */
+  reward: number;
+  success: boolean | undefined;
 }
 
 export class CycleRing {
   readonly buffer: SharedArrayBuffer;
   readonly joints: number;
+  readonly extras: number;
   readonly capacity: number;
   readonly #ints: Int32Array;
   readonly #data: Float64Array;
   readonly #recordSize: number;
 
-  constructor(joints: number, capacity = 4096, buffer?: SharedArrayBuffer) {
+  constructor(joints: number, extras = 0, capacity = 4096, buffer?: SharedArrayBuffer) {
     this.joints = joints;
+    this.extras = extras;
     this.capacity = capacity;
-    this.#recordSize = FIXED + 3 * joints;
+    this.#recordSize = FIXED + 3 * joints + extras;
     const bytes = HEADER_INTS * 4 + capacity * this.#recordSize * 8;
     this.buffer = buffer ?? new SharedArrayBuffer(bytes);
     if (this.buffer.byteLength !== bytes) throw new RangeError(`ring buffer of ${this.buffer.byteLength} bytes, expected ${bytes}`);
     this.#ints = new Int32Array(this.buffer, 0, HEADER_INTS);
     this.#data = new Float64Array(this.buffer, HEADER_INTS * 4);
-  }
-
-  /** The control word (slot 0 of this Int32Array): what a blocking sleeper waits on. */
-  get controlWord(): Int32Array {
-    return this.#ints;
-  }
-
-  command(): LoopCommand {
-    return Atomics.load(this.#ints, 0) as LoopCommand;
-  }
-
-  /** Main thread: ask the loop to stop or e-stop, and wake it if it sleeps. An e-stop is never downgraded. */
-  send(command: typeof LoopCommand.Stop | typeof LoopCommand.Estop): void {
-    if (command === LoopCommand.Stop) Atomics.compareExchange(this.#ints, 0, LoopCommand.Run, LoopCommand.Stop);
-    else Atomics.store(this.#ints, 0, LoopCommand.Estop);
-    Atomics.notify(this.#ints, 0);
   }
 
   get written(): number {
@@ -91,6 +105,9 @@ export class CycleRing {
     state: ArrayLike<number> | null;
     command: ArrayLike<number>;
     raw: ArrayLike<number> | null;
+    extra?: ArrayLike<number> | null;
+    reward?: number;
+    success?: boolean;
   }): void {
     const seq = Atomics.load(this.#ints, 1);
     const n = this.joints;
@@ -103,11 +120,15 @@ export class CycleRing {
     d[o + 4] = r.latencyUs;
     d[o + 5] = r.overruns;
     d[o + 6] = r.state ? 1 : 0;
+    d[o + 7] = r.reward ?? NaN;
+    d[o + 8] = r.success === undefined ? -1 : r.success ? 1 : 0;
     for (let i = 0; i < n; i++) {
       d[o + FIXED + i] = r.state ? r.state[i]! : NaN;
       d[o + FIXED + n + i] = r.command[i]!;
       d[o + FIXED + 2 * n + i] = r.raw ? r.raw[i]! : NaN;
     }
+    const e = o + FIXED + 3 * n;
+    for (let i = 0; i < this.extras; i++) d[e + i] = r.extra ? r.extra[i]! : NaN;
     // Publish after the record is complete (Atomics.store orders the plain writes before it).
     Atomics.store(this.#ints, 1, seq + 1);
   }
@@ -138,6 +159,9 @@ export class CycleRing {
         state: fresh ? d.slice(o + FIXED, o + FIXED + n) : null,
         command: d.slice(o + FIXED + n, o + FIXED + 2 * n),
         raw: hasRaw ? d.slice(o + FIXED + 2 * n, o + FIXED + 3 * n) : null,
+        extra: this.extras > 0 && !Number.isNaN(d[o + FIXED + 3 * n]!) ? d.slice(o + FIXED + 3 * n, o + FIXED + 3 * n + this.extras) : null,
+        reward: d[o + 7]!,
+        success: d[o + 8] === -1 ? undefined : d[o + 8] === 1,
       });
     }
     // A slow reader could have been lapped while copying: re-check and drop what was overwritten.

@@ -5,7 +5,14 @@
  * boundary). Everything here runs on the worker thread, next to the loop.
  */
 import type { BindingInterface } from '@serialport/bindings-interface';
+import type { EpisodeEvent } from '../record/episodes.ts';
 import type { DeployCycle } from './deploy-loop.ts';
+
+/** What the task says about a cycle (logged on /reward and /task/success, so a run is training data). */
+export interface TaskSample {
+  readonly reward?: number;
+  readonly success?: boolean;
+}
 
 export interface DeployEnvironment {
   /** The follower's port, opened with `binding` (undefined: the OS serial binding). */
@@ -17,7 +24,12 @@ export interface DeployEnvironment {
   readonly transport: string;
   /** Observation features after the follower's joints: their layout (checked against the model) and a reader. */
   readonly extra?: { readonly layout: readonly { readonly name: string; readonly size: number }[]; read(): ArrayLike<number> };
-  onCycle?(c: DeployCycle): void;
+  /** Called every cycle after the write; may score it. */
+  onCycle?(c: DeployCycle): TaskSample | void;
+  /** Episode events since the last call (start, end): logged on /episode at the cycle's time. */
+  takeEvents?(): readonly EpisodeEvent[];
+  /** The run ended: close the open episode (its 'end' event comes from the next takeEvents). */
+  end?(): void;
   /** Figures for the caller after the run (JSON). */
   summary?(): Record<string, string | number | boolean>;
   close(): Promise<void>;

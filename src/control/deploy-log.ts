@@ -4,6 +4,7 @@
  * filter, the inference latency, and safety status changes. Used by the in-thread loop directly and
  * by the worker host for cycles that arrive through the shared ring.
  */
+import type { EpisodeEvent } from '../record/episodes.ts';
 import { wallNs, type Recorder, type Topic } from '../record/recorder.ts';
 import { rosTime } from '../record/ros-schemas.ts';
 
@@ -18,9 +19,17 @@ export interface LoggedCycle {
   readonly raw: ArrayLike<number> | null;
   readonly inferenceUs: number;
   readonly status: string;
+  /** The observation features after the joints (e.g. the target), as the policy saw them. */
+  readonly extra?: ArrayLike<number> | null;
+  readonly reward?: number;
+  readonly success?: boolean;
 }
 
 interface Topics {
+  readonly target: Topic | undefined;
+  readonly reward: Topic;
+  readonly success: Topic;
+  readonly episode: Topic;
   readonly follower: Topic;
   readonly action: Topic;
   readonly raw: Topic;
@@ -32,22 +41,39 @@ export class DeployLog {
   readonly #rec: Recorder;
   readonly #names: string[];
   readonly #topics: Topics;
+  /** Offset of target.position in the extra features, or -1. */
+  readonly #targetAt: number;
   #lastStatus = 'ok';
 
-  private constructor(rec: Recorder, names: readonly string[], topics: Topics) {
+  private constructor(rec: Recorder, names: readonly string[], topics: Topics, targetAt: number) {
     this.#rec = rec;
     this.#names = [...names];
     this.#topics = topics;
+    this.#targetAt = targetAt;
   }
 
-  static async open(rec: Recorder, names: readonly string[]): Promise<DeployLog> {
+  /**
+   * `extraLayout`: the observation features after the joints. A `target.position` among them is
+   * logged on /target_pose (as recordings do), so the run loads as a dataset.
+   */
+  static async open(rec: Recorder, names: readonly string[], extraLayout: readonly { readonly name: string; readonly size: number }[] = []): Promise<DeployLog> {
+    let targetAt = -1;
+    let off = 0;
+    for (const f of extraLayout) {
+      if (f.name === 'target.position' && f.size === 3) targetAt = off;
+      off += f.size;
+    }
     return new DeployLog(rec, names, {
+      target: targetAt >= 0 ? await rec.topic('/target_pose', 'geometry_msgs/msg/PoseStamped') : undefined,
+      reward: await rec.topic('/reward', 'std_msgs/msg/Float64'),
+      success: await rec.topic('/task/success', 'std_msgs/msg/Bool'),
+      episode: await rec.topic('/episode', 'std_msgs/msg/String'),
       follower: await rec.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
       action: await rec.topic('/action', 'sensor_msgs/msg/JointState'),
       raw: await rec.topic('/policy/action', 'sensor_msgs/msg/JointState'),
       inference: await rec.topic('/control/inference_us', 'std_msgs/msg/Float64'),
       safety: await rec.topic('/safety', 'std_msgs/msg/String'),
-    });
+    }, targetAt);
   }
 
   /** Wall-clock ns of a performance.now() reading of this thread. */
@@ -64,12 +90,18 @@ export class DeployLog {
       this.#rec.log(this.#topics.raw, js('policy', c.raw), t);
       this.#rec.log(this.#topics.inference, { data: c.inferenceUs }, t);
     }
+    if (this.#topics.target && c.extra) {
+      const o = this.#targetAt;
+      const position = { x: c.extra[o]!, y: c.extra[o + 1]!, z: c.extra[o + 2]! };
+      this.#rec.log(this.#topics.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+    }
+    if (c.reward !== undefined && !Number.isNaN(c.reward)) this.#rec.log(this.#topics.reward, { data: c.reward }, t);
+    if (c.success !== undefined) this.#rec.log(this.#topics.success, { data: c.success }, t);
     if (c.status !== this.#lastStatus) this.#rec.log(this.#topics.safety, { data: JSON.stringify({ status: c.status }) }, t);
     this.#lastStatus = c.status;
   }
 
-  /** A safety event with its cause (e.g. the stop that ended the run), logged at `stampNs`. */
-  event(stampNs: bigint, event: Record<string, string | number | boolean>): void {
-    this.#rec.log(this.#topics.safety, { data: JSON.stringify(event) }, stampNs);
+  episodeEvents(stampNs: bigint, events: readonly EpisodeEvent[]): void {
+    for (const e of events) this.#rec.log(this.#topics.episode, { data: JSON.stringify(e) }, stampNs);
   }
 }

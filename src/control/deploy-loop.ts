@@ -14,7 +14,9 @@
 import type { Arm } from '../arm/arm.ts';
 import { runControlLoop, type ControlLoopResult, type LoopSettings } from '../arm/control-loop.ts';
 import { SampleWindow } from '../arm/sample-window.ts';
+import type { EpisodeEvent } from '../record/episodes.ts';
 import type { Recorder } from '../record/recorder.ts';
+import type { DeployEnvironment, TaskSample } from './deploy-environment.ts';
 import { DeployLog } from './deploy-log.ts';
 import type { OnnxPolicy } from './onnx-policy.ts';
 
@@ -34,6 +36,10 @@ export interface DeployCycle {
   readonly latencyUs: number;
   readonly status: string;
   readonly overruns: number;
+  /** Observation features after the joints as the policy saw them (null: none, or no inference). */
+  readonly extra: ArrayLike<number> | null;
+  /** The environment's score of this cycle (empty without an environment). */
+  readonly task: TaskSample;
 }
 
 export interface DeployOptions extends LoopSettings {
@@ -41,6 +47,12 @@ export interface DeployOptions extends LoopSettings {
   readonly policy: OnnxPolicy;
   /** Observation features after the follower's joint positions (e.g. the task's target point). */
   readonly observeExtra?: () => ArrayLike<number>;
+  /**
+   * What the arm is part of (its extra observations, a task scoring each cycle, episodes): its
+   * `extra` replaces `observeExtra`; its scores and episode events go to the run log, so a run is
+   * training data. Its `path`/`binding` are the caller's business (the arm is already open).
+   */
+  readonly environment?: DeployEnvironment;
   /** Consecutive late cycles after which a cycle holds. Default 3. */
   readonly overrunBudget?: number;
   /** Follower speed limit, rad/s. Default 2. */
@@ -49,6 +61,8 @@ export interface DeployOptions extends LoopSettings {
   /** Run log (same topics as recordings, plus /policy/action and /control/inference_us). */
   readonly recorder?: Recorder;
   readonly onCycle?: (c: DeployCycle) => void;
+  /** Episode events of the environment, with the performance.now() they belong to (also when the run ends or fails). */
+  readonly onEpisodeEvents?: (perfMs: number, events: readonly EpisodeEvent[]) => void;
 }
 
 export interface DeployResult extends ControlLoopResult {
@@ -57,6 +71,9 @@ export interface DeployResult extends ControlLoopResult {
   readonly inferenceUs: readonly number[];
 }
 
+const NO_TASK: TaskSample = Object.freeze({});
+const NO_EVENTS: readonly EpisodeEvent[] = Object.freeze([]);
+
 export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const { follower, policy } = options;
   const n = follower.size;
@@ -64,62 +81,87 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const state = new Float64Array(n);
   const obs = new Float32Array(policy.obsSize);
   const budget = options.overrunBudget ?? 3;
-  const log = options.recorder ? await DeployLog.open(options.recorder, follower.names) : undefined;
+  const env = options.environment;
+  const observeExtra = env?.extra ? env.extra.read.bind(env.extra) : options.observeExtra;
+  const log = options.recorder ? await DeployLog.open(options.recorder, follower.names, env?.extra?.layout ?? []) : undefined;
+  let extra: ArrayLike<number> | null = null;
   const inferenceUs = new SampleWindow();
   let lateStreak = 0;
   let budgetHolds = 0;
   let fresh = false;
   let raw: Float32Array | null = null;
   let lastInferenceUs = 0;
-  const result = await runControlLoop({
-    follower,
-    rateHz: options.rateHz,
-    maxStep: (options.maxSpeed ?? 2) / options.rateHz,
-    durationS: options.durationS,
-    signal: options.signal,
-    estop: options.estop,
-    control: options.control,
-    holdAfterMs: options.holdAfterMs,
-    torqueOffAfterMs: options.torqueOffAfterMs,
-    sleeper: options.sleeper,
-    sense: async (_index, lateMs, periodMs) => {
-      lateStreak = lateMs > periodMs ? lateStreak + 1 : 0;
-      raw = null;
-      try {
-        await follower.read(state, readCall);
-      } catch (error) {
-        fresh = false;
-        return { fresh: false, desired: null, error };
-      }
-      fresh = true;
-      for (let i = 0; i < n; i++) obs[i] = state[i]!;
-      if (options.observeExtra) obs.set(options.observeExtra(), n);
-      const ti = performance.now();
-      raw = await policy.infer(obs);
-      lastInferenceUs = (performance.now() - ti) * 1000;
-      inferenceUs.push(lastInferenceUs);
-      // Too many late cycles in a row: the observation is stale, hold instead of acting on it.
-      if (lateStreak >= budget) {
-        budgetHolds++;
-        return { fresh: true, desired: null };
-      }
-      return { fresh: true, desired: raw };
-    },
-    after: (c) => {
-      log?.log({ stampNs: DeployLog.stamp(c.perfMs), state: fresh ? state : null, command: c.command, raw, inferenceUs: lastInferenceUs, status: c.status });
-      options.onCycle?.({
-        index: c.index,
-        tMs: c.tMs,
-        perfMs: c.perfMs,
-        state: fresh ? state : null,
-        command: c.command,
-        raw,
-        inferenceUs: raw ? lastInferenceUs : NaN,
-        latencyUs: c.latencyUs,
-        status: c.status,
-        overruns: c.overruns,
-      });
-    },
-  });
+  const episodeEvents = (perfMs: number) => {
+    const events = env?.takeEvents?.() ?? NO_EVENTS;
+    if (events.length === 0) return;
+    log?.episodeEvents(DeployLog.stamp(perfMs), events);
+    options.onEpisodeEvents?.(perfMs, events);
+  };
+  let result: ControlLoopResult;
+  try {
+    result = await runControlLoop({
+      follower,
+      rateHz: options.rateHz,
+      maxStep: (options.maxSpeed ?? 2) / options.rateHz,
+      durationS: options.durationS,
+      signal: options.signal,
+      estop: options.estop,
+      control: options.control,
+      holdAfterMs: options.holdAfterMs,
+      torqueOffAfterMs: options.torqueOffAfterMs,
+      sleeper: options.sleeper,
+      sense: async (_index, lateMs, periodMs) => {
+        lateStreak = lateMs > periodMs ? lateStreak + 1 : 0;
+        raw = null;
+        extra = null;
+        try {
+          await follower.read(state, readCall);
+        } catch (error) {
+          fresh = false;
+          return { fresh: false, desired: null, error };
+        }
+        fresh = true;
+        for (let i = 0; i < n; i++) obs[i] = state[i]!;
+        if (observeExtra) {
+          extra = observeExtra();
+          obs.set(extra, n);
+        }
+        const ti = performance.now();
+        raw = await policy.infer(obs);
+        lastInferenceUs = (performance.now() - ti) * 1000;
+        inferenceUs.push(lastInferenceUs);
+        // Too many late cycles in a row: the observation is stale, hold instead of acting on it.
+        if (lateStreak >= budget) {
+          budgetHolds++;
+          return { fresh: true, desired: null };
+        }
+        return { fresh: true, desired: raw };
+      },
+      after: (c) => {
+        const cycle: DeployCycle = {
+          index: c.index,
+          tMs: c.tMs,
+          perfMs: c.perfMs,
+          state: fresh ? state : null,
+          command: c.command,
+          raw,
+          inferenceUs: raw ? lastInferenceUs : NaN,
+          latencyUs: c.latencyUs,
+          status: c.status,
+          overruns: c.overruns,
+          extra,
+          task: NO_TASK,
+        };
+        const task = env?.onCycle?.(cycle) ?? NO_TASK;
+        log?.log({ stampNs: DeployLog.stamp(c.perfMs), state: fresh ? state : null, command: c.command, raw, inferenceUs: lastInferenceUs, status: c.status, extra, reward: task.reward, success: task.success });
+        episodeEvents(c.perfMs);
+        options.onCycle?.(task === NO_TASK ? cycle : { ...cycle, task });
+      },
+    });
+  } finally {
+    // The open episode ends with the run, also when a fault ended it.
+    env?.end?.();
+    episodeEvents(performance.now());
+  }
   return { ...result, budgetHolds, inferenceUs: inferenceUs.toArray() };
 }

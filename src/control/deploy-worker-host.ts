@@ -14,7 +14,7 @@ import { ArmMismatchError, CalibrationMismatchError, SafetyStopError } from '../
 import { armProfile } from '../arm/profiles.ts';
 import { ArmbridgeError } from '../errors.ts';
 import type { Recorder } from '../record/recorder.ts';
-import { CycleRing, LoopCommand, type CycleRecord } from './cycle-ring.ts';
+import { CycleRing, LoopCommand, LoopControl, type CycleRecord } from './cycle-ring.ts';
 import { DeployLog } from './deploy-log.ts';
 import type { DeployResult } from './deploy-loop.ts';
 import type { DeployWorkerMessage, DeployWorkerSpec } from './deploy-worker.ts';
@@ -83,12 +83,15 @@ function p99(values: number[]): number {
 }
 
 export async function runDeployInWorker(o: WorkerDeployOptions): Promise<WorkerDeployResult> {
-  const n = armProfile(o.arm.kind, 'follower').joints.length;
-  const ring = new CycleRing(n, o.ringCapacity ?? 8192);
+  const names = armProfile(o.arm.kind, 'follower').joints.map((j) => j.name);
+  const loopControl = new LoopControl();
   const { recorder, signal, estop, control, onReady, onStatus, onRecord, statusEveryMs, drainEveryMs, ringCapacity, ...rest } = o;
-  const spec: DeployWorkerSpec = { ...rest, ringCapacity: ring.capacity };
-  const log = recorder ? await DeployLog.open(recorder, armProfile(o.arm.kind, 'follower').joints.map((j) => j.name)) : undefined;
-  const worker = new Worker(BOOT, { workerData: { entry: ENTRY, spec, ring: ring.buffer } });
+  const spec: DeployWorkerSpec = { ...rest, ringCapacity: ringCapacity ?? 8192 };
+  // The ring and the log's topics come with 'ready': their size depends on the model's observation.
+  let ring: CycleRing | undefined;
+  let log: DeployLog | undefined;
+  let logReady: Promise<void> = Promise.resolve();
+  const worker = new Worker(BOOT, { workerData: { entry: ENTRY, spec, control: loopControl.buffer } });
 
   let next = 0;
   let logDropped = 0;
@@ -98,12 +101,16 @@ export async function runDeployInWorker(o: WorkerDeployOptions): Promise<WorkerD
   let lastStatusMs = performance.now();
   const periodUs = 1e6 / o.rateHz;
   const drain = () => {
+    const key = control?.();
+    if (key === 'estop') loopControl.send(LoopCommand.Estop);
+    else if (key === 'stop') loopControl.send(LoopCommand.Stop);
+    if (!ring) return;
     const { records, next: after, dropped } = ring.read(next);
     next = after;
     logDropped += dropped;
     for (const r of records) {
       if (r.status !== 'ok') interventions++;
-      log?.log({ stampNs: epochNs(r.epochMs), state: r.state, command: r.command, raw: r.raw, inferenceUs: r.inferenceUs, status: r.status });
+      log?.log({ stampNs: epochNs(r.epochMs), state: r.state, command: r.command, raw: r.raw, inferenceUs: r.inferenceUs, status: r.status, extra: r.extra, reward: r.reward, success: r.success });
       logged++;
       onRecord?.(r);
     }
@@ -121,25 +128,39 @@ export async function runDeployInWorker(o: WorkerDeployOptions): Promise<WorkerD
         lastStatusMs = now;
       }
     }
-    const key = control?.();
-    if (key === 'estop') ring.send(LoopCommand.Estop);
-    else if (key === 'stop') ring.send(LoopCommand.Stop);
   };
-  const onStop = () => ring.send(LoopCommand.Stop);
-  const onEstop = () => ring.send(LoopCommand.Estop);
+  const onStop = () => loopControl.send(LoopCommand.Stop);
+  const onEstop = () => loopControl.send(LoopCommand.Estop);
   if (signal?.aborted) onStop();
   if (estop?.aborted) onEstop();
   signal?.addEventListener('abort', onStop, { once: true });
   estop?.addEventListener('abort', onEstop, { once: true });
   const timer = setInterval(drain, drainEveryMs ?? 10);
   try {
-    const message = await new Promise<Exclude<DeployWorkerMessage, { type: 'ready' }>>((resolve, reject) => {
+    const message = await new Promise<Extract<DeployWorkerMessage, { type: 'done' | 'error' }>>((resolve, reject) => {
       let settled = false;
       worker.on('message', (m: DeployWorkerMessage) => {
-        if (m.type === 'ready') onReady?.(m);
-        else {
+        if (m.type === 'ready') {
+          ring = new CycleRing(names.length, m.extraLayout.reduce((k, f) => k + f.size, 0), spec.ringCapacity, m.ring);
+          if (recorder) {
+            // Topics are created before the first cycle can be drained (drain waits for `log`).
+            const pending = ring;
+            ring = undefined;
+            logReady = DeployLog.open(recorder, names, m.extraLayout).then((l) => {
+              log = l;
+              ring = pending;
+            });
+            logReady.catch(reject);
+          }
+          onReady?.(m);
+        } else if (m.type === 'events') {
+          void logReady.then(() => {
+            drain(); // the cycles before the boundary first
+            log?.episodeEvents(epochNs(m.epochMs), m.events);
+          });
+        } else {
           settled = true;
-          resolve(m);
+          void logReady.then(() => resolve(m), reject);
         }
       });
       worker.on('error', (e) => {

@@ -18,12 +18,13 @@ import { parkArm, type ParkOptions } from '../arm/park.ts';
 import { armProfile, type ArmKind } from '../arm/profiles.ts';
 import { blockingSleeper } from '../arm/rate-loop.ts';
 import { TtyBinding } from '../bus/tty-binding.ts';
-import { CycleRing, LoopCommand } from './cycle-ring.ts';
+import { CycleRing, LoopCommand, LoopControl } from './cycle-ring.ts';
 import type { CreateDeployEnvironment, DeployEnvironment, EnvironmentRef } from './deploy-environment.ts';
 import { runDeploy, type DeployResult } from './deploy-loop.ts';
 import { OnnxPolicy } from './onnx-policy.ts';
 import { requestRealtimePriority, type RealtimeStatus } from './realtime-priority.ts';
 import { serializeError, type SerializedError } from './worker-errors.ts';
+import type { EpisodeEvent } from '../record/episodes.ts';
 
 /** Everything the worker needs, as JSON (plus the ring's SharedArrayBuffer). */
 export interface DeployWorkerSpec {
@@ -46,14 +47,25 @@ export interface DeployWorkerSpec {
 }
 
 export type DeployWorkerMessage =
-  | { readonly type: 'ready'; readonly realtime: RealtimeStatus; readonly transport: string; readonly algo: string; readonly backend: string; readonly observation: string }
+  | {
+      readonly type: 'ready';
+      readonly realtime: RealtimeStatus;
+      readonly transport: string;
+      readonly algo: string;
+      readonly backend: string;
+      readonly observation: string;
+      /** The observation features after the joints (their values travel in the ring). */
+      readonly extraLayout: readonly { readonly name: string; readonly size: number }[];
+      /** The cycle ring, sized for this run's observation. */
+      readonly ring: SharedArrayBuffer;
+    }
+  | { readonly type: 'events'; readonly epochMs: number; readonly events: readonly EpisodeEvent[] }
   | { readonly type: 'done'; readonly result: DeployResult; readonly environment: Record<string, string | number | boolean> | undefined; readonly realtime: RealtimeStatus }
   | { readonly type: 'error'; readonly error: SerializedError };
 
-async function main(spec: DeployWorkerSpec, ringBuffer: SharedArrayBuffer): Promise<DeployWorkerMessage> {
+async function main(spec: DeployWorkerSpec, control: LoopControl): Promise<DeployWorkerMessage> {
   const realtime = requestRealtimePriority(spec.realtimePriority ?? 0);
   const profile = armProfile(spec.arm.kind, 'follower');
-  const ring = new CycleRing(profile.joints.length, spec.ringCapacity, ringBuffer);
   let env: DeployEnvironment | undefined;
   let policy: OnnxPolicy | undefined;
   let arm: Arm | undefined;
@@ -66,7 +78,9 @@ async function main(spec: DeployWorkerSpec, ringBuffer: SharedArrayBuffer): Prom
     const path = env?.path ?? spec.arm.path;
     if (!path) throw new TypeError('no follower port: give arm.path or an environment');
     const names = profile.joints.map((j) => j.name);
-    const observation = [{ name: 'follower.position', size: names.length }, ...(env?.extra?.layout ?? [])];
+    const extraLayout = env?.extra?.layout ?? [];
+    const observation = [{ name: 'follower.position', size: names.length }, ...extraLayout];
+    const ring = new CycleRing(names.length, extraLayout.reduce((k, f) => k + f.size, 0), spec.ringCapacity);
     policy = await OnnxPolicy.load(spec.model, { jointNames: names, observation });
     // A real port in this thread needs the tty binding: @serialport/bindings-cpp aborts the process
     // when a worker thread reads a port (see bus/tty-binding.ts).
@@ -79,10 +93,11 @@ async function main(spec: DeployWorkerSpec, ringBuffer: SharedArrayBuffer): Prom
       algo: policy.metadata.algo,
       backend: policy.metadata.trainingBackend,
       observation: observation.map((o) => `${o.name}[${o.size}]`).join(' + '),
+      extraLayout,
+      ring: ring.buffer,
     } satisfies DeployWorkerMessage);
-    const ctl = ring.controlWord;
+    const ctl = control.word;
     const epochOffset = performance.timeOrigin;
-    const onCycle = env?.onCycle?.bind(env);
     const result = await runDeploy({
       follower: arm,
       policy,
@@ -94,15 +109,29 @@ async function main(spec: DeployWorkerSpec, ringBuffer: SharedArrayBuffer): Prom
       holdAfterMs: spec.holdAfterMs,
       torqueOffAfterMs: spec.torqueOffAfterMs,
       sleeper: blockingSleeper({ wake: ctl, spinUs: spec.spinUs }),
-      observeExtra: env?.extra ? env.extra.read.bind(env.extra) : undefined,
+      environment: env,
       control: () => {
         const c = Atomics.load(ctl, 0);
         return c === LoopCommand.Estop ? 'estop' : c === LoopCommand.Stop ? 'stop' : undefined;
       },
       onCycle: (c) => {
-        ring.write({ epochMs: epochOffset + c.perfMs, index: c.index, status: c.status, inferenceUs: c.inferenceUs, latencyUs: c.latencyUs, overruns: c.overruns, state: c.state, command: c.command, raw: c.raw });
-        onCycle?.(c);
+        ring.write({
+          epochMs: epochOffset + c.perfMs,
+          index: c.index,
+          status: c.status,
+          inferenceUs: c.inferenceUs,
+          latencyUs: c.latencyUs,
+          overruns: c.overruns,
+          state: c.state,
+          command: c.command,
+          raw: c.raw,
+          extra: c.extra,
+          reward: c.task.reward,
+          success: c.task.success,
+        });
       },
+      // Rare (an episode boundary): a message is fine here.
+      onEpisodeEvents: (perfMs, events) => parentPort!.postMessage({ type: 'events', epochMs: epochOffset + perfMs, events } satisfies DeployWorkerMessage),
     });
     if (spec.park !== false) await parkArm(arm, spec.park ?? {}).catch(() => undefined);
     return { type: 'done', result, environment: env?.summary?.(), realtime };
@@ -115,5 +144,5 @@ async function main(spec: DeployWorkerSpec, ringBuffer: SharedArrayBuffer): Prom
   }
 }
 
-const data = workerData as { spec: DeployWorkerSpec; ring: SharedArrayBuffer };
-parentPort!.postMessage(await main(data.spec, data.ring));
+const data = workerData as { spec: DeployWorkerSpec; control: SharedArrayBuffer };
+parentPort!.postMessage(await main(data.spec, new LoopControl(data.control)));

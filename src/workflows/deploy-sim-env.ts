@@ -2,9 +2,11 @@
  * The simulated follower as a deploy environment (see control/deploy-environment.ts): a SimWorld
  * whose follower starts where the demonstrations started, served over a real pty (socat) or the
  * in-process binding, and the reach task publishing a new target every `episodeS` and scoring each
- * episode. It runs on whichever thread runs the loop (the deploy worker, or the caller's).
+ * cycle. Each target is an episode (start / end events with success and reward sum), so the run log
+ * is a recording that trains. It runs on whichever thread runs the loop (the deploy worker, or the caller's).
  */
 import type { DeployEnvironment } from '../control/deploy-environment.ts';
+import type { EpisodeEvent } from '../record/episodes.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { SimWorld } from '../sim/world.ts';
 import { serveSimArm } from './sim-port.ts';
@@ -39,6 +41,14 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
   let success = false;
   let rewardSum = 0;
   let rewardN = 0;
+  let episodeReward = 0;
+  let events: EpisodeEvent[] = [];
+  const NONE: readonly EpisodeEvent[] = [];
+  const start = (episode: number) => events.push({ event: 'start', episode, operator: 'policy', detail: { target: Array.from(target) } });
+  // The task labels each episode by its success, as the simulated recordings do.
+  const end = (reason: 'time' | 'stop') =>
+    events.push({ event: 'end', episode: episodes - 1, success, reward_sum: episodeReward, reason }, { event: 'label', episode: episodes - 1, outcome: success ? 'success' : 'failure' });
+  start(0);
   return {
     path: port.path,
     binding: port.binding,
@@ -48,14 +58,30 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
     onCycle(c) {
       const ev = world.evaluate();
       rewardSum += ev.reward;
+      episodeReward += ev.reward;
       rewardN++;
       success = ev.success;
+      const sample = { reward: ev.reward, success: ev.success };
       if (c.tMs >= nextMs) {
         if (success) successes++;
+        end('time');
         target = world.task.sampleTarget(world.rng).position;
         nextMs += episodeMs;
         episodes++;
+        episodeReward = 0;
+        success = false;
+        start(episodes - 1);
       }
+      return sample;
+    },
+    takeEvents() {
+      if (events.length === 0) return NONE;
+      const out = events;
+      events = [];
+      return out;
+    },
+    end() {
+      end('stop');
     },
     summary: () => ({ transport: port.transport, episodes, successes: successes + (success ? 1 : 0), meanReward: rewardN ? rewardSum / rewardN : NaN }),
     async close() {

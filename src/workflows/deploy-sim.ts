@@ -83,7 +83,7 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
       policy = await OnnxPolicy.load(options.model, { jointNames: profile.joints.map((j) => j.name), observation: [{ name: 'follower.position', size: profile.joints.length }, ...(env.extra?.layout ?? [])] });
       arm = await Arm.open({ profile, calibration, path: env.path, binding: env.binding, bus: { timeoutMs: env.busTimeoutMs } });
       say(`deploying ${options.model} (${policy.metadata.algo}, trained on ${policy.metadata.trainingBackend}) on the simulated ${options.arm} follower at ${options.rateHz} Hz over ${env.transport}, loop on the main thread\n`);
-      const result = await runDeploy({ follower: arm, policy, rateHz: options.rateHz, durationS: options.durationS, estop: options.estop, signal: options.signal, recorder, observeExtra: env.extra?.read, onCycle: (c) => env.onCycle?.(c) });
+      const result = await runDeploy({ follower: arm, policy, rateHz: options.rateHz, durationS: options.durationS, estop: options.estop, signal: options.signal, recorder, environment: env });
       await parkArm(arm, { speed: 1.5, timeoutS: 5 }).catch(() => undefined);
       const s = env.summary?.() ?? {};
       return { ...result, thread: 'main', realtime: undefined, transport: s.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(s.episodes), successes: Number(s.successes), meanReward: Number(s.meanReward) };

@@ -4,14 +4,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { metadataToProps, POLICY_FORMAT } from '../../src/dataset/policy-metadata.ts';
-import { writeOnnx } from '../../src/learn/onnx-export.ts';
 import { readRecording } from '../../src/record/read.ts';
 import { createSimArm } from '../../src/sim/presets.ts';
 import { PtySimServer } from '../../src/sim/pty-server.ts';
+import { identityPolicy } from '../helpers/models.ts';
 import { hasSocat } from '../helpers/socat.ts';
 
-const JOINTS = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'];
 
 async function run(...argv: string[]) {
   let out = '';
@@ -21,37 +19,10 @@ async function run(...argv: string[]) {
   return { code, out, err };
 }
 
-/** Joints + target → the joints (the target is observed and ignored). */
-async function model(dir: string) {
-  const path = join(dir, 'p.onnx');
-  const w = new Float32Array(9 * 6);
-  for (let i = 0; i < 6; i++) w[i * 6 + i] = 1;
-  await writeOnnx(path, {
-    layers: [{ inputs: 9, outputs: 6, weight: w, bias: new Float32Array(6) }],
-    obsMean: new Float32Array(9),
-    obsStd: new Float32Array(9).fill(1),
-    actMean: new Float32Array(6),
-    actStd: new Float32Array(6).fill(1),
-    metadata: metadataToProps({
-      format: POLICY_FORMAT,
-      arm: 'so101',
-      jointNames: JOINTS,
-      observation: [{ name: 'follower.position', size: 6 }, { name: 'target.position', size: 3 }],
-      action: [{ name: 'action.position', size: 6 }],
-      policyKind: 'mlp-deterministic',
-      algo: 'bc',
-      dataDigest: '0',
-      trainingBackend: 'test',
-      created: 'now',
-    }),
-  });
-  return path;
-}
-
 describe('armbridge deploy on a port (the real-arm path)', () => {
   it('refuses a malformed --target and a model that needs a target when none is given', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'armbridge-dcli-'));
-    const m = await model(dir);
+    const m = await identityPolicy(dir, { withTarget: true });
     expect(await run('deploy', '--model', m, '--follower', '/nonexistent/tty', '--target', '1,2')).toMatchObject({ code: 2, err: expect.stringMatching(/--target wants three numbers/) });
     const r = await run('deploy', '--model', m, '--follower', '/nonexistent/tty', '--rt-priority', '0', '--follower-calibration', 'calibration/so101-follower.sim.json');
     expect(r.code).toBe(1);
@@ -65,7 +36,7 @@ describe('armbridge deploy on a port (the real-arm path)', () => {
     const server = await PtySimServer.start({ bus: sim.bus, link });
     try {
       const log = join(dir, 'run.mcap');
-      const r = await run('deploy', '--model', await model(dir), '--follower', link, '--target', '0.3,0,0.2', '--rate', '100', '--duration-s', '1', '--rt-priority', '0', '--follower-calibration', 'calibration/so101-follower.sim.json', '--log', log);
+      const r = await run('deploy', '--model', await identityPolicy(dir, { withTarget: true }), '--follower', link, '--target', '0.3,0,0.2', '--rate', '100', '--duration-s', '1', '--rt-priority', '0', '--follower-calibration', 'calibration/so101-follower.sim.json', '--log', log);
       expect(r.code).toBe(0);
       // The live status line (on a terminal rewritten in place; here, a line every 5 s).
       expect(r.err).toMatch(/^\d+ cycles +\d+ Hz +period jitter p99 \d+ µs +inference p99 \d+ µs +\d+ overruns +\d+ safety interventions$/m);

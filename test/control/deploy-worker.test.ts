@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCalibration } from '../../src/arm/calibration.ts';
 import { SafetyStopError } from '../../src/arm/errors.ts';
 import { blockingSleeper } from '../../src/arm/rate-loop.ts';
-import { CycleRing, LoopCommand } from '../../src/control/cycle-ring.ts';
+import { CycleRing, LoopCommand, LoopControl } from '../../src/control/cycle-ring.ts';
 import { runDeployInWorker } from '../../src/control/deploy-worker-host.ts';
 import { ModelMismatchError } from '../../src/control/errors.ts';
 import { requestRealtimePriority } from '../../src/control/realtime-priority.ts';
@@ -63,8 +63,9 @@ async function topicMessages(path: string, topic: string) {
 
 describe('CycleRing', () => {
   it('hands every record to the reader in order, and counts what a lapped reader lost', () => {
-    const ring = new CycleRing(2, 8);
-    const put = (i: number) => ring.write({ epochMs: 1000 + i, index: i, status: i % 3 ? 'ok' : 'hold', inferenceUs: i % 2 ? NaN : i, latencyUs: 5, overruns: 0, state: i === 4 ? null : [i, -i], command: [i, i + 0.5], raw: i % 2 ? null : [2 * i, 3 * i] });
+    const ring = new CycleRing(2, 1, 8);
+    const put = (i: number) =>
+      ring.write({ epochMs: 1000 + i, index: i, status: i % 3 ? 'ok' : 'hold', inferenceUs: i % 2 ? NaN : i, latencyUs: 5, overruns: 0, state: i === 4 ? null : [i, -i], command: [i, i + 0.5], raw: i % 2 ? null : [2 * i, 3 * i], extra: i % 2 ? null : [7 * i], reward: i === 2 ? -0.5 : undefined, success: i === 2 ? true : undefined });
     for (let i = 0; i < 5; i++) put(i);
     const a = ring.read(0);
     expect(a.records.map((r) => r.index)).toEqual([0, 1, 2, 3, 4]);
@@ -74,6 +75,11 @@ describe('CycleRing', () => {
     expect(a.records[4]!.state).toBeNull();
     expect(a.records[1]!.raw).toBeNull();
     expect(Array.from(a.records[2]!.raw!)).toEqual([4, 6]);
+    expect(Array.from(a.records[2]!.extra!)).toEqual([14]);
+    expect(a.records[1]!.extra).toBeNull();
+    expect([a.records[2]!.reward, a.records[2]!.success]).toEqual([-0.5, true]);
+    expect(a.records[3]!.reward).toBeNaN();
+    expect(a.records[3]!.success).toBeUndefined();
     for (let i = 5; i < 25; i++) put(i);
     const b = ring.read(a.next);
     // 8 slots, one kept as margin: the last 7 survive, the 13 before them were overwritten.
@@ -83,10 +89,12 @@ describe('CycleRing', () => {
   });
 
   it('an e-stop is never downgraded to a stop', () => {
-    const ring = new CycleRing(1, 4);
-    ring.send(LoopCommand.Estop);
-    ring.send(LoopCommand.Stop);
-    expect(ring.command()).toBe(LoopCommand.Estop);
+    const control = new LoopControl();
+    control.send(LoopCommand.Stop);
+    expect(control.command()).toBe(LoopCommand.Stop);
+    control.send(LoopCommand.Estop);
+    control.send(LoopCommand.Stop);
+    expect(control.command()).toBe(LoopCommand.Estop);
   });
 });
 
