@@ -23,7 +23,7 @@ import type { Calibration } from '../arm/calibration.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { ProfileMismatchError, RateMismatchError } from '../record/edit-errors.ts';
 import { decodeMessage, readRecording } from '../record/read.ts';
-import { episodesOf } from '../record/episodes.ts';
+import { episodesOf, type EpisodeInfo } from '../record/episodes.ts';
 import { loadDataset, type Episode } from './load.ts';
 import { CalibrationMissingError, DatasetExistsError, DatasetWriteError } from './lerobot-errors.ts';
 import {
@@ -87,6 +87,8 @@ interface SourceFile {
   readonly hasTarget: boolean;
   /** Episodes that came from another source in a forced merge: their own calibration (by episode index). */
   readonly episodeCalibrations: Map<number, Calibration>;
+  /** Episode windows (start/end log times) by index. */
+  readonly windows: Map<number, EpisodeInfo>;
   /** Every /reward message: log time and value. */
   readonly rewards: { readonly t: bigint; readonly v: number }[];
 }
@@ -120,6 +122,7 @@ async function describeSource(path: string): Promise<SourceFile> {
   return {
     path,
     episodeCalibrations,
+    windows: new Map(episodesOf(rec).map((e) => [e.index, e])),
     arm: meta.get('arm') ?? '',
     rateHz: Number(meta.get('rate_hz') ?? NaN),
     jointNames: (meta.get('joint_names') ?? '').split(',').filter(Boolean),
@@ -159,10 +162,9 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
     const calibration = s.calibration ?? options.calibration;
     if (!calibration) throw new CalibrationMissingError(s.path);
     const ds = await loadDataset([s.path], { observation: hasTarget ? ['follower.position', 'target.position'] : ['follower.position'] });
-    const windows = new Map(episodesOf(await readRecording(s.path)).map((e) => [e.index, e]));
     for (const ep of ds.episodes) {
       // Rewards of the episode's cycles go to the first frame at or after them (the last frame for those after it).
-      const w = windows.get(ep.index)!;
+      const w = s.windows.get(ep.index)!;
       const rewards = new Float32Array(ep.length);
       let k = 0;
       for (const r of s.rewards) {
