@@ -300,8 +300,9 @@ export class SimServo {
     if (Math.abs(this.#loadFraction()) >= OVERLOAD_FRACTION && Math.abs(this.#vel) < 1) {
       if (this.#overloadSinceUs < 0) this.#overloadSinceUs = now;
       else if (now - this.#overloadSinceUs > OVERLOAD_US) {
-        this.injectHardwareError(0x20);
+        // Reset first: injectHardwareError updates the servo, which checks overload again.
         this.#overloadSinceUs = -1;
+        this.injectHardwareError(0x20);
       }
     } else {
       this.#overloadSinceUs = -1;

@@ -56,6 +56,26 @@ describe('simulated servo dynamics', () => {
     expect(s.hardwareError).toBe(0);
   });
 
+  it('keeps pushing against a hard stop when overload does not cut torque, latching the error without recursing', () => {
+    // A clock that moves a little on every reading, as real time does between calls.
+    const clock = new (class extends ManualClock {
+      override nowUs(): number {
+        this.advanceMs(0.001);
+        return super.nowUs();
+      }
+    })();
+    const s = sts(clock, { travel: { min: 1800, max: 2200 } });
+    s.set('Unloading_Condition', 0);
+    s.set('Goal_Position', 3000);
+    s.set('Torque_Enable', 1);
+    for (let k = 0; k < 10; k++) {
+      clock.advanceMs(1000);
+      expect(() => s.update()).not.toThrow();
+    }
+    expect(s.hardwareError & 0x20).toBe(0x20);
+    expect(s.torqueEnabled).toBe(true);
+  });
+
   it('applies Feetech Homing_Offset as Present = Actual − Offset (wrapping in 0…4095)', () => {
     const clock = new ManualClock();
     const s = sts(clock, { positionCounts: 100 });
