@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { lstat, mkdtemp, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BindingPortInterface } from '@serialport/bindings-interface';
+import type { BindingInterface, BindingPortInterface } from '@serialport/bindings-interface';
 import { ArmbridgeError } from '../errors.ts';
 import type { SimBus, SimHost } from './sim-bus.ts';
 
@@ -33,6 +33,8 @@ export interface PtySimServerOptions {
   readonly link: string;
   readonly socat?: string;
   readonly startTimeoutMs?: number;
+  /** How to open our end of the pty; default the OS binding (@serialport/bindings-cpp: main thread only). */
+  readonly binding?: BindingInterface;
 }
 
 export class PtySimServer {
@@ -96,8 +98,8 @@ export class PtySimServer {
       socat.removeAllListeners('exit');
       socat.stderr!.removeAllListeners('data');
       socat.stderr!.resume();
-      const { autoDetect } = await import('@serialport/bindings-cpp');
-      const port = await autoDetect().open({ path: inner, baudRate: 1_000_000 });
+      const binding = options.binding ?? (await import('@serialport/bindings-cpp')).autoDetect();
+      const port = await binding.open({ path: inner, baudRate: 1_000_000 });
       return new PtySimServer(options.link, options.bus, socat, dir, port);
     } catch (e) {
       socat.kill('SIGTERM');

@@ -25,10 +25,14 @@ import { trainFromRecordings } from './train.ts';
 import { openSimPort } from './sim-port.ts';
 import { percentile } from './stats.ts';
 import { runSimTeleop, type SimTeleopResult } from './teleop-sim.ts';
+import { runReplayDemo } from './demo-replay.ts';
+import { runDatasetDemo } from './demo-dataset.ts';
 
 export interface DemoOptions {
   readonly seconds: number;
   readonly rateHz: number;
+  /** Seeds every random part of the run (world, operators, splits, training): another seed, other numbers. */
+  readonly seed?: number;
   readonly out: NodeJS.WritableStream;
   readonly signal?: AbortSignal;
 }
@@ -109,9 +113,10 @@ export interface DemoResult {
 
 export async function runDemo(options: DemoOptions & { readonly fast?: boolean; readonly runDir?: string }): Promise<DemoResult> {
   const out = options.out;
+  const seed = options.seed ?? 1;
   const runDir = options.runDir ?? join('runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await mkdir(runDir, { recursive: true });
-  out.write(`armbridge demo: simulated arms speaking the real servo protocols over a real serial stack\nartefacts: ${runDir}\n`);
+  out.write(`armbridge demo: simulated arms speaking the real servo protocols over a real serial stack\nartefacts: ${runDir}; seed ${seed}\n`);
 
   out.write('\n# 1. Servo buses: find the servos, drive every joint with sync read + sync write\n');
   const buses: BusDemoResult[] = [];
@@ -171,7 +176,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
     episodeS: 3,
     resetS: 0.5,
     mix: { expert: 0.5, noisy: 0.2, poor: 0.3 },
-    seed: 11,
+    seed: 10 + seed,
     signal: options.signal,
     log: (l) => out.write(l),
   });
@@ -184,19 +189,35 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   );
   out.write(`${rec.recorder.written} messages in ${rec.recorder.chunks} chunks (${(rec.recorder.bytes / 1e6).toFixed(2)} MB, ${rec.recorder.dropped} dropped) → ${recordingFile}\n`);
 
-  out.write('\n# 5. Learning: BC and RWR on demonstrations of mixed quality, exported to ONNX, evaluated on held-out targets\n');
+  out.write('\n# 4b. Datasets that travel: list, split by episode, export to LeRobot (v3.0 Parquet) and import back\n');
+  const dataset = await runDatasetDemo({ recordingFile, runDir, out, fast: options.fast });
+
+  out.write('\n# 5. Learning: BC, RWR and AWR on demonstrations of mixed quality, exported to ONNX, evaluated on held-out targets\n');
   const demoEpisodes = options.fast ? 80 : 200;
   const demosFile = join(runDir, 'demonstrations-virtual-time.mcap');
-  const demos = await rollout({ arm: 'so101', seed: 21, episodes: demoEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'operator', mix: { expert: 0.5, noisy: 0.2, poor: 0.3 } }, out: demosFile });
+  const demos = await rollout({ arm: 'so101', seed: 20 + seed, episodes: demoEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'operator', mix: { expert: 0.5, noisy: 0.2, poor: 0.3 } }, out: demosFile });
   out.write(`${demoEpisodes} demonstrations generated in virtual time (same format as the recording above): ${(demos.successRate * 100).toFixed(0)} % successful → ${demosFile}\n`);
   const evalEpisodes = options.fast ? 10 : 30;
   const learned: { method: string; success: number; meanReturn: number; ret: string; model: string; curve: string; backend: string }[] = [];
   for (const [method, cfg] of [
     ['BC', { algo: 'bc' }],
     ['RWR (exp, β = 2)', { algo: 'rwr', rwr: { kind: 'exp', beta: 2 } }],
+    ['AWR (β = 1)', { algo: 'awr', awr: { beta: 1 } }],
   ] as const) {
-    const m = await trainFromRecordings({ ...cfg, data: [demosFile], out: join(runDir, `model-${cfg.algo}`), hidden: [64, 64], epochs: options.fast ? 15 : 40, patience: 8, seed: 1 });
-    const ev = await rollout({ arm: 'so101', seed: 5000, episodes: evalEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'policy', model: m.modelPath } });
+    out.write(`training ${method}…\n`);
+    const m = await trainFromRecordings({
+      ...cfg,
+      data: [demosFile],
+      out: join(runDir, `model-${cfg.algo}`),
+      hidden: [64, 64],
+      epochs: options.fast ? 15 : 40,
+      patience: 8,
+      seed,
+      onEpoch: (st, epochs) => {
+        if (st.epoch % 5 === 0 || st.epoch === epochs) out.write(`  epoch ${st.epoch}: train ${st.trainLoss.toFixed(4)}, val ${st.valLoss.toFixed(4)}, ${(st.samplesPerS / 1000).toFixed(1)}k samples/s\n`);
+      },
+    });
+    const ev = await rollout({ arm: 'so101', seed: 5000 + seed, episodes: evalEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'policy', model: m.modelPath } });
     learned.push({ method, success: ev.successRate, meanReturn: ev.meanReturn, ret: `${ev.meanReturn.toFixed(2)} ± ${ev.stdReturn.toFixed(2)}`, model: m.modelPath, curve: m.curvePath, backend: m.backend });
   }
   out.write(table(['method', 'success', 'return', 'backend', 'model', 'training curve'], learned.map((l) => [l.method, `${(l.success * 100).toFixed(0)} %`, l.ret, l.backend, l.model, l.curve])));
@@ -205,7 +226,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   out.write('\n# 6. Deployment: the better policy in the real-time loop on the simulated follower (ONNX → SafetyFilter → servos)\n');
   const best = [...learned].sort((a, b) => b.success - a.success || b.meanReturn - a.meanReturn)[0]!;
   const deployLog = join(runDir, 'deploy-run.mcap');
-  const dep = await deploySim({ arm: 'so101', model: best.model, rateHz: options.rateHz, durationS: options.fast ? 4 : 9, episodeS: 3, log: deployLog, estop: options.signal, realtimePriority: 50, say: (l) => out.write(l) });
+  const dep = await deploySim({ arm: 'so101', model: best.model, rateHz: options.rateHz, durationS: options.fast ? 4 : 9, episodeS: 3, seed: 9 + seed, log: deployLog, estop: options.signal, realtimePriority: 50, say: (l) => out.write(l) });
   const sorted = (a: readonly number[]) => [...a].sort((x, y) => x - y);
   const depLate = percentile(sorted(dep.latenessUs), 99);
   const depInf = sorted(dep.inferenceUs);
@@ -219,22 +240,64 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   out.write(table(['joint', 'mean |error|', 'p95 |error|'], replay.joints.map((j) => [j.joint, j.meanAbs.toFixed(4), j.p95Abs.toFixed(4)])));
   out.write(`${replay.samples} samples; plots per joint in ${join(runDir, 'replay')}\n`);
 
+  out.write('\n# 8. Replay to the arm: an episode of step 4 on a fresh simulated follower, and ROS 2\n');
+  const armReplay = await runReplayDemo({ recordingFile, runDir, out, fast: options.fast, signal: options.signal });
+
+  const jitter = (() => {
+    const l = dep.latenessUs.slice(1);
+    return sorted(l.slice(1).map((v, k) => Math.abs(v - l[k]!)));
+  })();
+  const meanErr = (replay.joints.reduce((a, j) => a + j.meanAbs, 0) / replay.joints.length).toFixed(4);
   out.write('\nSummary\n');
   out.write(
     table(
-      ['stage', 'result'],
+      ['stage', 'result', 'files'],
       [
-        ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`]),
-        ['calibration so101 follower', calibrationFile],
-        ['safety (leader unplugged)', safetyStop.startsWith('safety stop') ? 'follower held, then torque off; run ended with SafetyStopError' : safetyStop],
-        ['replay offline', `mean |error| over joints ${(replay.joints.reduce((a, j) => a + j.meanAbs, 0) / replay.joints.length).toFixed(4)} on ${replay.samples} recorded samples: ${join(runDir, 'replay')}`],
-        ['deploy', `${best.method} at ${dep.achievedHz.toFixed(0)} Hz, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets: ${deployLog}`],
-        ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}: ${l.model}`]),
-        ['recording', `${inspected.episodes.length} episodes, ${inspected.episodes.filter((e) => e.outcome === 'success').length} successful, ${inspected.episodes.reduce((a, e) => a + e.droppedCycles, 0)} dropped cycles: ${recordingFile}`],
-        ['teleop so101', `${teleop.achievedHz.toFixed(0)} Hz, lateness p99 ${percentile(late, 99).toFixed(0)} µs, tracking ${teleop.trackingErrorRad.toFixed(4)} rad, success ${teleop.successes}/${teleop.episodes}, mean reward ${teleop.meanReward.toFixed(3)}`],
+        ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`, '']),
+        ['calibration so101 follower', 'homing offsets and ranges from the simulated hand', calibrationFile],
+        ['teleop so101', `${teleop.achievedHz.toFixed(0)} Hz, lateness p99 ${percentile(late, 99).toFixed(0)} µs, tracking ${teleop.trackingErrorRad.toFixed(4)} rad, ${teleop.successes}/${teleop.episodes} targets`, ''],
+        ['safety (leader unplugged)', safetyStop.startsWith('safety stop') ? 'follower held, then torque off; run ended with SafetyStopError' : safetyStop, ''],
+        ['recording', `${inspected.episodes.length} episodes, ${inspected.episodes.filter((e) => e.outcome === 'success').length} successful, ${inspected.episodes.reduce((a, e) => a + e.droppedCycles, 0)} dropped cycles`, recordingFile],
+        [
+          'dataset → LeRobot → back',
+          `${dataset.episodes} episodes (split ${dataset.trainEpisodes.length} train / ${dataset.valEpisodes.length} val), ${dataset.frames} frames at ${dataset.fps} fps in ${dataset.units}, ${(dataset.lerobotBytes / 1024).toFixed(0)} KiB; round trip max error ${dataset.roundTripMaxErrorRad.toExponential(1)} rad, boundaries ${dataset.boundariesMatch ? 'identical' : 'DIFFER'}`,
+          `${dataset.lerobotDir}, ${dataset.importedFile}`,
+        ],
+        ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}`, `${l.model}, ${l.curve}`]),
+        [
+          'deploy (best policy)',
+          `${best.method}: ${dep.achievedHz.toFixed(0)} Hz asked ${options.rateHz} (${dep.thread} thread, ${dep.realtime?.granted ? 'SCHED_FIFO' : 'normal priority'}), period jitter p50 ${percentile(jitter, 50).toFixed(0)} p99 ${percentile(jitter, 99).toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets`,
+          deployLog,
+        ],
+        ['replay offline', `mean |error| over joints ${meanErr} rad on ${replay.samples} recorded samples`, `${join(runDir, 'replay')}/*.svg`],
+        [
+          `replay to arm (${armReplay.transport})`,
+          armReplay.tracking ? `episode ${armReplay.episode} at ×${armReplay.speed}: tracking mean ${armReplay.tracking.meanAbsRad.toFixed(4)} rad, p95 ${armReplay.tracking.p95AbsRad.toFixed(4)} rad` : `episode ${armReplay.episode}: no tracking data`,
+          armReplay.summaryFile,
+        ],
+        ['ROS 2', armReplay.ros.sourced ? `published ${armReplay.ros.published} messages` : 'not sourced here: the mapping layer ran without ROS', ''],
       ],
     ),
   );
-  await writeFile(join(runDir, 'summary.json'), JSON.stringify({ buses, calibrationFile, teleop: { ...teleop, latenessUs: undefined, latencyUs: undefined } }, null, 2));
+  out.write(`plots: training curves ${learned.map((l) => l.curve).join(', ')}; replay ${join(runDir, 'replay')}/*.svg\n`);
+  await writeFile(
+    join(runDir, 'summary.json'),
+    JSON.stringify(
+      {
+        seed,
+        buses,
+        calibrationFile,
+        teleop: { ...teleop, latenessUs: undefined, latencyUs: undefined },
+        recordingFile,
+        policies: learned,
+        deploy: { method: best.method, achievedHz: dep.achievedHz, thread: dep.thread, realtime: dep.realtime, jitterP99Us: percentile(jitter, 99), successes: dep.successes, episodes: dep.episodes, log: deployLog },
+        replayOffline: { meanAbsRad: Number(meanErr), samples: replay.samples },
+        replayToArm: { transport: armReplay.transport, tracking: armReplay.tracking },
+        dataset,
+      },
+      null,
+      2,
+    ),
+  );
   return { runDir, buses, calibrationFile, teleop, recordingFile };
 }

@@ -4,6 +4,8 @@
  */
 import type { BindingInterface } from '@serialport/bindings-interface';
 import { tmpdir } from 'node:os';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { TtyBinding } from '../bus/tty-binding.ts';
 import { join } from 'node:path';
 import { createSimArm, type SimArm, type SimArmKind, type SimArmRole } from '../sim/presets.ts';
 import { PtySimServer, SocatMissingError } from '../sim/pty-server.ts';
@@ -26,9 +28,10 @@ export async function openSimPort(kind: SimArmKind, role: SimArmRole, prefer: 'p
 export async function serveSimArm(arm: SimArm, prefer: 'pty' | 'in-process' = 'pty'): Promise<SimPort> {
   const { kind, role } = arm;
   if (prefer === 'pty') {
-    const link = join(tmpdir(), `armbridge-${kind}-${role}-${process.pid}`);
+    const link = join(tmpdir(), `armbridge-${kind}-${role}-${process.pid}${isMainThread ? '' : `-t${threadId}`}`);
     try {
-      const server = await PtySimServer.start({ bus: arm.bus, link });
+      // In a worker thread (e.g. beside the deploy loop) the OS binding cannot be used: the tty binding can.
+      const server = await PtySimServer.start({ bus: arm.bus, link, binding: isMainThread ? undefined : new TtyBinding() });
       return {
         arm,
         path: link,

@@ -7,6 +7,7 @@ import { episodesOf } from '../../src/record/episodes.ts';
 import { readRecording } from '../../src/record/read.ts';
 import { deploySim } from '../../src/workflows/deploy-sim.ts';
 import { identityPolicy } from '../helpers/models.ts';
+import { hasSocat } from '../helpers/socat.ts';
 
 describe('deploying on the simulated task: the run log is training data', () => {
   it.each(['worker', 'main'] as const)('%s thread: episodes per target with outcome and return, targets and rewards beside every action; loads as a dataset', async (thread) => {
@@ -33,5 +34,13 @@ describe('deploying on the simulated task: the run log is training data', () => 
     const first = data.episodes[0]!;
     const startTarget = (episodes[0]!.detail as { target: number[] }).target;
     expect(Array.from(first.observations.slice(6, 9)).map((v) => v.toFixed(4))).toEqual(startTarget.map((v) => Math.fround(v).toFixed(4)));
+  });
+
+  it.skipIf(!hasSocat)('the worker serves the simulator on a real pty beside the loop (tty binding on both ends)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-dsim-'));
+    const r = await deploySim({ arm: 'so101', model: await identityPolicy(dir, { withTarget: true }), rateHz: 100, durationS: 0.8, episodeS: 0.4, transport: 'pty', thread: 'worker' });
+    expect(r.transport).toBe('pty');
+    expect(r.cycles).toBeGreaterThan(20);
+    expect(r.episodes).toBeGreaterThanOrEqual(2);
   });
 });
