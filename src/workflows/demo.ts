@@ -193,7 +193,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   const dataset = await runDatasetDemo({ recordingFile, runDir, out, fast: options.fast });
 
   out.write('\n# 5. Learning: BC, RWR and AWR on demonstrations of mixed quality, exported to ONNX, evaluated on held-out targets\n');
-  const demoEpisodes = options.fast ? 80 : 200;
+  const demoEpisodes = options.fast ? 80 : 400;
   const demosFile = join(runDir, 'demonstrations-virtual-time.mcap');
   const demos = await rollout({ arm: 'so101', seed: 20 + seed, episodes: demoEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'operator', mix: { expert: 0.5, noisy: 0.2, poor: 0.3 } }, out: demosFile });
   out.write(`${demoEpisodes} demonstrations generated in virtual time (same format as the recording above): ${(demos.successRate * 100).toFixed(0)} % successful → ${demosFile}\n`);

@@ -7,15 +7,13 @@ import { SafetyStopError } from '../../src/arm/errors.ts';
 import { MotorBus } from '../../src/bus/motor-bus.ts';
 import { TtyBinding } from '../../src/bus/tty-binding.ts';
 import { runDeployInWorker } from '../../src/control/deploy-worker-host.ts';
-import { metadataToProps, POLICY_FORMAT } from '../../src/dataset/policy-metadata.ts';
-import { writeOnnx } from '../../src/learn/onnx-export.ts';
 import { createSimArm } from '../../src/sim/presets.ts';
 import { PtySimServer } from '../../src/sim/pty-server.ts';
 import { simCalibrationPath } from '../../src/workflows/paths.ts';
+import { identityPolicy } from '../helpers/models.ts';
 import { hasSocat } from '../helpers/socat.ts';
 
 const IDS = [1, 2, 3, 4, 5, 6];
-const JOINTS = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
@@ -36,20 +34,7 @@ async function serve() {
   return { arm, link, close };
 }
 
-async function identityModel() {
-  const path = join(await mkdtemp(join(tmpdir(), 'armbridge-tty-')), 'p.onnx');
-  const w = new Float32Array(36);
-  for (let i = 0; i < 6; i++) w[i * 6 + i] = 1;
-  await writeOnnx(path, {
-    layers: [{ inputs: 6, outputs: 6, weight: w, bias: new Float32Array(6) }],
-    obsMean: new Float32Array(6),
-    obsStd: new Float32Array(6).fill(1),
-    actMean: new Float32Array(6),
-    actStd: new Float32Array(6).fill(1),
-    metadata: metadataToProps({ format: POLICY_FORMAT, arm: 'so101', jointNames: JOINTS, observation: [{ name: 'follower.position', size: 6 }], action: [{ name: 'action.position', size: 6 }], policyKind: 'mlp-deterministic', algo: 'bc', dataDigest: '0', trainingBackend: 'test', created: 'now' }),
-  });
-  return path;
-}
+const identityModel = async () => identityPolicy(await mkdtemp(join(tmpdir(), 'armbridge-tty-')));
 
 describe('TtyBinding (Node tty handles; usable from worker threads)', () => {
   it('refuses a missing path and a file that is not a tty, with the path in the message', async () => {

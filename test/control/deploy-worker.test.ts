@@ -10,43 +10,15 @@ import { CycleRing, LoopCommand, LoopControl } from '../../src/control/cycle-rin
 import { runDeployInWorker } from '../../src/control/deploy-worker-host.ts';
 import { ModelMismatchError } from '../../src/control/errors.ts';
 import { requestRealtimePriority } from '../../src/control/realtime-priority.ts';
-import { metadataToProps, POLICY_FORMAT, type PolicyMetadata } from '../../src/dataset/policy-metadata.ts';
-import { writeOnnx } from '../../src/learn/onnx-export.ts';
 import { decodeMessage, readRecording } from '../../src/record/read.ts';
 import { Recorder } from '../../src/record/recorder.ts';
 import { simCalibrationPath } from '../../src/workflows/paths.ts';
 import type { TestEnvParams, TestEnvReport } from '../helpers/deploy-env.ts';
+import { identityPolicy, type LinearPolicyOptions } from '../helpers/models.ts';
 
-const JOINTS = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'];
-const META: PolicyMetadata = {
-  format: POLICY_FORMAT,
-  arm: 'so101',
-  jointNames: JOINTS,
-  observation: [{ name: 'follower.position', size: 6 }],
-  action: [{ name: 'action.position', size: 6 }],
-  policyKind: 'mlp-deterministic',
-  algo: 'bc',
-  dataDigest: '0',
-  trainingBackend: 'test',
-  created: 'now',
-};
 const ENV = new URL('../helpers/deploy-env.ts', import.meta.url).href;
 
-/** action = weight·obs + bias (identity by default); `meta` overrides the metadata. */
-async function model(dir: string, opts: { weight?: number; bias?: number; meta?: Partial<PolicyMetadata> } = {}) {
-  const path = join(dir, `p-${Math.random().toString(36).slice(2)}.onnx`);
-  const w = new Float32Array(36);
-  for (let i = 0; i < 6; i++) w[i * 6 + i] = opts.weight ?? 1;
-  await writeOnnx(path, {
-    layers: [{ inputs: 6, outputs: 6, weight: w, bias: new Float32Array(6).fill(opts.bias ?? 0) }],
-    obsMean: new Float32Array(6),
-    obsStd: new Float32Array(6).fill(1),
-    actMean: new Float32Array(6),
-    actStd: new Float32Array(6).fill(1),
-    metadata: metadataToProps({ ...META, ...opts.meta }),
-  });
-  return path;
-}
+const model = (dir: string, opts: LinearPolicyOptions = {}) => identityPolicy(dir, opts);
 
 async function setup() {
   const dir = await mkdtemp(join(tmpdir(), 'armbridge-worker-'));

@@ -8,41 +8,13 @@ import { armProfile } from '../../src/arm/profiles.ts';
 import { runDeploy } from '../../src/control/deploy-loop.ts';
 import { ModelLoadError, ModelMismatchError } from '../../src/control/errors.ts';
 import { OnnxPolicy } from '../../src/control/onnx-policy.ts';
-import { metadataToProps, POLICY_FORMAT, type PolicyMetadata } from '../../src/dataset/policy-metadata.ts';
-import { writeOnnx } from '../../src/learn/onnx-export.ts';
 import { openSimArm, shippedCalibration } from '../helpers/arms.ts';
+import { identityPolicy, SO101_JOINTS, type LinearPolicyOptions } from '../helpers/models.ts';
 
-const JOINTS = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'];
-const META: PolicyMetadata = {
-  format: POLICY_FORMAT,
-  arm: 'so101',
-  jointNames: JOINTS,
-  observation: [{ name: 'follower.position', size: 6 }],
-  action: [{ name: 'action.position', size: 6 }],
-  policyKind: 'mlp-deterministic',
-  algo: 'bc',
-  dataDigest: '0',
-  trainingBackend: 'test',
-  created: 'now',
-};
+const JOINTS = SO101_JOINTS;
 
-/** A one-layer policy: action = A·obs + b, with the given metadata (identity when A = I, b = 0). */
-async function model(opts: { weight?: number; bias?: number; meta?: Partial<PolicyMetadata> | null } = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'armbridge-ctl-'));
-  const path = join(dir, 'p.onnx');
-  const w = new Float32Array(36);
-  for (let i = 0; i < 6; i++) w[i * 6 + i] = opts.weight ?? 1;
-  const meta = opts.meta === null ? {} : metadataToProps({ ...META, ...opts.meta });
-  await writeOnnx(path, {
-    layers: [{ inputs: 6, outputs: 6, weight: w, bias: new Float32Array(6).fill(opts.bias ?? 0) }],
-    obsMean: new Float32Array(6),
-    obsStd: new Float32Array(6).fill(1),
-    actMean: new Float32Array(6),
-    actStd: new Float32Array(6).fill(1),
-    metadata: meta,
-  });
-  return path;
-}
+/** action = weight·obs + bias (identity by default); `meta` overrides the metadata, null drops it. */
+const model = async (opts: LinearPolicyOptions = {}) => identityPolicy(await mkdtemp(join(tmpdir(), 'armbridge-ctl-')), opts);
 
 const expectation = { jointNames: JOINTS, observation: [{ name: 'follower.position', size: 6 }] };
 
