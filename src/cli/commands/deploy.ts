@@ -44,7 +44,7 @@ function report(stdout: NodeJS.WritableStream, r: DeployResult, rate: number) {
 /** The live status line: on a terminal rewritten in place every second, else a line every 5 s. */
 function statusPrinter(stream: NodeJS.WritableStream): (s: LoopStatus) => void {
   const tty = (stream as { isTTY?: boolean }).isTTY === true;
-  let last = 0;
+  let last = -Infinity;
   return (s) => {
     const line = `${s.cycles} cycles  ${s.rateHz.toFixed(0)} Hz  period jitter p99 ${s.periodJitterP99Us.toFixed(0)} µs  inference p99 ${s.inferenceP99Us.toFixed(0)} µs  ${s.overruns} overruns  ${s.interventions} safety interventions`;
     if (tty) stream.write(`\r\x1b[K${line}`);
