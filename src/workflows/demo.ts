@@ -280,6 +280,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
     ),
   );
   out.write(`plots: training curves ${learned.map((l) => l.curve).join(', ')}; replay ${join(runDir, 'replay')}/*.svg\n`);
+  out.write(`every artefact of this run is in ${runDir} (summary.json has the figures above)\n`);
   await writeFile(
     join(runDir, 'summary.json'),
     JSON.stringify(
