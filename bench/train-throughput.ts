@@ -43,6 +43,10 @@ async function tfjsRate(backend: BackendName, batch: number, seconds: number, le
   return rate;
 }
 
+/**
+ * PyTorch on one CPU thread as the peer. Debian's python3-torch calls the system BLAS: with only the
+ * reference BLAS it is ~10× slower (install libopenblas0-pthread), which would flatter tfjs.
+ */
 const TORCH = `
 import sys, time, torch
 torch.set_num_threads(1)
@@ -95,7 +99,7 @@ export async function benchTraining(seconds: number, log: (s: string) => void): 
         unit: '/s',
         baseline,
         ratio: baseline ? rate / baseline.value : undefined,
-        note: torch === undefined ? 'python3-torch not importable: no PyTorch baseline (apt-get install python3-torch)' : own !== undefined ? `${(rate / own).toFixed(1)}× optimizer.minimize` : undefined,
+        note: torch === undefined ? 'python3-torch not importable: no PyTorch baseline (apt-get install python3-torch libopenblas0-pthread)' : own !== undefined ? `${(rate / own).toFixed(1)}× optimizer.minimize` : undefined,
       });
     }
   }
