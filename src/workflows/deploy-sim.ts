@@ -56,7 +56,8 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
     ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, rate_hz: String(options.rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(',') })
     : undefined;
   try {
-    if ((options.thread ?? 'worker') === 'worker') {
+    // Worker by default where it can open ports (Linux: the tty binding); elsewhere the main thread.
+    if ((options.thread ?? (process.platform === 'linux' ? 'worker' : 'main')) === 'worker') {
       const r = await runDeployInWorker({
         arm: { kind: options.arm, calibration },
         model: options.model,

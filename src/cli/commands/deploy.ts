@@ -61,6 +61,11 @@ export const deployCommand: Command<typeof options> = {
   options,
   examples: ['armbridge deploy --model models/reach-rwr/policy.onnx --follower /dev/ttyACM0 --rate 500', 'armbridge deploy --model models/reach-rwr/policy.onnx --sim'],
   async run(o, { stdout, stderr, signal }) {
+    // The worker opens ports with the tty binding, which is Linux-only (bindings-cpp aborts in workers).
+    if (o.thread === 'worker' && process.platform !== 'linux') {
+      stderr.write(`the loop runs on the main thread here: a worker thread cannot open serial ports on ${process.platform}\n`);
+      o = { ...o, thread: 'main' };
+    }
     const onStatus = statusPrinter(stderr);
     const endStatus = () => ((stderr as { isTTY?: boolean }).isTTY ? stderr.write('\n') : undefined);
     if (o.sim) {
