@@ -108,7 +108,10 @@ async function main(spec: DeployWorkerSpec, control: LoopControl): Promise<Deplo
       readTimeoutMs: spec.readTimeoutMs,
       holdAfterMs: spec.holdAfterMs,
       torqueOffAfterMs: spec.torqueOffAfterMs,
-      sleeper: blockingSleeper({ wake: ctl, spinUs: spec.spinUs }),
+      // Spin the last ~0.5 ms (a quarter period at most): on virtual machines a sleeping thread can
+      // take hundreds of µs to run again, but a FIFO thread that spins most of its period is
+      // throttled by the kernel (sched_rt_runtime_us) for tens of ms.
+      sleeper: blockingSleeper({ wake: ctl, spinUs: spec.spinUs ?? Math.min(500, 250_000 / spec.rateHz) }),
       environment: env,
       control: () => {
         const c = Atomics.load(ctl, 0);

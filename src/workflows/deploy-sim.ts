@@ -33,6 +33,8 @@ export interface SimDeployOptions {
   readonly thread?: 'worker' | 'main';
   /** SCHED_FIFO priority for the worker (0: normal priority). */
   readonly realtimePriority?: number;
+  /** The worker's spin before each deadline, µs (default: 500 or a quarter period). */
+  readonly spinUs?: number;
   readonly say?: (line: string) => void;
   readonly onStatus?: (s: LoopStatus) => void;
 }
@@ -65,6 +67,7 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
         durationS: options.durationS,
         environment: { module: ENV_MODULE, params },
         realtimePriority: options.realtimePriority,
+        spinUs: options.spinUs,
         park: { speed: 1.5, timeoutS: 5 },
         recorder,
         estop: options.estop,
