@@ -48,7 +48,7 @@ export function blockingSleeper(options: BlockingSleeperOptions = {}): Sleeper {
     const coarse = deadlineMs - now() - spinMs;
     if (coarse > 0 && Atomics.load(wake, 0) === 0) Atomics.wait(wake, 0, 0, coarse);
     while (now() < deadlineMs && Atomics.load(wake, 0) === 0) {
-      // spin: the last ~150 µs
+      // spin: the last `spinUs`
     }
   };
 }
