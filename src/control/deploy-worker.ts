@@ -22,7 +22,7 @@ import { CycleRing, LoopCommand, LoopControl } from './cycle-ring.ts';
 import type { CreateDeployEnvironment, DeployEnvironment, EnvironmentRef } from './deploy-environment.ts';
 import { runDeploy, type DeployResult } from './deploy-loop.ts';
 import { OnnxPolicy } from './onnx-policy.ts';
-import { requestRealtimePriority, type RealtimeStatus } from './realtime-priority.ts';
+import { dropRealtimePriority, requestRealtimePriority, type RealtimeStatus } from './realtime-priority.ts';
 import { serializeError, type SerializedError } from './worker-errors.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
 
@@ -63,8 +63,11 @@ export type DeployWorkerMessage =
   | { readonly type: 'done'; readonly result: DeployResult; readonly environment: Record<string, string | number | boolean> | undefined; readonly realtime: RealtimeStatus }
   | { readonly type: 'error'; readonly error: SerializedError };
 
+/** A FIFO loop that overran more than this share of its cycles over a window gives FIFO up. */
+const FIFO_OVERRUN_SHARE = 0.2;
+
 async function main(spec: DeployWorkerSpec, control: LoopControl): Promise<DeployWorkerMessage> {
-  const realtime = requestRealtimePriority(spec.realtimePriority ?? 0);
+  let realtime = requestRealtimePriority(spec.realtimePriority ?? 0);
   const profile = armProfile(spec.arm.kind, 'follower');
   let env: DeployEnvironment | undefined;
   let policy: OnnxPolicy | undefined;
@@ -98,6 +101,10 @@ async function main(spec: DeployWorkerSpec, control: LoopControl): Promise<Deplo
     } satisfies DeployWorkerMessage);
     const ctl = control.word;
     const epochOffset = performance.timeOrigin;
+    // Overrun guard for FIFO: count overruns per window of one second's cycles.
+    const window = Math.max(50, Math.round(spec.rateHz));
+    let windowStart = 0;
+    let overrunsAtStart = 0;
     const result = await runDeploy({
       follower: arm,
       policy,
@@ -118,6 +125,13 @@ async function main(spec: DeployWorkerSpec, control: LoopControl): Promise<Deplo
         return c === LoopCommand.Estop ? 'estop' : c === LoopCommand.Stop ? 'stop' : undefined;
       },
       onCycle: (c) => {
+        if (realtime.granted && c.index - windowStart >= window) {
+          if (c.overruns - overrunsAtStart > FIFO_OVERRUN_SHARE * window && dropRealtimePriority()) {
+            realtime = { granted: false, priority: 0, detail: `${realtime.detail}, given up after ${(c.tMs / 1000).toFixed(1)} s: the loop overran ${c.overruns - overrunsAtStart} of ${window} cycles, and a FIFO thread that never sleeps is throttled by the kernel` };
+          }
+          windowStart = c.index;
+          overrunsAtStart = c.overruns;
+        }
         ring.write({
           epochMs: epochOffset + c.perfMs,
           index: c.index,

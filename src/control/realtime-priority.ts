@@ -38,3 +38,19 @@ export function requestRealtimePriority(priority: number): RealtimeStatus {
     };
   }
 }
+
+/**
+ * Back to normal scheduling for the calling thread (SCHED_OTHER). Used when a FIFO loop overruns
+ * persistently: such a thread never sleeps, and the kernel's RT throttling then stops it for tens of
+ * milliseconds at a time, which is worse than normal priority. Returns whether it worked.
+ */
+export function dropRealtimePriority(): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+    execFileSync('chrt', ['-o', '-p', '0', tid], { stdio: 'ignore', timeout: 2000 });
+    return true;
+  } catch {
+    return false;
+  }
+}

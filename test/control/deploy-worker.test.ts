@@ -227,6 +227,16 @@ describe('deploy loop in a worker thread (simulated follower on the worker)', ()
     expect(statuses[2]!).toBeGreaterThan(statuses[0]!);
   });
 
+  it('a SCHED_FIFO loop that keeps overrunning gives FIFO up (the kernel would throttle it) and says so', async () => {
+    const { dir, calibration, env } = await setup();
+    // 2000 Hz cannot be held (the simulated wire alone takes 880 µs a cycle): nearly every cycle overruns.
+    const r = await runDeployInWorker({ arm: { kind: 'so101', calibration }, model: await model(dir), rateHz: 2000, durationS: 4, environment: env(), park: false, realtimePriority: 10 });
+    expect(r.overruns).toBeGreaterThan(r.cycles / 2);
+    if (!r.realtime.detail.startsWith('SCHED_FIFO')) return; // FIFO not permitted here: nothing to give up
+    expect(r.realtime.granted).toBe(false);
+    expect(r.realtime.detail).toMatch(/^SCHED_FIFO 10 \(thread \d+\), given up after [\d.]+ s: the loop overran \d+ of 2000 cycles/);
+  });
+
   it('leaves no worker, timer or port behind', async () => {
     const { dir, calibration, env } = await setup();
     const path = await model(dir);
