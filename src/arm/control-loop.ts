@@ -47,6 +47,12 @@ export interface LoopSettings {
   readonly sleeper?: Sleeper;
 }
 
+/** The LoopSettings part of a caller's options (which carry more), to hand to runControlLoop. */
+export function loopSettings(o: LoopSettings): LoopSettings {
+  const { rateHz, durationS, signal, estop, control, holdAfterMs, torqueOffAfterMs, sleeper } = o;
+  return { rateHz, durationS, signal, estop, control, holdAfterMs, torqueOffAfterMs, sleeper };
+}
+
 export interface ControlLoopOptions extends LoopSettings {
   readonly follower: Arm;
   readonly maxStep: number;

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from '../errors.ts';
 import type { Arm } from './arm.ts';
-import { runControlLoop, type ControlLoopResult, type LoopSettings } from './control-loop.ts';
+import { loopSettings, runControlLoop, type ControlLoopResult, type LoopSettings } from './control-loop.ts';
 
 export interface TeleopOptions extends LoopSettings {
   readonly leader: Arm;
@@ -53,15 +53,9 @@ export async function runTeleop(options: TeleopOptions): Promise<TeleopResult> {
   let trackSum = 0;
   let trackN = 0;
   const result = await runControlLoop({
+    ...loopSettings(options),
     follower,
-    rateHz: options.rateHz,
     maxStep: (options.maxSpeed ?? 4) / options.rateHz,
-    durationS: options.durationS,
-    signal: options.signal,
-    estop: options.estop,
-    control: options.control,
-    holdAfterMs: options.holdAfterMs,
-    torqueOffAfterMs: options.torqueOffAfterMs,
     sense: async () => {
       const [l, f] = await Promise.allSettled([leader.read(leaderPos, readCall), follower.read(followerPos, readCall)]);
       leaderFresh = l.status === 'fulfilled';

@@ -90,10 +90,6 @@ export class CycleRing {
     this.#data = new Float64Array(this.buffer, HEADER_INTS * 4);
   }
 
-  get written(): number {
-    return Atomics.load(this.#ints, 1);
-  }
-
   /** Worker: append one cycle (no allocation). */
   write(r: {
     epochMs: number;

@@ -12,7 +12,7 @@
  * a worker thread with a blocking sleeper, and logs from the main thread.
  */
 import type { Arm } from '../arm/arm.ts';
-import { runControlLoop, type ControlLoopResult, type LoopSettings } from '../arm/control-loop.ts';
+import { loopSettings, runControlLoop, type ControlLoopResult, type LoopSettings } from '../arm/control-loop.ts';
 import { SampleWindow } from '../arm/sample-window.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
 import type { Recorder } from '../record/recorder.ts';
@@ -100,16 +100,9 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   let result: ControlLoopResult;
   try {
     result = await runControlLoop({
+      ...loopSettings(options),
       follower,
-      rateHz: options.rateHz,
       maxStep: (options.maxSpeed ?? 2) / options.rateHz,
-      durationS: options.durationS,
-      signal: options.signal,
-      estop: options.estop,
-      control: options.control,
-      holdAfterMs: options.holdAfterMs,
-      torqueOffAfterMs: options.torqueOffAfterMs,
-      sleeper: options.sleeper,
       sense: async (_index, lateMs, periodMs) => {
         lateStreak = lateMs > periodMs ? lateStreak + 1 : 0;
         raw = null;

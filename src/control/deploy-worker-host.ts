@@ -18,7 +18,7 @@ import { CycleRing, LoopCommand, LoopControl, type CycleRecord } from './cycle-r
 import { DeployLog } from './deploy-log.ts';
 import type { DeployResult } from './deploy-loop.ts';
 import type { DeployWorkerMessage, DeployWorkerSpec } from './deploy-worker.ts';
-import { ModelLoadError, ModelMismatchError } from './errors.ts';
+import { DeployEnvironmentError, ModelLoadError, ModelMismatchError } from './errors.ts';
 import type { RealtimeStatus } from './realtime-priority.ts';
 import { reviveError } from './worker-errors.ts';
 
@@ -68,7 +68,7 @@ export interface WorkerDeployResult extends DeployResult {
   readonly environment: Record<string, string | number | boolean> | undefined;
 }
 
-const KNOWN_ERRORS = [SafetyStopError, ModelMismatchError, ModelLoadError, ArmMismatchError, CalibrationMismatchError];
+const KNOWN_ERRORS = [SafetyStopError, ModelMismatchError, ModelLoadError, ArmMismatchError, CalibrationMismatchError, DeployEnvironmentError];
 const BOOT = fileURLToPath(new URL('./worker-boot.mjs', import.meta.url));
 const ENTRY = new URL('./deploy-worker.ts', import.meta.url).href;
 

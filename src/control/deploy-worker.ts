@@ -21,6 +21,7 @@ import { TtyBinding } from '../bus/tty-binding.ts';
 import { CycleRing, LoopCommand, LoopControl } from './cycle-ring.ts';
 import type { CreateDeployEnvironment, DeployEnvironment, EnvironmentRef } from './deploy-environment.ts';
 import { runDeploy, type DeployResult } from './deploy-loop.ts';
+import { DeployEnvironmentError } from './errors.ts';
 import { OnnxPolicy } from './onnx-policy.ts';
 import { dropRealtimePriority, requestRealtimePriority, type RealtimeStatus } from './realtime-priority.ts';
 import { serializeError, type SerializedError } from './worker-errors.ts';
@@ -75,11 +76,11 @@ async function main(spec: DeployWorkerSpec, control: LoopControl): Promise<Deplo
   try {
     if (spec.environment) {
       const mod = (await import(spec.environment.module)) as { createDeployEnvironment?: CreateDeployEnvironment };
-      if (typeof mod.createDeployEnvironment !== 'function') throw new TypeError(`${spec.environment.module} does not export createDeployEnvironment`);
+      if (typeof mod.createDeployEnvironment !== 'function') throw new DeployEnvironmentError(spec.environment.module, 'it does not export createDeployEnvironment(params)');
       env = await mod.createDeployEnvironment(spec.environment.params);
     }
     const path = env?.path ?? spec.arm.path;
-    if (!path) throw new TypeError('no follower port: give arm.path or an environment');
+    if (!path) throw new DeployEnvironmentError(spec.environment?.module ?? '(none)', 'no follower port: give arm.path, or an environment that supplies one');
     const names = profile.joints.map((j) => j.name);
     const extraLayout = env?.extra?.layout ?? [];
     const observation = [{ name: 'follower.position', size: names.length }, ...extraLayout];

@@ -18,3 +18,10 @@ export class ModelLoadError extends ArmbridgeError {
     super('MODEL_LOAD', `cannot load model ${model}: ${detail}`, options);
   }
 }
+
+/** The deploy environment (the module that supplies the port and extra observations) is unusable. */
+export class DeployEnvironmentError extends ArmbridgeError {
+  constructor(readonly module: string, detail: string, options?: ErrorOptions) {
+    super('DEPLOY_ENVIRONMENT', `deploy environment ${module}: ${detail}`, options);
+  }
+}

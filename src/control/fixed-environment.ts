@@ -4,6 +4,7 @@
  * URL: `{ module: FIXED_ENVIRONMENT, params: { path, extra: { layout, values } } }`.
  */
 import type { DeployEnvironment } from './deploy-environment.ts';
+import { DeployEnvironmentError } from './errors.ts';
 
 export const FIXED_ENVIRONMENT = new URL('./fixed-environment.ts', import.meta.url).href;
 
@@ -17,7 +18,7 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
   const p = raw as FixedEnvironmentParams;
   const values = p.extra ? Float64Array.from(p.extra.values) : undefined;
   const size = p.extra?.layout.reduce((n, f) => n + f.size, 0) ?? 0;
-  if (p.extra && values!.length !== size) throw new RangeError(`fixed observation has ${values!.length} values for a layout of ${size}`);
+  if (p.extra && values!.length !== size) throw new DeployEnvironmentError(FIXED_ENVIRONMENT, `the fixed observation has ${values!.length} values for a layout of ${size} (${p.extra.layout.map((f) => `${f.name}[${f.size}]`).join(' + ')})`);
   return {
     path: p.path,
     busTimeoutMs: p.busTimeoutMs,

@@ -10,12 +10,7 @@ import type { EpisodeEvent } from '../record/episodes.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { SimWorld } from '../sim/world.ts';
 import { serveSimArm } from './sim-port.ts';
-
-/** Where simulated demonstrations start each episode (physical radians), as in sim-rollout.ts. */
-export const START_POSE: Readonly<Record<SimArmKind, readonly number[]>> = {
-  so101: [0, -0.2, 0.3, 0.4, 0, 0.5],
-  koch: [0, -0.2, 0.3, -0.5, 0, -0.4],
-};
+import { moveToStartPose } from './sim-rollout.ts';
 
 export interface SimDeployEnvParams {
   readonly arm: SimArmKind;
@@ -28,7 +23,7 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
   const p = raw as SimDeployEnvParams;
   const world = new SimWorld({ arm: p.arm, seed: p.seed ?? 9 });
   // The environment's reset: the follower starts where the demonstrations started.
-  world.follower.bus.servos.forEach((s, i) => s.moveTo(world.follower.zeroCounts[i]! + (START_POSE[p.arm][i] ?? 0) * (4096 / (2 * Math.PI))));
+  moveToStartPose(world.follower);
   const port = await serveSimArm(world.follower, p.transport ?? 'pty').catch((e: unknown) => {
     world.close();
     throw e;

@@ -14,15 +14,21 @@ import { ARMBRIDGE_VERSION, Recorder } from '../record/recorder.ts';
 import { rosTime } from '../record/ros-schemas.ts';
 import { ManualClock } from '../sim/clock.ts';
 import type { Skill } from '../sim/operator.ts';
-import type { SimArmKind } from '../sim/presets.ts';
+import type { SimArm, SimArmKind } from '../sim/presets.ts';
 import { SimWorld } from '../sim/world.ts';
 import { simCalibrationPath } from './paths.ts';
 
 const COUNTS_PER_RAD = 4096 / (2 * Math.PI);
+/** Where simulated demonstrations (and deployments on the simulated task) start, physical radians. */
 const REST: Readonly<Record<SimArmKind, readonly number[]>> = {
   so101: [0, -0.2, 0.3, 0.4, 0, 0.5],
   koch: [0, -0.2, 0.3, -0.5, 0, -0.4],
 };
+
+/** Puts a simulated arm's joints at the start pose of the simulated task (no dynamics: a reset). */
+export function moveToStartPose(arm: SimArm): void {
+  arm.bus.servos.forEach((s, i) => s.moveTo(arm.zeroCounts[i]! + REST[arm.kind][i]! * COUNTS_PER_RAD));
+}
 
 /** Who drives the follower: the scripted operator through the leader (teleop), or a policy. */
 export type Driver = { readonly kind: 'operator'; readonly mix: Partial<Record<Skill, number>> } | { readonly kind: 'policy'; readonly model: string };
@@ -121,11 +127,9 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
     for (let e = 0; e < options.episodes; e++) {
       // Reset: both arms at the rest pose, torque on the follower holding it.
       world.operator.release();
-      world.follower.bus.servos.forEach((s, i) => {
-        s.set('Torque_Enable', 0);
-        s.moveTo(world.follower.zeroCounts[i]! + REST[options.arm][i]! * COUNTS_PER_RAD);
-      });
-      world.leader.bus.servos.forEach((s, i) => s.moveTo(world.leader.zeroCounts[i]! + REST[options.arm][i]! * COUNTS_PER_RAD));
+      world.follower.bus.servos.forEach((s) => s.set('Torque_Enable', 0));
+      moveToStartPose(world.follower);
+      moveToStartPose(world.leader);
       clock.advanceMs(1);
       const readFollower = () => world.follower.bus.servos.forEach((s, i) => (follower[i] = fConv[i]!.toUnits((s.update(), s.get('Present_Position')))));
       readFollower();

@@ -42,6 +42,11 @@ describe('TtyBinding (Node tty handles; usable from worker threads)', () => {
     await expect(new TtyBinding().open({ path: '/dev/null', baudRate: 1_000_000 })).rejects.toThrow(/\/dev\/null is not a serial port/);
   });
 
+  it.skipIf(!hasSocat)('a baud rate the line cannot take is refused with the rate and stty\'s reason', async () => {
+    const { link } = await serve();
+    await expect(new TtyBinding().open({ path: link, baudRate: 12345 })).rejects.toThrow(/cannot set .* to 12345 baud: stty: invalid argument/);
+  });
+
   // pty round trips have multi-ms tails on a loaded machine: generous timeouts.
   it.skipIf(!hasSocat)('drives the simulator over a real pty: ping, sync read, sync write, torque', async () => {
     const { link, arm } = await serve();

@@ -8,7 +8,9 @@ import { SafetyStopError } from '../../src/arm/errors.ts';
 import { blockingSleeper } from '../../src/arm/rate-loop.ts';
 import { CycleRing, LoopCommand, LoopControl } from '../../src/control/cycle-ring.ts';
 import { runDeployInWorker } from '../../src/control/deploy-worker-host.ts';
-import { ModelMismatchError } from '../../src/control/errors.ts';
+import { DeployEnvironmentError, ModelMismatchError } from '../../src/control/errors.ts';
+import { FIXED_ENVIRONMENT } from '../../src/control/fixed-environment.ts';
+import { LoopWorkerError } from '../../src/control/deploy-worker-host.ts';
 import { requestRealtimePriority } from '../../src/control/realtime-priority.ts';
 import { decodeMessage, readRecording } from '../../src/record/read.ts';
 import { Recorder } from '../../src/record/recorder.ts';
@@ -260,5 +262,22 @@ describe('deploy loop in a worker thread (simulated follower on the worker)', ()
     await expect(runDeployInWorker({ arm: { kind: 'so101', calibration }, model: '/nonexistent/p.onnx', rateHz: 100, durationS: 1, environment: env() })).rejects.toThrow(/cannot load model \/nonexistent\/p.onnx/);
     await writeFile(join(tmpdir(), 'armbridge-not-an-env.mjs'), 'export const x = 1;');
     await expect(runDeployInWorker({ arm: { kind: 'so101', calibration }, model: '/nonexistent/p.onnx', rateHz: 100, durationS: 1, environment: { module: `file://${join(tmpdir(), 'armbridge-not-an-env.mjs')}`, params: {} } })).rejects.toThrow(/does not export createDeployEnvironment/);
+  });
+
+  it('a fixed observation that does not match its layout is a DeployEnvironmentError naming the layout', async () => {
+    const { dir, calibration } = await setup();
+    const params = { path: '/nonexistent/ttyACM0', extra: { layout: [{ name: 'target.position', size: 3 }], values: [0.3, 0] } };
+    const err = await runDeployInWorker({ arm: { kind: 'so101', calibration }, model: await model(dir), rateHz: 100, durationS: 1, environment: { module: FIXED_ENVIRONMENT, params } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeployEnvironmentError);
+    expect((err as Error).message).toMatch(/the fixed observation has 2 values for a layout of 3 \(target\.position\[3\]\)/);
+  });
+
+  it('a worker that dies without a result is a LoopWorkerError that says to check the arm', async () => {
+    const { dir, calibration } = await setup();
+    const module = join(dir, 'dies.mjs');
+    await writeFile(module, 'export async function createDeployEnvironment() { process.exit(3); }');
+    const err = await runDeployInWorker({ arm: { kind: 'so101', calibration }, model: await model(dir), rateHz: 100, durationS: 1, environment: { module: `file://${module}`, params: {} } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LoopWorkerError);
+    expect((err as Error).message).toMatch(/ended without a result: exit code 3; the follower's torque state is unknown, check the arm/);
   });
 });
