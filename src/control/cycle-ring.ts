@@ -48,7 +48,8 @@ const STATUS_CODES = ['ok', 'hold', 'fault', 'clamped'] as const;
 const HEADER_INTS = 4;
 const FIXED = 9;
 
-export interface CycleRecord {
+/** The scalar part of a cycle, as written and as read back. */
+interface CycleFields {
   /** Wall-clock ms since the epoch (threads have different performance.now() origins). */
   epochMs: number;
   index: number;
@@ -57,6 +58,9 @@ export interface CycleRecord {
   inferenceUs: number;
   latencyUs: number;
   overruns: number;
+}
+
+export interface CycleRecord extends CycleFields {
   /** Null when the read failed this cycle. */
   state: Float64Array | null;
   command: Float64Array;
@@ -91,20 +95,16 @@ export class CycleRing {
   }
 
   /** Worker: append one cycle (no allocation). */
-  write(r: {
-    epochMs: number;
-    index: number;
-    status: string;
-    inferenceUs: number;
-    latencyUs: number;
-    overruns: number;
-    state: ArrayLike<number> | null;
-    command: ArrayLike<number>;
-    raw: ArrayLike<number> | null;
-    extra?: ArrayLike<number> | null;
-    reward?: number;
-    success?: boolean;
-  }): void {
+  write(
+    r: CycleFields & {
+      state: ArrayLike<number> | null;
+      command: ArrayLike<number>;
+      raw: ArrayLike<number> | null;
+      extra?: ArrayLike<number> | null;
+      reward?: number;
+      success?: boolean;
+    },
+  ): void {
     const seq = Atomics.load(this.#ints, 1);
     const n = this.joints;
     const o = (seq % this.capacity) * this.#recordSize;
