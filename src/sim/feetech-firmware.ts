@@ -7,7 +7,7 @@
  * persisted across a reboot; Goal_Position is clamped into [Min_Position_Limit, Max_Position_Limit]
  * unless both are 0 (multi-turn); broadcast Ping is answered by every servo in id order.
  */
-import { FT_BROADCAST_ID, FeetechFramer, FtInstruction, STS_BAUD_RATES, ft } from '../protocol/index.ts';
+import { FT_BROADCAST_ID, FeetechFramer, FtInstruction, STS_BAUD_RATES, STS_TABLE, ft } from '../protocol/index.ts';
 import { applyReplyFaults, type Firmware, type SimInstruction, type SimReply } from './firmware.ts';
 import type { SimServo } from './sim-servo.ts';
 
@@ -124,8 +124,12 @@ function readMemory(servo: SimServo, address: number, length: number): Uint8Arra
   return out;
 }
 
+const GOAL_POSITION = STS_TABLE.Goal_Position;
+
 function writeMemory(servo: SimServo, address: number, data: Uint8Array): void {
   servo.update();
+  // A new position command clears an overload (ST-3215 datasheet §7-11; sim-servo.ts header).
+  if (address < GOAL_POSITION.address + GOAL_POSITION.size && address + data.length > GOAL_POSITION.address) servo.clearOverload();
   const table = Object.values(servo.model.table);
   const writable = (addr: number) => table.some((r) => r && r.access === 'rw' && addr >= r.address && addr < r.address + r.size);
   let eeprom = false;

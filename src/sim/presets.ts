@@ -7,6 +7,7 @@
  * wire: the sim knows servos and joints, never our driver's arm profiles.
  */
 import { SERVO_MODELS, type ServoModelName } from '../protocol/index.ts';
+import { mountJoint, type JointMount, type MountJoint } from './calibration-mount.ts';
 import { realClock, type SimClock } from './clock.ts';
 import { SimBus } from './sim-bus.ts';
 import { SimServo } from './sim-servo.ts';
@@ -69,6 +70,12 @@ export interface SimArmOptions {
   readonly poseRad?: readonly number[];
   /** Override the mounting (encoder counts at each joint's zero). */
   readonly zeroCounts?: readonly number[];
+  /**
+   * Mount the servos after a user's calibration (sim/calibration-mount.ts): travel, zero and
+   * power-up pose follow the calibrated ranges, and the EEPROM holds the calibration. Takes
+   * precedence over `zeroCounts` and `poseRad`.
+   */
+  readonly mount?: readonly MountJoint[];
 }
 
 export interface SimArm {
@@ -81,6 +88,7 @@ export interface SimArm {
 }
 
 export function createSimArm(options: SimArmOptions): SimArm {
+  if (options.mount) return createMountedArm(options, options.mount);
   const clock = options.clock ?? realClock;
   const joints = simJoints(options.arm, options.role);
   const zero = options.zeroCounts ?? ZERO_COUNTS[`${options.arm}-${options.role}`];
@@ -98,4 +106,31 @@ export function createSimArm(options: SimArmOptions): SimArm {
     });
   });
   return { kind: options.arm, role: options.role, bus: new SimBus({ vendor, servos, clock }), joints, zeroCounts: zero };
+}
+
+function createMountedArm(options: SimArmOptions, mount: readonly MountJoint[]): SimArm {
+  const clock = options.clock ?? realClock;
+  const vendor = options.arm === 'so101' ? 'feetech' : 'dynamixel';
+  const base = simJoints(options.arm, options.role);
+  const mounts: JointMount[] = base.map((j) =>
+    mountJoint(vendor, SERVO_MODELS[j.model].resolution, { name: j.name, id: j.id, gripper: j.name === 'gripper' }, mount.find((m) => m.name === j.name)),
+  );
+  const servos = base.map((j, i) => {
+    const m = mounts[i]!;
+    const servo = new SimServo({ model: SERVO_MODELS[j.model], id: j.id, baudCode: vendor === 'feetech' ? 0 : 3, positionCounts: m.restCounts, travel: m.travel, clock });
+    // The calibration in EEPROM, as on an arm that was calibrated: then power-cycled, so that RAM
+    // (Present_Position, and Goal_Position = where the joint is) follows it.
+    servo.set('Homing_Offset', m.homingOffset);
+    servo.set('Min_Position_Limit', m.rangeMin);
+    servo.set('Max_Position_Limit', m.rangeMax);
+    servo.persistEeprom();
+    servo.reboot();
+    return servo;
+  });
+  const joints = base.map((j, i) => ({
+    ...j,
+    lowerRad: (mounts[i]!.travel.min - mounts[i]!.zeroCounts) / COUNTS_PER_RAD,
+    upperRad: (mounts[i]!.travel.max - mounts[i]!.zeroCounts) / COUNTS_PER_RAD,
+  }));
+  return { kind: options.arm, role: options.role, bus: new SimBus({ vendor, servos, clock }), joints, zeroCounts: mounts.map((m) => m.zeroCounts) };
 }

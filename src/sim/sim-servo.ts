@@ -4,6 +4,18 @@
  * mechanical hard stops, load and overload protection. The firmware (sim/*-firmware.ts) decides what
  * the wire may read and write; this class is the device behind it.
  *
+ * Overload protection, Feetech STS (Feetech's STS3215 memory table and the ST-3215 datasheet §7-11,
+ * PROTOCOLS.md B5): when the load stays above Overload_Torque (36, % of maximum) for Protection_Time
+ * (35, × 10 ms; 80 % for 2 s by default) with the joint stalled, the servo enters overload
+ * protection: Status bit 5 (0x20) is set, and, if Unloading_Condition (19) has bit 5, its output is
+ * limited to Protective_Torque (34, %, default 20) — torque stays enabled. The datasheet: "a new
+ * position command clears the overload flag"; so does a power cycle. Until then every status
+ * packet, a ping's included, carries the bit (as LeRobot users report: the motor then looks missing
+ * to LeRobot's handshake until power is cycled). Whether an unchanged goal counts as "new" is not
+ * documented: here any write of Goal_Position clears it.
+ * Dynamixel X: an overload sets Hardware_Error_Status bit 5; if Shutdown has that bit, torque is
+ * cut and only a reboot clears it (PROTOCOLS.md A).
+ *
  * Units: positions in encoder counts (the physical encoder reading is `position mod 4096`),
  * velocities in counts/s, time in µs from the injected clock.
  */
@@ -35,9 +47,11 @@ export interface SimServoOptions {
 
 const SUBSTEP_US = 500;
 const POSITION_GAIN_PER_S = 40;
-/** |load| above this fraction of maximum for OVERLOAD_US trips overload protection. */
+/** Dynamixel (ROBOTIS documents no threshold): |load| above this fraction of maximum for
+ * OVERLOAD_US trips overload protection. Feetech servos take both from their registers. */
 const OVERLOAD_FRACTION = 0.9;
 const OVERLOAD_US = 1_500_000;
+const FT_OVERLOAD_BIT = 0x20;
 const DEAD_BAND_COUNTS = 0.75;
 
 export class SimServo {
@@ -54,6 +68,8 @@ export class SimServo {
   #vel = 0;
   #lastUs: number;
   #overloadSinceUs = -1;
+  /** Feetech: in overload protection, output limited to Protective_Torque. */
+  #overloadProtected = false;
   #pendingRegWrite: { address: number; data: Uint8Array } | undefined;
   #driver: ((nowUs: number) => number) | undefined;
 
@@ -152,13 +168,34 @@ export class SimServo {
     return this.get(this.vendor === 'feetech' ? 'Status' : 'Hardware_Error_Status');
   }
 
-  /** Latches hardware error bits (overload, overheat, …); torque is cut if the model's shutdown mask says so. */
+  /**
+   * Latches hardware error bits (overload, overheat, …). Torque is cut for the bits in the model's
+   * shutdown mask (Feetech Unloading_Condition, Dynamixel Shutdown), except a Feetech overload,
+   * which limits the output to Protective_Torque instead (see the header).
+   */
   injectHardwareError(bits: number): void {
     this.update();
-    const reg = this.vendor === 'feetech' ? 'Status' : 'Hardware_Error_Status';
+    const feetech = this.vendor === 'feetech';
+    const reg = feetech ? 'Status' : 'Hardware_Error_Status';
     this.set(reg, this.get(reg) | bits);
-    const mask = this.vendor === 'feetech' ? this.get('Unloading_Condition') : this.get('Shutdown');
-    if (bits & mask) this.set('Torque_Enable', 0);
+    const mask = feetech ? this.get('Unloading_Condition') : this.get('Shutdown');
+    if (feetech && bits & mask & FT_OVERLOAD_BIT) this.#overloadProtected = true;
+    const cut = feetech ? bits & mask & ~FT_OVERLOAD_BIT : bits & mask;
+    if (cut) this.set('Torque_Enable', 0);
+  }
+
+  /** Feetech: in overload protection (output limited to Protective_Torque). */
+  get overloadProtected(): boolean {
+    return this.#overloadProtected;
+  }
+
+  /** Feetech: a new position command clears the overload flag and leaves protection (datasheet
+   * §7-11). Called by the firmware on every write that reaches Goal_Position. */
+  clearOverload(): void {
+    if (this.vendor !== 'feetech') return;
+    this.set('Status', this.get('Status') & ~FT_OVERLOAD_BIT);
+    this.#overloadProtected = false;
+    this.#overloadSinceUs = -1;
   }
 
   /** Status ERROR byte this servo puts in every reply right now (vendor-specific meaning). */
@@ -175,6 +212,7 @@ export class SimServo {
     this.#resetRam();
     this.#vel = 0;
     this.#overloadSinceUs = -1;
+    this.#overloadProtected = false;
   }
 
   /** Saves EEPROM so it survives a reboot (Feetech: only while Lock = 0; Dynamixel: always). */
@@ -202,12 +240,12 @@ export class SimServo {
 
   /** Where the servo's position controller is driving the joint, in physical counts. */
   targetCounts(): number {
-    const raw = this.#encoderRaw();
     if (this.vendor === 'feetech') {
-      const goal = this.get('Goal_Position');
-      const targetRaw = mod(goal + this.get('Homing_Offset'), 4096);
-      // The controller only sees the encoder reading: it drives raw → targetRaw the direct way.
-      return this.#pos + (targetRaw - raw);
+      // The controller compares Goal_Position with Present_Position, both 0…4095 after the homing
+      // offset, and drives the direct way between them: never across the 4095 → 0 wrap of that
+      // frame (which calibration puts outside the travel), wherever the raw encoder wraps.
+      const present = mod(this.#encoderRaw() - this.get('Homing_Offset'), 4096);
+      return this.#pos + (this.get('Goal_Position') - present);
     }
     return this.get('Goal_Position') - this.get('Homing_Offset');
   }
@@ -227,6 +265,10 @@ export class SimServo {
         this.#step(dt / 1e6);
         this.substeps++;
         t += dt;
+        // The stall is timed from when it began, not from when someone next asks.
+        if (this.#stalledOverThreshold()) {
+          if (this.#overloadSinceUs < 0) this.#overloadSinceUs = t;
+        } else this.#overloadSinceUs = -1;
         // At rest nothing changes until a write: skip the rest of an idle gap in one go (a servo
         // left alone for an hour must still answer its first request in microseconds).
         if (this.#vel === 0 && this.#atRest()) break;
@@ -289,20 +331,37 @@ export class SimServo {
     return Math.abs(e) <= DEAD_BAND_COUNTS || this.#pos === this.#travel.min || this.#pos === this.#travel.max;
   }
 
-  /** Load as a fraction of maximum torque, signed (position error through the P gain, saturating). */
+  /** Load as a fraction of maximum torque, signed (position error through the P gain, saturating
+   * at the output limit: Feetech Torque_Limit, and Protective_Torque while in overload protection). */
   #loadFraction(): number {
     if (!this.torqueEnabled) return 0;
     const e = this.targetCounts() - this.#pos;
-    return Math.max(-1, Math.min(1, e / 100));
+    let cap = 1;
+    if (this.vendor === 'feetech') {
+      cap = Math.min(1, this.get('Torque_Limit') / 1000);
+      if (this.#overloadProtected) cap = Math.min(cap, this.get('Protective_Torque') / 100);
+    }
+    return Math.max(-cap, Math.min(cap, e / 100));
+  }
+
+  /** Stalled (not moving) with the load at or above the overload threshold, and not already tripped.
+   * Feetech: Overload_Torque in %, Dynamixel: OVERLOAD_FRACTION. */
+  #stalledOverThreshold(): boolean {
+    const feetech = this.vendor === 'feetech';
+    if (feetech && (this.get('Status') & FT_OVERLOAD_BIT) !== 0) return false;
+    const threshold = feetech ? Math.max(1, this.get('Overload_Torque')) / 100 : OVERLOAD_FRACTION;
+    return Math.abs(this.#loadFraction()) >= threshold && Math.abs(this.#vel) < 1;
   }
 
   #checkOverload(now: number): void {
-    if (Math.abs(this.#loadFraction()) >= OVERLOAD_FRACTION && Math.abs(this.#vel) < 1) {
+    // Feetech: Protection_Time in 10 ms units (datasheet default 200: 2 s).
+    const holdUs = this.vendor === 'feetech' ? this.get('Protection_Time') * 10_000 : OVERLOAD_US;
+    if (this.#stalledOverThreshold()) {
       if (this.#overloadSinceUs < 0) this.#overloadSinceUs = now;
-      else if (now - this.#overloadSinceUs > OVERLOAD_US) {
+      else if (now - this.#overloadSinceUs >= holdUs) {
         // Reset first: injectHardwareError updates the servo, which checks overload again.
         this.#overloadSinceUs = -1;
-        this.injectHardwareError(0x20);
+        this.injectHardwareError(FT_OVERLOAD_BIT);
       }
     } else {
       this.#overloadSinceUs = -1;

@@ -50,7 +50,9 @@ describe('simulated servo dynamics', () => {
     clock.advanceMs(2000);
     s.update();
     expect(s.hardwareError & 0x20).toBe(0x20);
-    expect(s.torqueEnabled).toBe(false); // Unloading_Condition includes overload
+    // Unloading_Condition includes overload: output limited to Protective_Torque, torque stays on.
+    expect(s.torqueEnabled).toBe(true);
+    expect(s.overloadProtected).toBe(true);
     expect(s.statusErrorBits()).toBe(0x20);
     s.reboot();
     expect(s.hardwareError).toBe(0);

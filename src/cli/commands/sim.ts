@@ -1,4 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { checkCalibration, importLeRobotCalibration, loadCalibration, type Calibration } from '../../arm/calibration.ts';
+import { CalibrationFileError } from '../../arm/errors.ts';
+import { armProfile, type ArmKind, type ArmRole } from '../../arm/profiles.ts';
+import type { MountJoint } from '../../sim/calibration-mount.ts';
 import { createSimArm } from '../../sim/presets.ts';
 import { PtySimServer } from '../../sim/pty-server.ts';
 import type { Command } from '../command.ts';
@@ -7,21 +12,55 @@ const options = z.object({
   arm: z.enum(['so101', 'koch']).default('so101').describe('Which arm to simulate'),
   role: z.enum(['follower', 'leader']).default('follower').describe('Follower or leader arm (servo models differ on Koch)'),
   link: z.string().describe('Path where the simulated serial port appears (a pty symlink), e.g. /tmp/so101-follower'),
+  calibration: z
+    .string()
+    .optional()
+    .describe("Mount the servos after this calibration (armbridge or LeRobot format): its ranges become the joints' travel and the servos hold it in EEPROM"),
 });
+
+/** A calibration file of either format, checked against the arm it is mounted on. */
+async function loadMountCalibration(path: string, arm: ArmKind, role: ArmRole): Promise<Calibration> {
+  const profile = armProfile(arm, role);
+  let c: Calibration;
+  try {
+    c = await loadCalibration(path);
+  } catch (e) {
+    if (!(e instanceof CalibrationFileError)) throw e;
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(path, 'utf8'));
+    } catch {
+      throw e;
+    }
+    return importLeRobotCalibration(json, profile, path);
+  }
+  checkCalibration(c, profile);
+  return c;
+}
+
+export function mountOf(c: Calibration): MountJoint[] {
+  return Object.entries(c.joints).map(([name, j]) => ({ name, id: j.id, homingOffset: j.homing_offset, rangeMin: j.range_min, rangeMax: j.range_max }));
+}
 
 export const simCommand: Command<typeof options> = {
   name: 'sim',
   summary: 'Serve a simulated arm on a real pty (needs socat) until interrupted',
   options,
-  examples: ['armbridge sim --arm so101 --link /tmp/so101-follower', 'armbridge sim --arm koch --role leader --link /tmp/koch-leader'],
+  examples: [
+    'armbridge sim --arm so101 --link /tmp/so101-follower',
+    'armbridge sim --arm koch --role leader --link /tmp/koch-leader',
+    'armbridge sim --arm so101 --link /tmp/so101-follower --calibration ~/.cache/huggingface/lerobot/calibration/robots/so_follower/my_arm.json',
+  ],
   async run(o, { stdout, signal }) {
-    const arm = createSimArm({ arm: o.arm, role: o.role });
+    const calibration = o.calibration ? await loadMountCalibration(o.calibration, o.arm, o.role) : undefined;
+    const arm = createSimArm({ arm: o.arm, role: o.role, mount: calibration && mountOf(calibration) });
     const server = await PtySimServer.start({ bus: arm.bus, link: o.link });
     try {
       const models = [...new Set(arm.joints.map((j) => j.model))].join(', ');
       stdout.write(
         `serving a simulated ${o.arm} ${o.role} (${arm.joints.length} servos: ${models}; ids ${arm.joints.map((j) => j.id).join(',')}; ` +
           `${arm.bus.vendor === 'feetech' ? 'Feetech STS' : 'Dynamixel 2.0'} at 1 Mbps) at ${o.link}\n` +
+          (calibration ? `mounted after ${o.calibration}: each joint's travel is its calibrated range, the servos hold the calibration\n` : '') +
           `open it like a real port, e.g. armbridge scan --port ${o.link}; Ctrl-C to stop\n`,
       );
       await new Promise<void>((resolve) => {
