@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Drives a simulated Koch follower bus (ids 1-2 XL430-W250, ids 3-6 XL330-M288, Protocol 2.0 at
-1 Mbps) over a real pty through ROBOTIS' unmodified Protocol2PacketHandler, loaded by our
-`dynamixel_sdk` shim (test/vendor/dxl_shim, on PYTHONPATH), and prints one JSON object with
+1 Mbps) over a real pty through ROBOTIS' unmodified Protocol2PacketHandler (the `dynamixel_sdk`
+package from PyPI in the interop venv, or a vendor file loaded by our shim in test/vendor/dxl_shim
+on PYTHONPATH), and prints one JSON object with
 everything it saw. It asserts nothing itself: test/vendor/vendor-sdk.test.ts does.
 
 Usage: dynamixel_sdk_check.py <link> [--deltas d1,d2,d3,d4,d5,d6]

@@ -1,29 +1,33 @@
 /**
  * The simulator answers unmodified vendor SDK code over a real pty as a real bus would.
  *
- * The vendor SDKs are not in this repository (licensing): point ARMBRIDGE_VENDOR_SDK at a directory
- * holding `scservo_sdk/` (Feetech, PyPI feetech-servo-sdk API) and
- * `dynamixel_sdk/protocol2_packet_handler.py` (ROBOTIS; the rest of that package is stood in for by
- * our own shim in test/vendor/dxl_shim). ARMBRIDGE_DXL_SDK_FILE may name the Dynamixel file (or its
- * directory) instead. Without them, or without socat or /usr/bin/python3 + pyserial, the suites
- * are skipped and their names say why.
+ * Part of the interop suite (npm run test:interop, vitest.interop.config.ts). The SDKs come from
+ * PyPI, pinned in interop/requirements.txt and installed by `npm run interop:setup` into the
+ * interop venv: `scservo_sdk` of feetech-servo-sdk and `dynamixel_sdk` of dynamixel-sdk, both
+ * unmodified, with the venv's pyserial. Nothing is skipped: without the venv (or socat) the suites
+ * fail and say what is missing.
+ *
+ * Other copies of the SDKs can still be tried instead: ARMBRIDGE_VENDOR_SDK names a directory holding
+ * `scservo_sdk/` and `dynamixel_sdk/protocol2_packet_handler.py` (the rest of that package is stood
+ * in for by our own shim in test/vendor/dxl_shim; ARMBRIDGE_DXL_SDK_FILE may name the Dynamixel file
+ * or its directory instead), run with /usr/bin/python3 + pyserial.
  *
  * Each suite serves a fresh simulated arm on a pty, runs a Python script (test/vendor/*_check.py)
  * that drives the vendor SDK against it and prints one JSON object, and checks every point here,
  * cross-checking against the simulated servos' own memory.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSimArm, type SimArm } from '../../src/sim/presets.ts';
 import { PtySimServer } from '../../src/sim/pty-server.ts';
 import { hasSocat } from '../helpers/socat.ts';
+import { pinnedVersions, venvPython } from '../interop/python.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PYTHON = '/usr/bin/python3';
 const IDS = [1, 2, 3, 4, 5, 6] as const;
 const TEST_TIMEOUT_MS = 30_000;
 /** SDK calls retried because a reply missed the SDK's ~34 ms window (pty latency on a loaded
@@ -31,34 +35,29 @@ const TEST_TIMEOUT_MS = 30_000;
 const MAX_RETRIES = 8;
 
 const vendorRoot = process.env.ARMBRIDGE_VENDOR_SDK;
-const scservoDir = vendorRoot ? join(vendorRoot, 'scservo_sdk') : undefined;
-const dxlFile = (() => {
-  const explicit = process.env.ARMBRIDGE_DXL_SDK_FILE;
-  if (explicit) return explicit.endsWith('.py') ? explicit : join(explicit, 'protocol2_packet_handler.py');
-  return vendorRoot ? join(vendorRoot, 'dynamixel_sdk', 'protocol2_packet_handler.py') : undefined;
-})();
+const explicitDxl = process.env.ARMBRIDGE_DXL_SDK_FILE;
+/** Which SDK copies run: another copy when the variables say so, else the PyPI packages in the venv. */
+const source = vendorRoot || explicitDxl ? 'vendor-dir' : 'pypi';
+const pins = pinnedVersions();
+const sdkName = (pkg: 'feetech-servo-sdk' | 'dynamixel-sdk') => (source === 'pypi' ? `${pkg} ${pins[pkg]} from PyPI` : `the copy under ARMBRIDGE_VENDOR_SDK`);
 
-const hasPySerial = (() => {
-  if (!existsSync(PYTHON)) return false;
-  return spawnSync(PYTHON, ['-c', 'import serial'], { stdio: 'ignore' }).status === 0;
-})();
-
-function skipReason(sdkPresent: boolean, sdkMissing: string): string | undefined {
-  if (!hasSocat) return 'socat is not installed';
-  if (!hasPySerial) return `${PYTHON} with pyserial (python3-serial) is not available`;
-  if (!sdkPresent) return sdkMissing;
-  return undefined;
+interface Runner {
+  python: string;
+  env: NodeJS.ProcessEnv;
 }
-
-const feetechSkip = skipReason(
-  !!scservoDir && existsSync(join(scservoDir, '__init__.py')),
-  vendorRoot ? `no scservo_sdk/__init__.py under ARMBRIDGE_VENDOR_SDK=${vendorRoot}` : 'ARMBRIDGE_VENDOR_SDK is not set',
-);
-const dynamixelSkip = skipReason(
-  !!dxlFile && existsSync(dxlFile),
-  dxlFile ? `vendor file ${dxlFile} is missing` : 'ARMBRIDGE_VENDOR_SDK (or ARMBRIDGE_DXL_SDK_FILE) is not set',
-);
-const title = (name: string, reason: string | undefined) => (reason ? `${name} [SKIPPED: ${reason}]` : name);
+function runner(kind: 'feetech' | 'dynamixel'): Runner {
+  if (!hasSocat) throw new Error('socat is not installed (apt-get install socat)');
+  if (source === 'pypi') return { python: venvPython(), env: {} };
+  const python = '/usr/bin/python3';
+  if (!existsSync(python)) throw new Error(`${python} is missing`);
+  if (kind === 'feetech') {
+    if (!vendorRoot || !existsSync(join(vendorRoot, 'scservo_sdk', '__init__.py'))) throw new Error(`no scservo_sdk/__init__.py under ARMBRIDGE_VENDOR_SDK=${vendorRoot ?? ''}`);
+    return { python, env: { PYTHONPATH: vendorRoot } };
+  }
+  const dxlFile = explicitDxl ? (explicitDxl.endsWith('.py') ? explicitDxl : join(explicitDxl, 'protocol2_packet_handler.py')) : join(vendorRoot!, 'dynamixel_sdk', 'protocol2_packet_handler.py');
+  if (!existsSync(dxlFile)) throw new Error(`vendor file ${dxlFile} is missing`);
+  return { python, env: { PYTHONPATH: join(HERE, 'dxl_shim'), ARMBRIDGE_DXL_SDK_FILE: dxlFile } };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Serving a fresh arm, running a script
@@ -88,10 +87,10 @@ function deltasFor(arm: SimArm): number[] {
   });
 }
 
-async function runScript(script: string, link: string, deltas: readonly number[], env: NodeJS.ProcessEnv): Promise<Report> {
+async function runScript(script: string, link: string, deltas: readonly number[], { python, env }: Runner): Promise<Report> {
   const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
     execFile(
-      PYTHON,
+      python,
       [join(HERE, script), link, '--deltas', deltas.join(',')],
       // No __pycache__ in the repository or in the vendor directory.
       { env: { ...process.env, ...env, PYTHONDONTWRITEBYTECODE: '1' }, timeout: TEST_TIMEOUT_MS - 5_000, maxBuffer: 1 << 20 },
@@ -162,7 +161,11 @@ function expectCommonMotion(r: Report, start: Record<number, number>, deltas: re
 
 // ---------------------------------------------------------------------------------------------
 
-describe.skipIf(feetechSkip !== undefined)(title('Feetech scservo_sdk (unmodified) against the simulated SO-101 follower on a pty', feetechSkip), () => {
+describe(`Feetech scservo_sdk (${sdkName('feetech-servo-sdk')}, unmodified) against the simulated SO-101 follower on a pty`, () => {
+  let run: Runner;
+  beforeAll(() => {
+    run = runner('feetech');
+  });
   it(
     'pings (model 777), reads, sync-reads, sync-writes, ignores a read-only write with ERROR 0, accepts LeRobot configure writes',
     async () => {
@@ -171,7 +174,7 @@ describe.skipIf(feetechSkip !== undefined)(title('Feetech scservo_sdk (unmodifie
       for (const id of IDS) start[id] = arm.bus.servo(id).get('Present_Position');
       const deltas = deltasFor(arm);
 
-      const r = (await runScript('feetech_sdk_check.py', link, deltas, { PYTHONPATH: vendorRoot })) as FeetechReport;
+      const r = (await runScript('feetech_sdk_check.py', link, deltas, run)) as FeetechReport;
 
       expect(r.open && r.set_baud).toBe(true);
       expect(r.comm_success).toBe(0);
@@ -212,9 +215,13 @@ describe.skipIf(feetechSkip !== undefined)(title('Feetech scservo_sdk (unmodifie
   );
 });
 
-describe.skipIf(dynamixelSkip !== undefined)(
-  title('ROBOTIS Protocol2PacketHandler (unmodified, via our dynamixel_sdk shim) against the simulated Koch follower on a pty', dynamixelSkip),
+describe(
+  `ROBOTIS dynamixel_sdk Protocol2PacketHandler (${sdkName('dynamixel-sdk')}, unmodified) against the simulated Koch follower on a pty`,
   () => {
+    let run: Runner;
+    beforeAll(() => {
+      run = runner('dynamixel');
+    });
     it(
       'pings (1060/1200), reads, sync-reads, sync-writes, broadcast-pings; read-only and torque-locked EEPROM writes get Access Error 7',
       async () => {
@@ -224,10 +231,7 @@ describe.skipIf(dynamixelSkip !== undefined)(
         const deltas = deltasFor(arm);
         const models: Record<number, number> = { 1: 1060, 2: 1060, 3: 1200, 4: 1200, 5: 1200, 6: 1200 };
 
-        const r = (await runScript('dynamixel_sdk_check.py', link, deltas, {
-          PYTHONPATH: join(HERE, 'dxl_shim'),
-          ...(process.env.ARMBRIDGE_DXL_SDK_FILE ? {} : { ARMBRIDGE_DXL_SDK_FILE: dxlFile }),
-        })) as DynamixelReport;
+        const r = (await runScript('dynamixel_sdk_check.py', link, deltas, run)) as DynamixelReport;
 
         expect(r.open && r.set_baud).toBe(true);
         expect(r.comm_success).toBe(0);
