@@ -1,9 +1,14 @@
 /**
  * Training throughput: samples/s of one Adam step over an MLP 12→256→256→6 (MSE), per tfjs backend
  * present (cpu, wasm, tfjs-node when installed) and batch size, next to the same MLP trained by
- * PyTorch on one CPU thread (Debian python3-torch, run when importable) as the peer baseline.
+ * PyTorch on one CPU thread as the peer baseline, and PyTorch on two threads. PyTorch comes from the
+ * interop venv (`npm run interop:setup`: torch pinned in interop/constraints.txt, from PyPI), else
+ * Debian's python3-torch when importable.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { loadTf, type BackendName } from '../src/learn/backend.ts';
 import { mseLoss } from '../src/learn/losses.ts';
 import { createLeanTrainer } from '../src/learn/lean-step.ts';
@@ -44,14 +49,15 @@ async function tfjsRate(backend: BackendName, batch: number, seconds: number, le
 }
 
 /**
- * PyTorch on one CPU thread as the peer. Debian's python3-torch calls the system BLAS: with only the
- * reference BLAS it is ~10× slower (install libopenblas0-pthread), which would flatter tfjs.
+ * PyTorch as the peer. The PyPI wheel in the interop venv brings its own BLAS; Debian's python3-torch
+ * calls the system BLAS: with only the reference BLAS it is ~10× slower (install
+ * libopenblas0-pthread), which would flatter tfjs.
  */
 const TORCH = `
 import sys, time, torch
-torch.set_num_threads(1)
+batch, seconds, threads = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+torch.set_num_threads(threads)
 torch.manual_seed(0)
-batch, seconds = int(sys.argv[1]), float(sys.argv[2])
 m = torch.nn.Sequential(torch.nn.Linear(12, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 6))
 opt = torch.optim.Adam(m.parameters(), 1e-3)
 x, y = torch.randn(batch, 12), torch.randn(batch, 6)
@@ -64,9 +70,34 @@ while time.perf_counter() - t0 < seconds:
 print(n * batch / (time.perf_counter() - t0))
 `;
 
-function torchRate(batch: number, seconds: number): number | undefined {
+interface TorchPython {
+  readonly python: string;
+  readonly version: string;
+  readonly source: string;
+}
+
+/** The interop venv's Python (same place as scripts/interop-setup.sh), else Debian's, if torch imports. */
+function findTorch(): TorchPython | undefined {
+  const venv = process.env.ARMBRIDGE_INTEROP_VENV ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'armbridge', 'interop-venv');
+  for (const [python, source] of [
+    [join(venv, 'bin', 'python'), 'interop venv'],
+    ['/usr/bin/python3', 'Debian python3-torch'],
+  ] as const) {
+    if (!existsSync(python)) continue;
+    try {
+      const version = execFileSync(python, ['-c', 'import torch; print(torch.__version__)'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      return { python, version, source };
+    } catch {
+      // torch not importable there
+    }
+  }
+  return undefined;
+}
+
+function torchRate(torch: TorchPython | undefined, batch: number, seconds: number, threads: number): number | undefined {
+  if (!torch) return undefined;
   try {
-    return Number(execFileSync('/usr/bin/python3', ['-c', TORCH, String(batch), String(seconds)], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
+    return Number(execFileSync(torch.python, ['-c', TORCH, String(batch), String(seconds), String(threads)], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
   } catch {
     return undefined;
   }
@@ -74,9 +105,25 @@ function torchRate(batch: number, seconds: number): number | undefined {
 
 export async function benchTraining(seconds: number, log: (s: string) => void): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  const peer = findTorch();
+  const torchName = (threads: number) => `PyTorch ${peer?.version ?? ''} CPU (${peer?.source ?? ''}), ${threads} thread${threads > 1 ? 's' : ''}`;
+  if (!peer) log('  (no importable torch: npm run interop:setup, or apt-get install python3-torch libopenblas0-pthread)\n');
   for (const batch of [256, 1024, 4096]) {
-    log(`  batch ${batch}: pytorch…\n`);
-    const torch = torchRate(batch, seconds);
+    log(`  batch ${batch}: pytorch 1 thread…\n`);
+    const torch = torchRate(peer, batch, seconds, 1);
+    log(`  batch ${batch}: pytorch 2 threads…\n`);
+    const torch2 = torchRate(peer, batch, seconds, 2);
+    if (torch2 !== undefined && torch !== undefined) {
+      rows.push({
+        section: 'train',
+        case: `MLP 12-256-256-6, batch ${batch}`,
+        metric: `${torchName(2)} samples/s`,
+        value: torch2,
+        unit: '/s',
+        baseline: { name: torchName(1), value: torch },
+        ratio: torch2 / torch,
+      });
+    }
     const minimize = new Map<BackendName, number>();
     for (const [backend, lean] of [['tensorflow', false], ['wasm', false], ['wasm', true], ['cpu', false], ['cpu', true]] as [BackendName, boolean][]) {
       if (backend === 'cpu' && batch > 256) continue; // minutes per step at large batches
@@ -90,7 +137,7 @@ export async function benchTraining(seconds: number, log: (s: string) => void): 
       // Baseline: PyTorch on one CPU thread when it can run here, else (for the lean step) tfjs's own
       // optimizer.minimize on the same backend, measured just before.
       const own = lean ? minimize.get(backend) : undefined;
-      const baseline = torch !== undefined ? { name: 'PyTorch CPU, 1 thread', value: torch } : own !== undefined ? { name: `tfjs ${backend} optimizer.minimize`, value: own } : undefined;
+      const baseline = torch !== undefined ? { name: torchName(1), value: torch } : own !== undefined ? { name: `tfjs ${backend} optimizer.minimize`, value: own } : undefined;
       rows.push({
         section: 'train',
         case: `MLP 12-256-256-6, batch ${batch}`,
@@ -99,7 +146,10 @@ export async function benchTraining(seconds: number, log: (s: string) => void): 
         unit: '/s',
         baseline,
         ratio: baseline ? rate / baseline.value : undefined,
-        note: torch === undefined ? 'python3-torch not importable: no PyTorch baseline (apt-get install python3-torch libopenblas0-pthread)' : own !== undefined ? `${(rate / own).toFixed(1)}× optimizer.minimize` : undefined,
+        note:
+          torch === undefined
+            ? 'no importable torch: no PyTorch baseline (npm run interop:setup)'
+            : [torch2 !== undefined ? `${(rate / torch2).toFixed(2)}× PyTorch 2 threads` : undefined, own !== undefined ? `${(rate / own).toFixed(1)}× optimizer.minimize` : undefined].filter(Boolean).join('; ') || undefined,
       });
     }
   }
