@@ -10,31 +10,29 @@ import { RosUnavailableError } from './errors.ts';
 import type { QosProfile, RosGraph, RosPublisher, TriggerHandler } from './graph.ts';
 
 /** The part of rclnodejs's API this adapter uses (rclnodejs ships its own, fuller typings). */
-interface RclQos {
-  history: number;
-  depth: number;
-  reliability: number;
-  durability: number;
+/** A QoS profile made by rclnodejs's own QoS class: opaque here, handed back to it unchanged. `Q` is
+ * rclnodejs's QoS type when checked against its typings (test/interop/rclnodejs-types.test.ts). */
+interface RclQosClass<Q> {
+  new (history?: number, depth?: number, reliability?: number, durability?: number): Q;
+  HistoryPolicy: { RMW_QOS_POLICY_HISTORY_KEEP_LAST: number; RMW_QOS_POLICY_HISTORY_KEEP_ALL: number };
+  ReliabilityPolicy: { RMW_QOS_POLICY_RELIABILITY_RELIABLE: number; RMW_QOS_POLICY_RELIABILITY_BEST_EFFORT: number };
+  DurabilityPolicy: { RMW_QOS_POLICY_DURABILITY_VOLATILE: number; RMW_QOS_POLICY_DURABILITY_TRANSIENT_LOCAL: number };
 }
-interface RclQosClass {
-  new (history?: number, depth?: number, reliability?: number, durability?: number): RclQos;
-  HistoryPolicy: Record<string, number>;
-  ReliabilityPolicy: Record<string, number>;
-  DurabilityPolicy: Record<string, number>;
-}
-interface RclNode {
-  createPublisher(type: string, topic: string, options?: { qos?: RclQos }): { publish(message: object): void };
-  createSubscription(type: string, topic: string, options: { qos?: RclQos }, callback: (message: unknown) => void): unknown;
-  createService(type: string, name: string, options: { qos?: RclQos }, callback: (request: unknown, response: { template: Record<string, unknown>; send(r: object): void }) => void): unknown;
+interface RclNode<Q> {
+  createPublisher(type: string, topic: string, options?: { qos?: Q }): { publish(message: object): void };
+  createSubscription(type: string, topic: string, options: { qos?: Q }, callback: (message: unknown) => void): unknown;
+  createService(type: string, name: string, options: { qos?: Q }, callback: (request: unknown, response: { template: Record<string, unknown>; send(r: object): void }) => void): unknown;
   getClock(): { now(): { nanoseconds: bigint | number } };
   spin?(): void;
   destroy(): void;
 }
-export interface Rclnodejs {
+/** The part of rclnodejs's API this adapter uses (rclnodejs ships its own, fuller typings, which it
+ * is checked against). */
+export interface Rclnodejs<Q = unknown> {
   init(): Promise<void>;
-  Node: new (name: string) => RclNode;
-  QoS: RclQosClass;
-  spin(node: RclNode): void;
+  Node: new (name: string) => RclNode<Q>;
+  QoS: RclQosClass<Q>;
+  spin(node: RclNode<Q>): void;
   shutdown(): void | Promise<void>;
   isShutdown?(): boolean;
 }
@@ -50,7 +48,7 @@ export async function loadRclnodejs(env: NodeJS.ProcessEnv = process.env): Promi
   }
 }
 
-function toRclQos(rcl: Rclnodejs, q: QosProfile): RclQos {
+function toRclQos(rcl: Rclnodejs, q: QosProfile): unknown {
   const { HistoryPolicy: H, ReliabilityPolicy: R, DurabilityPolicy: D } = rcl.QoS;
   return new rcl.QoS(
     q.history === 'keep_all' ? H.RMW_QOS_POLICY_HISTORY_KEEP_ALL : H.RMW_QOS_POLICY_HISTORY_KEEP_LAST,
