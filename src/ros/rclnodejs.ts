@@ -9,7 +9,6 @@
 import { RosUnavailableError } from './errors.ts';
 import type { QosProfile, RosGraph, RosPublisher, TriggerHandler } from './graph.ts';
 
-/** The part of rclnodejs's API this adapter uses (rclnodejs ships its own, fuller typings). */
 /** A QoS profile made by rclnodejs's own QoS class: opaque here, handed back to it unchanged. `Q` is
  * rclnodejs's QoS type when checked against its typings (test/interop/rclnodejs-types.test.ts). */
 interface RclQosClass<Q> {
