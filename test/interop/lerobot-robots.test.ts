@@ -66,6 +66,8 @@ async function session(kind: 'so101' | 'koch', calibration: Record<string, Motor
     run = await runPython([join(INTEROP_DIR, 'lerobot_robot_check.py'), kind, sim.link, calDir, out, ...(holdEnds ? ['--hold-ends'] : [])], {
       stdin: '\n', // LeRobot's "Press ENTER to use provided calibration file"
       timeoutMs: 100_000,
+      // LeRobot on its own computer, talking to servos: neither waits for the test runner's CPU.
+      priority: -10,
     });
   } finally {
     const stopped = await sim.stop();

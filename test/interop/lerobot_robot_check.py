@@ -73,6 +73,7 @@ def main() -> dict:
                 bus.sync_write("Goal_Position", goal_raw, normalize=False)
                 time.sleep(3.0)  # longer than the 2 s overload protection time, at the end of the range
                 present = settle_raw(bus, goal_raw)
+                drain(bus)
                 pings = {m: bus.ping(m, num_retry=RETRIES) for m in bus.motors}  # None when the status carries an error bit
                 report["ends"].append({"end": end, "goal": goal_raw, "present": present, "ping_model": pings})
     finally:
@@ -90,10 +91,19 @@ def main() -> dict:
     return report
 
 
+def drain(bus) -> None:
+    """Drops any late status packet left in the input buffer before this script's own next
+    transaction, as a careful client does after a retried read (a late reply from a timed-out first
+    attempt would otherwise be taken as the answer to the next request)."""
+    time.sleep(0.05)
+    bus.port_handler.ser.reset_input_buffer()
+
+
 def settle_raw(bus, goal_raw: dict, tolerance: int = 3, timeout_s: float = 3.0) -> dict:
     """Present_Position (encoder counts) once every motor is within `tolerance` of its goal, or at
     the timeout (the test then sees how far off it is)."""
     start = time.monotonic()
+    drain(bus)
     while True:
         present = bus.sync_read("Present_Position", normalize=False, num_retry=RETRIES)
         if all(abs(present[m] - goal_raw[m]) <= tolerance for m in goal_raw) or time.monotonic() - start > timeout_s:

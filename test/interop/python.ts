@@ -41,7 +41,10 @@ export interface PythonResult {
 }
 
 /** Runs `python args…` from the venv (cwd: the repository; no __pycache__ written). */
-export function runPython(args: readonly string[], options: { timeoutMs?: number; stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<PythonResult> {
+export function runPython(
+  args: readonly string[],
+  options: { timeoutMs?: number; stdin?: string; env?: NodeJS.ProcessEnv; /** nice value, e.g. −10 for a client standing in for its own computer */ priority?: number } = {},
+): Promise<PythonResult> {
   const python = venvPython();
   return new Promise((resolve) => {
     const child = execFile(
@@ -55,6 +58,13 @@ export function runPython(args: readonly string[], options: { timeoutMs?: number
       },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
     );
+    if (options.priority !== undefined && child.pid) {
+      try {
+        setPriority(child.pid, options.priority);
+      } catch {
+        // not permitted: normal priority
+      }
+    }
     child.stdin?.end(options.stdin ?? '');
   });
 }
