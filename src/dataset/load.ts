@@ -36,6 +36,10 @@ export interface LoadOptions {
 export interface Dataset {
   /** Arm type from the recordings' metadata ('' when absent). */
   readonly arm: string;
+  /** Control rate the recordings were made at (metadata rate_hz; undefined when absent or when files disagree). */
+  readonly rateHz: number | undefined;
+  /** Every file was recorded on the simulator (metadata simulated = true). */
+  readonly simulated: boolean;
   readonly layout: Layout;
   readonly episodes: Episode[];
   readonly files: readonly string[];
@@ -61,9 +65,14 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   const episodes: Episode[] = [];
   let layout: Layout | undefined;
   let arm = '';
+  const rates = new Set<number>();
+  let simulated = true;
   for (const file of files) {
     const rec = await readRecording(file);
     const meta = rec.metadata.get('armbridge');
+    const rate = Number(meta?.get('rate_hz'));
+    if (Number.isFinite(rate) && rate > 0) rates.add(rate);
+    if (meta?.get('simulated') !== 'true') simulated = false;
     const jointNames = (meta?.get('joint_names') ?? '').split(',').filter(Boolean);
     arm ||= meta?.get('arm') ?? '';
     const byTopic = new Map<string, RecordedMessage[]>();
@@ -102,7 +111,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   }
   const usable = episodes.filter((e) => e.length > 0);
   if (!layout || usable.length === 0) throw new NoEpisodesError(files, 'no episode with samples matched (check --outcome / --operator filters and that the files hold recorded episodes)');
-  return { arm, layout, episodes: usable, files };
+  return { arm, rateHz: rates.size === 1 ? [...rates][0] : undefined, simulated, layout, episodes: usable, files };
 }
 
 function buildEpisode(

@@ -14,6 +14,10 @@ export interface PolicyMetadata {
   readonly action: Layout['action'];
   readonly policyKind: 'mlp-deterministic' | 'mlp-gaussian';
   readonly algo: string;
+  /** Control rate of the training data (Hz): the rate the policy was learned at and should run at. Undefined in older models. */
+  readonly rateHz?: number;
+  /** How actions are produced: 'absolute' (the network outputs target positions) or 'relative' (a change the graph adds to follower.position). */
+  readonly actionMode?: 'absolute' | 'relative';
   /** sha256 of the training recordings, in order. */
   readonly dataDigest: string;
   readonly trainingBackend: string;
@@ -29,6 +33,8 @@ export function metadataToProps(m: PolicyMetadata): Record<string, string> {
     'armbridge.action': JSON.stringify(m.action),
     'armbridge.policy_kind': m.policyKind,
     'armbridge.algo': m.algo,
+    ...(m.rateHz !== undefined ? { 'armbridge.rate_hz': String(m.rateHz) } : {}),
+    ...(m.actionMode !== undefined ? { 'armbridge.action_mode': m.actionMode } : {}),
     'armbridge.data_digest': m.dataDigest,
     'armbridge.training_backend': m.trainingBackend,
     'armbridge.created': m.created,
@@ -46,6 +52,8 @@ export function propsToMetadata(props: Readonly<Record<string, string>>): Policy
     action: JSON.parse(props['armbridge.action'] ?? '[]') as Layout['action'],
     policyKind: props['armbridge.policy_kind'] === 'mlp-gaussian' ? 'mlp-gaussian' : 'mlp-deterministic',
     algo: props['armbridge.algo'] ?? '',
+    rateHz: props['armbridge.rate_hz'] !== undefined && Number(props['armbridge.rate_hz']) > 0 ? Number(props['armbridge.rate_hz']) : undefined,
+    actionMode: props['armbridge.action_mode'] === 'relative' ? 'relative' : props['armbridge.action_mode'] === 'absolute' ? 'absolute' : undefined,
     dataDigest: props['armbridge.data_digest'] ?? '',
     trainingBackend: props['armbridge.training_backend'] ?? '',
     created: props['armbridge.created'] ?? '',

@@ -25,6 +25,12 @@ export interface ExportablePolicy {
   readonly obsStd: Float32Array;
   readonly actMean: Float32Array;
   readonly actStd: Float32Array;
+  /**
+   * Relative actions: the network predicts the change from a block of the observation (the current
+   * joint positions, `size` = action width, starting at `offset`), and the graph adds that block
+   * back, so the model's output is always absolute target positions.
+   */
+  readonly actionBase?: { readonly offset: number };
   /** Stored as metadata_props (string values). */
   readonly metadata: Readonly<Record<string, string>>;
 }
@@ -66,6 +72,7 @@ export function policyToOnnx(p: ExportablePolicy): Uint8Array {
   const inits: ProtoWriter[] = [];
   const nodes: ProtoWriter[] = [];
   const dObs = p.layers[0]!.inputs;
+  if (p.actionBase && p.actionBase.offset + p.layers[p.layers.length - 1]!.outputs > dObs) throw new RangeError(`actionBase block at ${p.actionBase.offset} does not fit an observation of ${dObs}`);
   const dAct = p.layers[p.layers.length - 1]!.outputs;
   inits.push(tensor('obs_mean', [dObs], p.obsMean), tensor('obs_std', [dObs], p.obsStd));
   nodes.push(node('Sub', ['observation', 'obs_mean'], ['obs_centered'], 'normalize_sub'));
@@ -78,7 +85,16 @@ export function policyToOnnx(p: ExportablePolicy): Uint8Array {
   });
   inits.push(tensor('act_std', [dAct], p.actStd), tensor('act_mean', [dAct], p.actMean));
   nodes.push(node('Mul', ['act_normalized', 'act_std'], ['act_scaled'], 'denormalize_mul'));
-  nodes.push(node('Add', ['act_scaled', 'act_mean'], ['action'], 'denormalize_add'));
+  if (p.actionBase) {
+    // observation · S picks the base block (S is dObs × dAct with ones at (offset + j, j)): a float
+    // MatMul, so the graph needs no int64 tensors and stays in what every runtime optimises.
+    const sel = new Float32Array(dObs * dAct);
+    for (let j = 0; j < dAct; j++) sel[(p.actionBase.offset + j) * dAct + j] = 1;
+    inits.push(tensor('action_base_select', [dObs, dAct], sel));
+    nodes.push(node('Add', ['act_scaled', 'act_mean'], ['act_delta'], 'denormalize_add'));
+    nodes.push(node('MatMul', ['observation', 'action_base_select'], ['action_base'], 'action_base'));
+    nodes.push(node('Add', ['act_delta', 'action_base'], ['action'], 'relative_add'));
+  } else nodes.push(node('Add', ['act_scaled', 'act_mean'], ['action'], 'denormalize_add'));
   for (const n of nodes) g.message(1, n);
   g.string(2, 'armbridge_policy');
   for (const t of inits) g.message(5, t);
@@ -113,5 +129,6 @@ export function forwardReference(p: ExportablePolicy, obs: Float32Array): Float3
     }
     h = out;
   });
-  return Float32Array.from(h, (v, i) => v * p.actStd[i]! + p.actMean[i]!);
+  const base = p.actionBase?.offset;
+  return Float32Array.from(h, (v, i) => v * p.actStd[i]! + p.actMean[i]! + (base === undefined ? 0 : obs[base + i]!));
 }

@@ -13,13 +13,19 @@ import type { Tf } from './backend.ts';
 import { createLeanTrainer } from './lean-step.ts';
 import { gaussianNll, mseLoss } from './losses.ts';
 import { createMlp, dispose, forward, restore, snapshot, type Mlp, type MlpSnapshot } from './mlp.ts';
-import { awrWeights, tdLambdaReturns, transformReturns, type ReturnTransform } from './weights.ts';
+import { awrWeights, nearestStartBaseline, standardisedAdvantages, tdLambdaReturns, transformReturns, type ReturnTransform } from './weights.ts';
 import { mulberry32 } from '../dataset/random.ts';
 
 export type Algo = 'bc' | 'bc-gaussian' | 'rwr' | 'awr';
 
 /** Floor of an observation feature's std in normalisation (radians / metres / gripper units). */
 export const OBS_MIN_STD = 0.05;
+/**
+ * Floor of an action dimension's std in normalisation. A joint the task never moves carries only
+ * the operator's tremor (std ≈ 0.002 rad); scaled to unit variance it would be pure noise that
+ * dominates the loss, the validation loss and early stopping (DESIGN.md §7, measured in bench:learn).
+ */
+export const ACT_MIN_STD = 0.05;
 
 export interface TrainConfig {
   readonly algo: Algo;
@@ -32,8 +38,36 @@ export interface TrainConfig {
   readonly patience?: number;
   readonly seed?: number;
   readonly rwr?: ReturnTransform;
+  /**
+   * RWR: compare each episode's return with those of episodes that started alike (nearest initial
+   * observations) and standardise, so β is in standard deviations (default); 'none': raw returns.
+   */
+  readonly rwrBaseline?: 'nearest-start' | 'none';
   /** AWR: temperature β, TD(λ), discount γ, and gradient steps per value-function round (default 200). */
   readonly awr?: { readonly beta?: number; readonly lambda?: number; readonly gamma?: number; readonly valueSteps?: number };
+  /**
+   * Relative actions only: std (radians) of Gaussian noise added to the observed joint positions of
+   * each training sample, with the relative label corrected so the absolute target stays the same
+   * (noise injection against compounding error, in the spirit of DART). 0: none.
+   */
+  readonly stateNoise?: number;
+  /** Learning-rate schedule: constant (default) or cosine decay to a tenth over `epochs`. */
+  readonly lrSchedule?: 'constant' | 'cosine';
+  /** Without `selectBy`: keep the epoch with the best validation loss (default) or the last one. */
+  readonly checkpoint?: 'best-val' | 'last';
+  /** Floor of the action normalisation's std (default ACT_MIN_STD). */
+  readonly actionStdFloor?: number;
+  /**
+   * Relative actions: regress the action minus the observation block at `offset` (the current joint
+   * positions); the exported graph adds it back. Undefined: absolute actions.
+   */
+  readonly actionBase?: { readonly offset: number };
+  /**
+   * Checkpoint selection by a task score (e.g. held-out success on the simulated task) instead of
+   * validation loss: called every `everyEpochs` epochs and at the end with the current weights;
+   * higher is better. Early stopping still uses the validation loss.
+   */
+  readonly selectBy?: { readonly everyEpochs: number; readonly score: (model: MlpSnapshot, norms: { obsNorm: Normalization; actNorm: Normalization }, epoch: number) => Promise<number> };
   /** `lean` (default): hand-written backward pass and Adam (lean-step.ts); `tfjs`: optimizer.minimize. */
   readonly optimizer?: 'lean' | 'tfjs';
 }
@@ -52,6 +86,8 @@ export interface TrainResult {
   readonly history: EpochStats[];
   readonly bestEpoch: number;
   readonly bestValLoss: number;
+  /** Scores of the checkpoints `selectBy` evaluated (epoch, score). */
+  readonly selectionScores: { readonly epoch: number; readonly score: number }[];
   readonly stoppedEarly: boolean;
   readonly trainSamples: number;
   readonly valSamples: number;
@@ -72,7 +108,15 @@ interface Flat {
   n: number;
 }
 
-function flatten(episodes: readonly Episode[], obsNorm: Normalization, actNorm: Normalization, weights: Float32Array[]): Flat {
+/** The regression targets of one episode: actions, or actions relative to an observation block. */
+function targetsOf(e: Episode, dObs: number, dAct: number, base: number | undefined): Float32Array {
+  if (base === undefined) return e.actions;
+  const out = new Float32Array(e.actions.length);
+  for (let t = 0; t < e.length; t++) for (let d = 0; d < dAct; d++) out[t * dAct + d] = e.actions[t * dAct + d]! - e.observations[t * dObs + base + d]!;
+  return out;
+}
+
+function flatten(episodes: readonly Episode[], obsNorm: Normalization, actNorm: Normalization, weights: Float32Array[], base: number | undefined): Flat {
   const dObs = obsNorm.mean.length;
   const dAct = actNorm.mean.length;
   const n = episodes.reduce((a, e) => a + e.length, 0);
@@ -81,9 +125,10 @@ function flatten(episodes: readonly Episode[], obsNorm: Normalization, actNorm: 
   const w = new Float32Array(n);
   let r = 0;
   episodes.forEach((e, k) => {
+    const targets = targetsOf(e, dObs, dAct, base);
     for (let t = 0; t < e.length; t++, r++) {
       for (let d = 0; d < dObs; d++) x[r * dObs + d] = (e.observations[t * dObs + d]! - obsNorm.mean[d]!) / obsNorm.std[d]!;
-      for (let d = 0; d < dAct; d++) y[r * dAct + d] = (e.actions[t * dAct + d]! - actNorm.mean[d]!) / actNorm.std[d]!;
+      for (let d = 0; d < dAct; d++) y[r * dAct + d] = (targets[t * dAct + d]! - actNorm.mean[d]!) / actNorm.std[d]!;
       w[r] = weights[k]![t]!;
     }
   });
@@ -109,7 +154,9 @@ export async function trainPolicy(
   // A feature that hardly varies in the data (a joint the demonstrations never moved) must not be
   // amplified without bound when it moves at deployment: its std is floored at OBS_MIN_STD.
   const obsNorm = computeNormalization(data.train.map((e) => e.observations), dObs, OBS_MIN_STD);
-  const actNorm = computeNormalization(data.train.map((e) => e.actions), dAct);
+  const base = config.actionBase?.offset;
+  if (base !== undefined && (base < 0 || base + dAct > dObs)) throw new RangeError(`actionBase offset ${base} does not fit an observation of ${dObs} for ${dAct} actions`);
+  const actNorm = computeNormalization(data.train.map((e) => targetsOf(e, dObs, dAct, base)), dAct, config.actionStdFloor ?? ACT_MIN_STD);
   const useNll = algo === 'bc-gaussian' || config.loss === 'nll';
 
   // Per-sample weights, per episode.
@@ -119,7 +166,12 @@ export async function trainPolicy(
       if (e.return === undefined) throw new MissingReturnError(e.file, e.index);
       return e.return;
     });
-    const w = transformReturns(returns, config.rwr ?? { kind: 'linear' });
+    let scored = returns;
+    if ((config.rwrBaseline ?? 'nearest-start') === 'nearest-start') {
+      const starts = all.map((e) => Float32Array.from(e.observations.subarray(0, dObs), (v, d) => (v - obsNorm.mean[d]!) / obsNorm.std[d]!));
+      scored = standardisedAdvantages(returns, nearestStartBaseline(starts, returns));
+    }
+    const w = transformReturns(scored, config.rwr ?? { kind: 'linear' });
     weights = all.map((e, i) => new Float32Array(e.length).fill(w[i]!));
   } else if (algo === 'awr') {
     weights = await advantageWeights(tf, all, obsNorm, config, seed);
@@ -128,8 +180,8 @@ export async function trainPolicy(
   }
   const trainW = weights.slice(0, data.train.length);
   const valW = weights.slice(data.train.length);
-  const train = flatten(data.train, obsNorm, actNorm, trainW);
-  const val = flatten(data.val, obsNorm, actNorm, valW);
+  const train = flatten(data.train, obsNorm, actNorm, trainW, base);
+  const val = flatten(data.val, obsNorm, actNorm, valW, base);
   const weightSummary: Record<string, number> = {};
   all.forEach((e, i) => {
     const key = `${e.operator ?? 'unknown'}/${e.outcome}`;
@@ -149,6 +201,13 @@ export async function trainPolicy(
   };
 
   const rnd = mulberry32(seed + 7);
+  const lr0 = config.learningRate ?? 1e-3;
+  // Cosine decay to a tenth over the epochs (lean optimiser): the last epochs refine instead of
+  // jumping between checkpoints of different task success.
+  const lrAt = (progressEpochs: number) => (config.lrSchedule === 'cosine' ? lr0 * (0.1 + 0.45 * (1 + Math.cos((Math.PI * progressEpochs) / epochs))) : lr0);
+  const noiseRnd = mulberry32(seed + 13);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - noiseRnd())) * Math.cos(2 * Math.PI * noiseRnd());
+  const noise = base !== undefined ? (config.stateNoise ?? 0) : 0;
   const order = Uint32Array.from({ length: train.n }, (_, i) => i);
   const bx = new Float32Array(batchSize * dObs);
   const by = new Float32Array(batchSize * dAct);
@@ -157,7 +216,22 @@ export async function trainPolicy(
   let best: MlpSnapshot = snapshot(mlp);
   let bestVal = Infinity;
   let bestEpoch = 0;
+  let bestValEpoch = 0;
   let stoppedEarly = false;
+  const selectionScores: { epoch: number; score: number }[] = [];
+  let bestScore = -Infinity;
+  const select = config.selectBy;
+  const scoreNow = async (epoch: number) => {
+    const snap = snapshot(mlp);
+    const score = await select!.score(snap, { obsNorm, actNorm }, epoch);
+    selectionScores.push({ epoch, score });
+    // Ties go to the later checkpoint: more training at the same task score.
+    if (score >= bestScore) {
+      bestScore = score;
+      bestEpoch = epoch;
+      best = snap;
+    }
+  };
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       for (let i = order.length - 1; i > 0; i--) {
@@ -174,11 +248,20 @@ export async function trainPolicy(
           bx.set(train.x.subarray(r * dObs, r * dObs + dObs), k * dObs);
           by.set(train.y.subarray(r * dAct, r * dAct + dAct), k * dAct);
           bw[k] = train.w[r]!;
+          if (noise) {
+            // The joints observed a little off where they were, the same absolute target: the
+            // relative label changes by minus the offset (a correction back toward the expert's aim).
+            for (let d = 0; d < dAct; d++) {
+              const eps = noise * gauss();
+              bx[k * dObs + base! + d]! += eps / obsNorm.std[base! + d]!;
+              by[k * dAct + d]! -= eps / actNorm.std[d]!;
+            }
+          }
         }
         const x = tf.tensor2d(bx.subarray(0, m * dObs), [m, dObs]);
         const y = tf.tensor2d(by.subarray(0, m * dAct), [m, dAct]);
         const w = tf.tensor1d(bw.subarray(0, m));
-        if (lean) sum += lean.step(x, y, w);
+        if (lean) sum += lean.step(x, y, w, lrAt(epoch - 1 + start / train.n));
         else {
           const loss = tf.tidy(() => optimizer.minimize(() => lossOf(x, y, w), true) as TF.Scalar);
           sum += loss.dataSync()[0]!;
@@ -194,17 +277,27 @@ export async function trainPolicy(
       const stats = { epoch, trainLoss: sum / batches, valLoss, samplesPerS: train.n / seconds };
       history.push(stats);
       onEpoch?.(stats);
+      if (select && epoch % select.everyEpochs === 0) await scoreNow(epoch);
       if (valLoss < bestVal) {
         bestVal = valLoss;
-        bestEpoch = epoch;
-        best = snapshot(mlp);
-      } else if (epoch - bestEpoch >= patience) {
+        bestValEpoch = epoch;
+        if (!select && config.checkpoint !== 'last') {
+          bestEpoch = epoch;
+          best = snapshot(mlp);
+        }
+      } else if (epoch - bestValEpoch >= patience) {
         stoppedEarly = true;
         break;
       }
     }
+    const last = history[history.length - 1]?.epoch ?? 0;
+    if (select && !selectionScores.some((s) => s.epoch === last)) await scoreNow(last);
+    if (!select && config.checkpoint === 'last') {
+      bestEpoch = last;
+      best = snapshot(mlp);
+    }
     restore(tf, mlp, best);
-    return { model: best, obsNorm, actNorm, history, bestEpoch, bestValLoss: bestVal, stoppedEarly, trainSamples: train.n, valSamples: val.n, weightSummary };
+    return { model: best, obsNorm, actNorm, history, bestEpoch, bestValLoss: bestVal, selectionScores, stoppedEarly, trainSamples: train.n, valSamples: val.n, weightSummary };
   } finally {
     dispose(mlp);
     optimizer.dispose();

@@ -3,7 +3,7 @@
  * policy.onnx (normalisation and metadata inside), summary.json and curve.svg.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadDataset, type LoadOptions } from '../dataset/load.ts';
 import { metadataToProps, POLICY_FORMAT, type PolicyMetadata } from '../dataset/policy-metadata.ts';
@@ -13,7 +13,11 @@ import { loadTf, type BackendName } from '../learn/backend.ts';
 import { denseLayers } from '../learn/mlp.ts';
 import { writeOnnx } from '../learn/onnx-export.ts';
 import { lossCurveSvg } from '../learn/plot.ts';
+import type { Normalization } from '../dataset/normalization.ts';
+import type { MlpSnapshot } from '../learn/mlp.ts';
 import { trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
+import type { SimArmKind } from '../sim/presets.ts';
+import { rollout } from './sim-rollout.ts';
 
 export class ModelFolderError extends ArmbridgeError {
   constructor(readonly path: string, options?: ErrorOptions) {
@@ -27,6 +31,17 @@ export interface TrainJob extends TrainConfig {
   readonly valFraction?: number;
   readonly backend?: BackendName;
   readonly load?: LoadOptions;
+  /**
+   * Predict actions relative to the current joint positions (follower.position in the observation);
+   * the exported model adds them back. Default true when the observation has follower.position.
+   */
+  readonly relativeActions?: boolean;
+  /**
+   * Pick the checkpoint by success on held-out targets of the simulated task (robomimic's lesson:
+   * validation loss and task success disagree). 'auto' (default): when every recording is simulated.
+   * Targets are drawn from `seed` (default 900 000 + training seed), apart from evaluation seeds.
+   */
+  readonly selectOnSim?: 'auto' | false | { readonly episodes?: number; readonly everyEpochs?: number; readonly seed?: number };
   readonly onEpoch?: (s: EpochStats, epochs: number) => void;
   readonly log?: (line: string) => void;
 }
@@ -41,6 +56,8 @@ export interface TrainOutcome {
   readonly episodes: { readonly train: number; readonly val: number };
 }
 
+export const DEFAULT_EPOCHS = 100;
+
 export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> {
   const log = job.log ?? (() => undefined);
   try {
@@ -54,8 +71,30 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   const { train, val } = splitByEpisode(ds.episodes, job.valFraction ?? 0.2, job.seed ?? 0);
   const { tf, backend } = await loadTf(job.backend);
   log(`training ${job.algo} on ${train.length} episodes (${val.length} for validation), tfjs backend: ${backend}\n`);
-  const epochs = job.epochs ?? 100;
-  const result = await trainPolicy(tf, { train, val }, job, (s) => job.onEpoch?.(s, epochs));
+  const epochs = job.epochs ?? DEFAULT_EPOCHS;
+  const followerAt = ds.layout.observation.findIndex((p) => p.name === 'follower.position');
+  const actSize = ds.layout.action[0]!.size;
+  const offset = ds.layout.observation.slice(0, Math.max(0, followerAt)).reduce((n, p) => n + p.size, 0);
+  const relative = (job.relativeActions ?? true) && followerAt >= 0 && ds.layout.observation[followerAt]!.size === actSize;
+  const actionBase = job.actionBase ?? (relative ? { offset } : undefined);
+  const simSel = job.selectOnSim ?? 'auto';
+  const arm = ds.arm as SimArmKind;
+  const selectOn = simSel !== false && ds.simulated && (arm === 'so101' || arm === 'koch') && ds.layout.observation.some((p) => p.name === 'target.position') ? (simSel === 'auto' ? {} : simSel) : undefined;
+  const rateHz = ds.rateHz ?? 20;
+  const scratch = join(job.out, '.select.onnx');
+  const selectBy = selectOn && {
+    everyEpochs: selectOn.everyEpochs ?? 10,
+    score: async (model: MlpSnapshot, norms: { obsNorm: Normalization; actNorm: Normalization }, epoch: number) => {
+      await writeOnnx(scratch, { layers: denseLayers(model), obsMean: norms.obsNorm.mean, obsStd: norms.obsNorm.std, actMean: norms.actNorm.mean, actStd: norms.actNorm.std, actionBase, metadata: {} });
+      const r = await rollout({ arm, seed: selectOn.seed ?? 900_000 + (job.seed ?? 0), episodes: selectOn.episodes ?? 30, episodeS: 3, rateHz, driver: { kind: 'policy', model: scratch } });
+      // Success first; return breaks ties (scaled far below one episode's worth of success).
+      const score = r.successRate + 1e-4 * (r.meanReturn / Math.max(1, rateHz * 3));
+      log(`  checkpoint at epoch ${epoch}: ${(r.successRate * 100).toFixed(0)} % success on ${selectOn.episodes ?? 30} selection targets, return ${r.meanReturn.toFixed(2)}\n`);
+      return score;
+    },
+  };
+  if (selectBy) log(`choosing the checkpoint by success on the simulated task every ${selectBy.everyEpochs} epochs (validation loss only stops training)\n`);
+  const result = await trainPolicy(tf, { train, val }, { ...job, actionBase, selectBy: job.selectBy ?? selectBy ?? undefined }, (s) => job.onEpoch?.(s, epochs)).finally(() => rm(scratch, { force: true }));
   const metadata: PolicyMetadata = {
     format: POLICY_FORMAT,
     arm: ds.arm,
@@ -64,6 +103,8 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     action: ds.layout.action,
     policyKind: job.algo === 'bc-gaussian' || job.loss === 'nll' ? 'mlp-gaussian' : 'mlp-deterministic',
     algo: job.algo === 'rwr' ? `rwr-${job.rwr?.kind ?? 'linear'}` : job.algo,
+    rateHz: ds.rateHz,
+    actionMode: actionBase ? 'relative' : 'absolute',
     dataDigest: hash.digest('hex'),
     trainingBackend: backend,
     created: new Date().toISOString(),
@@ -78,6 +119,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
       obsStd: result.obsNorm.std,
       actMean: result.actNorm.mean,
       actStd: result.actNorm.std,
+      actionBase,
       metadata: metadataToProps(metadata),
     });
     await writeFile(
