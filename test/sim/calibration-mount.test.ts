@@ -16,7 +16,8 @@ import { SimMountError } from '../../src/sim/errors.ts';
 import { FeetechFirmware } from '../../src/sim/feetech-firmware.ts';
 import { createSimArm, type SimArm } from '../../src/sim/presets.ts';
 import type { SimServo } from '../../src/sim/sim-servo.ts';
-import { mountOf } from '../../src/cli/commands/sim.ts';
+import { loadMountCalibration, mountOf } from '../../src/cli/commands/sim.ts';
+import { simCalibrationPath } from '../../src/workflows/paths.ts';
 import { importLeRobotCalibration } from '../../src/arm/calibration.ts';
 import { armProfile } from '../../src/arm/profiles.ts';
 
@@ -133,6 +134,18 @@ describe('a simulated arm mounted after a user’s calibration', () => {
     expect(() => createSimArm({ arm: 'so101', role: 'follower', mount: bad({ rangeMin: 3000, rangeMax: 2000 }) })).toThrow(/elbow_flex: range 3000…2000/);
     expect(() => createSimArm({ arm: 'so101', role: 'follower', mount: bad({ homingOffset: 2100 }) })).toThrow(/does not fit/);
     expect(() => createSimArm({ arm: 'so101', role: 'follower', mount: mount.filter((m) => m.name !== 'gripper') })).toThrow(/gripper: the calibration has no such joint/);
+  });
+
+  it('takes an armbridge calibration file as well (the shipped Koch one): the servos hold it', async () => {
+    const cal = await loadMountCalibration(simCalibrationPath('koch', 'follower'), 'koch', 'follower');
+    const arm = createSimArm({ arm: 'koch', role: 'follower', clock: new ManualClock(), mount: mountOf(cal) });
+    for (const [name, c] of Object.entries(cal.joints)) {
+      const s = arm.bus.servo(c.id);
+      expect([s.get('Homing_Offset'), s.get('Min_Position_Limit'), s.get('Max_Position_Limit')], name).toEqual([c.homing_offset, c.range_min, c.range_max]);
+      expect(s.get('Present_Position'), name).toBeGreaterThanOrEqual(c.range_min);
+      expect(s.get('Present_Position'), name).toBeLessThanOrEqual(c.range_max);
+    }
+    await expect(loadMountCalibration(simCalibrationPath('koch', 'follower'), 'so101', 'follower')).rejects.toThrow(/koch/);
   });
 
   it('armbridge sim --calibration refuses a LeRobot file for another arm before serving anything', async () => {

@@ -19,7 +19,7 @@ const options = z.object({
 });
 
 /** A calibration file of either format, checked against the arm it is mounted on. */
-async function loadMountCalibration(path: string, arm: ArmKind, role: ArmRole): Promise<Calibration> {
+export async function loadMountCalibration(path: string, arm: ArmKind, role: ArmRole): Promise<Calibration> {
   const profile = armProfile(arm, role);
   let c: Calibration;
   try {
