@@ -1,76 +1,187 @@
 /**
- * `npm run bench:learn`: the learning comparison on the simulated reach task, one seeded command.
- * Demonstrations of mixed quality are generated in virtual time (scripted operator: expert, noisy
- * and systematically poor episodes), every method trains on the same recordings, and each policy is
- * evaluated on the same ≥ 50 held-out targets: success rate and mean return (± std).
+ * `npm run bench:learn`: the learning comparison on the simulated reach task, per arm. Demonstrations
+ * of mixed quality (scripted operator: expert, noisy, systematically poor) are generated in virtual
+ * time; every method trains on the same recordings with the CLI's defaults and is evaluated on the
+ * same held-out targets (seed 100 000 + --seed, as `armbridge eval`). Rows are mean ± std over the
+ * training seeds. Also: BC's data efficiency on expert data, and an ablation of the learning-setup
+ * changes. Jobs run in child processes, two at a time on two cores.
  *
- *   npm run bench:learn -- --episodes 1000 --good 0.5 --seed 1   (the defaults)
+ *   npm run bench:learn                 (full: about 20 to 40 minutes on 2 cores)
+ *   npm run bench:learn -- --quick      (one arm, one mix, one seed, fewer episodes)
+ *   npm run bench:learn -- --json       (the results as JSON on stdout; tables to stderr)
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TrainConfig } from '../src/learn/trainer.ts';
-import { improve } from '../src/workflows/improve.ts';
-import { rollout, type RolloutResult } from '../src/workflows/sim-rollout.ts';
-import { trainFromRecordings } from '../src/workflows/train.ts';
+import type { SimArmKind } from '../src/sim/presets.ts';
 import { table } from '../src/workflows/table.ts';
+import type { LearnJob, LearnJobResult, Score } from './learn-job.ts';
 
 const args = process.argv.slice(2);
-const arg = (name: string, d: number) => {
+const flag = (name: string) => args.includes(`--${name}`);
+const arg = (name: string, d: string) => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : d;
+  return i >= 0 ? args[i + 1]! : d;
 };
-const episodes = arg('episodes', 1000);
-const good = arg('good', 0.5);
-const seed = arg('seed', 1);
-const evalEpisodes = arg('eval', 50);
-const rateHz = arg('rate', 20);
-const epochs = arg('epochs', 100);
-const iterations = arg('iterations', 2);
-const hidden = [128, 128];
+const quick = flag('quick');
+const json = flag('json');
+const baseSeed = Number(arg('seed', '1'));
+const seeds = Array.from({ length: Number(arg('seeds', quick ? '1' : '3')) }, (_, i) => baseSeed + i);
+const arms = arg('arms', quick ? 'so101' : 'so101,koch').split(',') as SimArmKind[];
+const goods = arg('good', quick ? '0.5' : '0.2,0.5,0.8').split(',').map(Number);
+const demos = Number(arg('demos', quick ? '100' : '200'));
+const evalEpisodes = Number(arg('eval', quick ? '50' : '100'));
+const iterations = Number(arg('iterations', quick ? '1' : '5'));
+const rollouts = Number(arg('rollouts', quick ? '50' : '100'));
+const sizes = arg('sizes', quick ? '25,100' : '25,50,100,200,400').split(',').map(Number);
+const concurrency = Number(arg('jobs', String(Math.max(1, Math.min(2, availableParallelism())))));
+const rateHz = Number(arg('rate', '20'));
+const evalSeed = 100_000 + baseSeed;
 const dir = mkdtempSync(join(tmpdir(), 'armbridge-learn-'));
+const out = (s: string) => (json ? process.stderr : process.stdout).write(s);
 const log = (s: string) => process.stderr.write(s);
 const t0 = performance.now();
 
-const mix = { expert: good, noisy: (1 - good) / 3, poor: ((1 - good) * 2) / 3 };
-const data = join(dir, 'demos.mcap');
-log(`generating ${episodes} demonstrations (mix ${JSON.stringify(mix)}), seed ${seed}…\n`);
-const demos = await rollout({ arm: 'so101', seed, episodes, episodeS: 3, rateHz, driver: { kind: 'operator', mix }, out: data });
-const evalOf = (model: string) => rollout({ arm: 'so101', seed: 100_000 + seed, episodes: evalEpisodes, episodeS: 3, rateHz, driver: { kind: 'policy', model } });
-const base: Omit<TrainConfig, 'algo'> = { hidden, epochs, patience: 10, batchSize: 256, seed };
-
-const rows: { method: string; r: RolloutResult; samples?: number; seconds: number }[] = [];
-let t = performance.now();
-rows.push({ method: 'expert operator (scripted)', r: await rollout({ arm: 'so101', seed: 100_000 + seed, episodes: evalEpisodes, episodeS: 3, rateHz, driver: { kind: 'operator', mix: { expert: 1 } } }), seconds: 0 });
-rows.push({ method: 'demonstrations as recorded', r: demos, seconds: 0 });
-const methods: [string, TrainConfig, object?][] = [
-  ['BC, all data', { ...base, algo: 'bc' }],
-  ['BC, successful episodes only', { ...base, algo: 'bc' }, { outcomes: ['success'] }],
-  ['RWR, linear', { ...base, algo: 'rwr', rwr: { kind: 'linear' } }],
-  ['RWR, exp (β = 2)', { ...base, algo: 'rwr', rwr: { kind: 'exp', beta: 2 } }],
-  ['AWR (β = 1, λ = 0.95)', { ...base, algo: 'awr', awr: { beta: 1, lambda: 0.95 } }],
-];
-for (const [name, cfg, load] of methods) {
-  log(`${name}…\n`);
-  t = performance.now();
-  const m = await trainFromRecordings({ ...cfg, data: [data], out: join(dir, name.replace(/\W+/g, '-')), load: load as never });
-  rows.push({ method: name, r: await evalOf(m.modelPath), samples: m.result.trainSamples, seconds: (performance.now() - t) / 1000 });
+/** Runs jobs in child processes, `concurrency` at a time. */
+let running = 0;
+const waiting: (() => void)[] = [];
+let done = 0;
+let queued = 0;
+async function run(job: LearnJob, label: string): Promise<LearnJobResult> {
+  queued++;
+  if (running >= concurrency) await new Promise<void>((r) => waiting.push(r));
+  running++;
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/learn-job.ts', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)));
+    const line = stdout.trim().split('\n').pop() ?? '';
+    if (code !== 0 || !line.startsWith('{')) throw new Error(`bench job ${label} failed (${code}): ${stderr.slice(-2000)}`);
+    done++;
+    log(`[${done}/${queued}] ${label} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+    return JSON.parse(line) as LearnJobResult;
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
 }
-log(`iterated RWR (exp), ${iterations} rounds…\n`);
-t = performance.now();
-const rounds = await improve({ ...base, algo: 'rwr', rwr: { kind: 'exp', beta: 2 }, arm: 'so101', data: [data], out: join(dir, 'improve'), iterations, rollouts: Math.round(episodes / 3), evalEpisodes, evalSeed: 100_000 + seed, rateHz, log });
-const last = rounds[rounds.length - 1]!;
-rows.push({ method: `iterated RWR, after ${iterations} rounds`, r: last.eval, seconds: (performance.now() - t) / 1000 });
 
-const fmt = (r: RolloutResult) => [`${(r.successRate * 100).toFixed(0)} %`, `${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)}`];
-const out = table(
-  ['method', 'success', 'return (mean ± std)', 'train samples', 'train+eval s'],
-  rows.map((x) => [x.method, ...fmt(x.r), x.samples ?? '', x.seconds ? x.seconds.toFixed(0) : '']),
-);
-process.stdout.write(
-  `\nreach task, so101, seed ${seed}: ${episodes} demonstrations at ${rateHz} Hz (${(good * 100).toFixed(0)} % expert, the rest noisy or systematically poor), ` +
-    `evaluation on ${evalEpisodes} held-out targets; MLP ${hidden.join('×')}, ≤ ${epochs} epochs, early stopping (patience 10)\n\n${out}` +
-    `\n(${((performance.now() - t0) / 1000).toFixed(0)} s in all)\n`,
-);
-mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/learn.json', JSON.stringify({ seed, episodes, good, rateHz, evalEpisodes, hidden, epochs, iterations, rows: rows.map((x) => ({ method: x.method, successRate: x.r.successRate, meanReturn: x.r.meanReturn, stdReturn: x.r.stdReturn, samples: x.samples })) }, null, 2));
+const scoreOf = (r: LearnJobResult): Score => {
+  if (!('score' in r)) throw new Error('not a single score');
+  return r.score;
+};
+const mixOf = (good: number) => ({ expert: good, noisy: (1 - good) / 3, poor: ((1 - good) * 2) / 3 });
+const meanStd = (v: number[]) => {
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  return { mean: m, std: Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length) };
+};
+const summarise = (scores: Score[]) => ({ success: meanStd(scores.map((s) => s.successRate)), ret: meanStd(scores.map((s) => s.meanReturn)), n: scores.length });
+type Summary = ReturnType<typeof summarise>;
+const cell = (s: Summary) => `${(s.success.mean * 100).toFixed(0)}${s.n > 1 ? ` ± ${(s.success.std * 100).toFixed(0)}` : ''} % / ${s.ret.mean.toFixed(2)}${s.n > 1 ? ` ± ${s.ret.std.toFixed(2)}` : ''}`;
+
+// The methods, with the CLI's defaults (armbridge train --algo …).
+const METHODS: { name: string; config: { algo: 'bc' | 'bc-gaussian' | 'rwr' | 'awr' } & Record<string, unknown>; load?: { outcomes: ['success'] } }[] = [
+  { name: 'BC', config: { algo: 'bc' } },
+  { name: 'Gaussian BC', config: { algo: 'bc-gaussian' } },
+  { name: 'BC, successful episodes only', config: { algo: 'bc' }, load: { outcomes: ['success'] } },
+  { name: 'RWR, linear', config: { algo: 'rwr', rwr: { kind: 'linear' } } },
+  { name: 'RWR, exp (β = 0.5)', config: { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } } },
+  { name: 'AWR (β = 1)', config: { algo: 'awr', awr: { beta: 1 } } },
+];
+
+// Ablation: the learning-setup changes one after another (so101, expert data; RWR rows at 50 %).
+const OLD = { relativeActions: false, actionStdFloor: 1e-6, patience: 10, epochs: 100, valFraction: 0.2, stateNoise: 0, selectOnSim: false as const };
+const ABLATION: { name: string; data: 'expert' | 'mix50'; config: Record<string, unknown> }[] = [
+  { name: 'before: absolute actions, no action-std floor, early stopping (patience 10), 20 % validation', data: 'expert', config: { algo: 'bc', ...OLD } },
+  { name: '+ action-std floor 0.05', data: 'expert', config: { algo: 'bc', ...OLD, actionStdFloor: undefined } },
+  { name: '+ actions relative to the current joints', data: 'expert', config: { algo: 'bc', ...OLD, actionStdFloor: undefined, relativeActions: true } },
+  { name: '+ no early stopping (last epoch), 10 % validation', data: 'expert', config: { algo: 'bc', relativeActions: true, stateNoise: 0, selectOnSim: false } },
+  { name: '+ state noise 0.03 rad (label-corrected)', data: 'expert', config: { algo: 'bc', selectOnSim: false } },
+  { name: '+ checkpoint by simulated success (= defaults)', data: 'expert', config: { algo: 'bc' } },
+  { name: 'defaults, state noise 0.01', data: 'expert', config: { algo: 'bc', stateNoise: 0.01 } },
+  { name: 'defaults, state noise 0.05', data: 'expert', config: { algo: 'bc', stateNoise: 0.05 } },
+  { name: 'defaults, hidden 128×128', data: 'expert', config: { algo: 'bc', hidden: [128, 128] } },
+  { name: 'defaults, absolute actions', data: 'expert', config: { algo: 'bc', relativeActions: false } },
+  { name: 'RWR exp β = 2 on raw returns (before), 50 % expert', data: 'mix50', config: { algo: 'rwr', rwr: { kind: 'exp', beta: 2 }, rwrBaseline: 'none' } },
+  { name: 'RWR exp β = 0.5, nearest-start baseline (default), 50 % expert', data: 'mix50', config: { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } } },
+];
+
+interface ArmResults {
+  expert: Score;
+  mixes: { good: number; recorded: Score; methods: Record<string, Summary>; iterated: { round: number; summary: Summary }[] }[];
+  efficiency: { n: number; summary: Summary }[];
+  ablation: { name: string; summary: Summary }[];
+}
+
+async function benchArm(arm: SimArmKind): Promise<ArmResults> {
+  const demoFile = (tag: string) => join(dir, `${arm}-${tag}.mcap`);
+  const expertP = run({ type: 'operator', arm, skill: 'expert', evalSeed, episodes: evalEpisodes, rateHz }, `${arm}: expert operator on held-out targets`);
+  const mixData = await Promise.all(
+    goods.map(async (good) => ({ good, recorded: scoreOf(await run({ type: 'demos', arm, n: demos, mix: mixOf(good), seed: baseSeed, rateHz, out: demoFile(`mix${good}`) }, `${arm}: ${demos} demonstrations, ${good * 100} % expert`)) })),
+  );
+  const sizeData = await Promise.all(sizes.map((n) => run({ type: 'demos', arm, n, mix: { expert: 1 }, seed: baseSeed, rateHz, out: demoFile(`expert${n}`) }, `${arm}: ${n} expert demonstrations`)));
+  void sizeData;
+  const train = (data: string, config: Record<string, unknown>, seed: number, label: string, load?: { outcomes: ['success'] }) =>
+    run({ type: 'train', arm, data, out: join(dir, `${arm}-${label.replace(/\W+/g, '-')}-${seed}`), config: { ...(config as { algo: 'bc' }), seed }, load, evalSeed, episodes: evalEpisodes }, `${arm}: ${label}, seed ${seed}`).then(scoreOf);
+  const mixes = await Promise.all(
+    mixData.map(async ({ good, recorded }) => {
+      const methods: Record<string, Summary> = {};
+      await Promise.all(METHODS.map(async (m) => (methods[m.name] = summarise(await Promise.all(seeds.map((s) => train(demoFile(`mix${good}`), m.config, s, `${m.name} @ ${good * 100} %`, m.load)))))));
+      // Iterated RWR from the demonstrations, every round evaluated on the held-out targets.
+      const runs = await Promise.all(
+        (good === 0.5 || quick ? seeds : seeds.slice(0, 1)).map((s) =>
+          run({ type: 'improve', arm, data: demoFile(`mix${good}`), out: join(dir, `${arm}-improve-${good}-${s}`), iterations, rollouts, seed: s, evalSeed, episodes: evalEpisodes, config: { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } } }, `${arm}: iterated RWR @ ${good * 100} %, seed ${s}`),
+        ),
+      );
+      const iterated = Array.from({ length: iterations + 1 }, (_, round) => ({ round, summary: summarise(runs.map((r) => ('rounds' in r ? r.rounds[round]!.score : scoreOf(r)))) }));
+      return { good, recorded, methods, iterated };
+    }),
+  );
+  const efficiency = await Promise.all(sizes.map(async (n) => ({ n, summary: summarise(await Promise.all(seeds.map((s) => train(demoFile(`expert${n}`), { algo: 'bc' }, s, `BC on ${n} expert demonstrations`)))) })));
+  const ablation =
+    arm === arms[0] && !quick
+      ? await Promise.all(
+          ABLATION.map(async (a) => ({
+            name: a.name,
+            summary: summarise(await Promise.all(seeds.map((s) => train(a.data === 'expert' ? demoFile(`expert${demos}`) : demoFile('mix0.5'), a.config, s, `ablation: ${a.name}`)))),
+          })),
+        )
+      : [];
+  return { expert: scoreOf(await expertP), mixes, efficiency, ablation };
+}
+
+try {
+  for (const n of [demos]) if (!sizes.includes(n) && !quick) sizes.push(n);
+  const results: Record<string, ArmResults> = {};
+  for (const arm of arms) results[arm] = await benchArm(arm);
+  const seconds = (performance.now() - t0) / 1000;
+  const pct = (s: Score) => `${(s.successRate * 100).toFixed(0)} % / ${s.meanReturn.toFixed(2)}`;
+  out(
+    `\nreach task, held-out targets: ${evalEpisodes} episodes (seed ${evalSeed}); demonstrations at ${rateHz} Hz, 3 s episodes, ${demos} per mix (data seed ${baseSeed}); ` +
+      `training seeds ${seeds.join(', ')}; CLI defaults. Cells: success % / mean return, mean ± std over the training seeds.\n`,
+  );
+  for (const arm of arms) {
+    const r = results[arm]!;
+    const hdr = ['method', ...r.mixes.map((m) => `${(m.good * 100).toFixed(0)} % expert`)];
+    const rows: (string | number)[][] = [
+      ['expert operator (scripted)', ...r.mixes.map(() => pct(r.expert))],
+      ['demonstrations as recorded', ...r.mixes.map((m) => pct(m.recorded))],
+      ...METHODS.map((m) => [m.name, ...r.mixes.map((x) => cell(x.methods[m.name]!))]),
+      ...Array.from({ length: iterations + 1 }, (_, k) => [`iterated RWR, round ${k}${k === 0 ? ' (RWR on the demonstrations)' : ''}`, ...r.mixes.map((x) => cell(x.iterated[k]!.summary))]),
+    ];
+    out(`\n${arm}: methods by share of expert demonstrations (iterated RWR: ${rollouts} rollouts per round; ${seeds.length > 1 ? `3 seeds at 50 %, seed ${seeds[0]} elsewhere` : `seed ${seeds[0]}`})\n\n${table(hdr, rows)}`);
+    out(`\n${arm}: BC data efficiency on expert demonstrations (expert operator ${pct(r.expert)})\n\n${table(['demonstrations', 'BC success / return'], r.efficiency.map((e) => [e.n, cell(e.summary)]))}`);
+    if (r.ablation.length) out(`\n${arm}: ablation of the learning setup (BC on ${demos} expert demonstrations unless noted)\n\n${table(['setup', 'success / return'], r.ablation.map((a) => [a.name, cell(a.summary)]))}`);
+  }
+  out(`\n(${seconds.toFixed(0)} s in all, ${concurrency} jobs at a time)\n`);
+  const record = { seeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, seconds, results };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/learn.json', JSON.stringify(record, null, 2));
+  if (json) process.stdout.write(`${JSON.stringify(record)}\n`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

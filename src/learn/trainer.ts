@@ -2,7 +2,7 @@
  * One trainer, many algorithms (robomimic's shape): behavioural cloning (MSE), Gaussian BC (NLL),
  * reward-weighted regression (the same losses, samples weighted by their trajectory's transformed
  * return) and advantage-weighted regression (weights from a fitted value function). Validation is
- * split by episode; training stops early when the validation loss has not improved for `patience`
+ * split by episode; training may stop early when the validation loss has not improved for `patience`
  * epochs and the best epoch's weights are kept. Seeded: same data and seed, same model.
  */
 import type * as TF from '@tensorflow/tfjs';
@@ -26,6 +26,14 @@ export const OBS_MIN_STD = 0.05;
  * dominates the loss, the validation loss and early stopping (DESIGN.md §7, measured in bench:learn).
  */
 export const ACT_MIN_STD = 0.05;
+/** Default state noise (radians) for relative actions: measured best of 0, 0.02, 0.03, 0.05 in bench:learn's ablation. */
+export const DEFAULT_STATE_NOISE = 0.03;
+/** Default training length: about this many sample presentations, 20 to 100 epochs. */
+export const SAMPLE_BUDGET = 1_200_000;
+
+export function defaultEpochs(trainSamples: number): number {
+  return Math.max(20, Math.min(100, Math.round(SAMPLE_BUDGET / Math.max(1, trainSamples))));
+}
 
 export interface TrainConfig {
   readonly algo: Algo;
@@ -35,6 +43,7 @@ export interface TrainConfig {
   readonly epochs?: number;
   readonly batchSize?: number;
   readonly learningRate?: number;
+  /** Early stopping: epochs without a better validation loss (default: none, train all epochs). */
   readonly patience?: number;
   readonly seed?: number;
   readonly rwr?: ReturnTransform;
@@ -53,7 +62,7 @@ export interface TrainConfig {
   readonly stateNoise?: number;
   /** Learning-rate schedule: constant (default) or cosine decay to a tenth over `epochs`. */
   readonly lrSchedule?: 'constant' | 'cosine';
-  /** Without `selectBy`: keep the epoch with the best validation loss (default) or the last one. */
+  /** Without `selectBy`: keep the epoch with the best validation loss (default when `patience` is set) or the last one (default otherwise). */
   readonly checkpoint?: 'best-val' | 'last';
   /** Floor of the action normalisation's std (default ACT_MIN_STD). */
   readonly actionStdFloor?: number;
@@ -145,9 +154,13 @@ export async function trainPolicy(
   const algo = config.algo;
   const seed = config.seed ?? 0;
   const hidden = config.hidden ?? [256, 256];
-  const epochs = config.epochs ?? 100;
+  const nTrain = data.train.reduce((a, e) => a + e.length, 0);
+  const epochs = config.epochs ?? defaultEpochs(nTrain);
   const batchSize = config.batchSize ?? 256;
-  const patience = config.patience ?? 10;
+  // Early stopping on validation loss is opt-in: on the simulated task it stopped training long
+  // before the policy had learned the reach (validation loss and task success disagree).
+  const patience = config.patience ?? Infinity;
+  const checkpoint = config.checkpoint ?? (config.patience !== undefined ? 'best-val' : 'last');
   const all = [...data.train, ...data.val];
   const dObs = all[0]!.observations.length / all[0]!.length;
   const dAct = all[0]!.actions.length / all[0]!.length;
@@ -207,7 +220,7 @@ export async function trainPolicy(
   const lrAt = (progressEpochs: number) => (config.lrSchedule === 'cosine' ? lr0 * (0.1 + 0.45 * (1 + Math.cos((Math.PI * progressEpochs) / epochs))) : lr0);
   const noiseRnd = mulberry32(seed + 13);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - noiseRnd())) * Math.cos(2 * Math.PI * noiseRnd());
-  const noise = base !== undefined ? (config.stateNoise ?? 0) : 0;
+  const noise = base !== undefined ? (config.stateNoise ?? DEFAULT_STATE_NOISE) : 0;
   const order = Uint32Array.from({ length: train.n }, (_, i) => i);
   const bx = new Float32Array(batchSize * dObs);
   const by = new Float32Array(batchSize * dAct);
@@ -281,7 +294,7 @@ export async function trainPolicy(
       if (valLoss < bestVal) {
         bestVal = valLoss;
         bestValEpoch = epoch;
-        if (!select && config.checkpoint !== 'last') {
+        if (!select && checkpoint !== 'last') {
           bestEpoch = epoch;
           best = snapshot(mlp);
         }
@@ -292,7 +305,7 @@ export async function trainPolicy(
     }
     const last = history[history.length - 1]?.epoch ?? 0;
     if (select && !selectionScores.some((s) => s.epoch === last)) await scoreNow(last);
-    if (!select && config.checkpoint === 'last') {
+    if (!select && checkpoint === 'last') {
       bestEpoch = last;
       best = snapshot(mlp);
     }

@@ -27,6 +27,8 @@ export interface ReachTaskOptions {
   readonly arm: KinematicArm;
   readonly successRadiusM?: number;
   readonly holdS?: number;
+  /** Reward added on each step while the success condition holds (default 0.1, five times the radius). */
+  readonly successBonus?: number;
 }
 
 const SO101_FAMILY = { pan: [-0.9, 0.9], lift: [-0.3, 0.9], elbow: [-0.5, 0.6], wrist: 0.4, roll: 0, gripper: 0.5 } as const;
@@ -36,6 +38,7 @@ export class ReachTask {
   readonly arm: KinematicArm;
   readonly successRadiusM: number;
   readonly holdS: number;
+  readonly successBonus: number;
   #target: ReachTarget | undefined;
   #withinSinceMs = -1;
 
@@ -43,6 +46,7 @@ export class ReachTask {
     this.arm = options.arm;
     this.successRadiusM = options.successRadiusM ?? 0.02;
     this.holdS = options.holdS ?? 0.5;
+    this.successBonus = options.successBonus ?? 0.1;
   }
 
   get target(): ReachTarget | undefined {
@@ -71,6 +75,6 @@ export class ReachTask {
       if (this.#withinSinceMs < 0) this.#withinSinceMs = nowMs;
     } else this.#withinSinceMs = -1;
     const success = this.#withinSinceMs >= 0 && nowMs - this.#withinSinceMs >= this.holdS * 1000;
-    return { distanceM: d, reward: -d, success, tool };
+    return { distanceM: d, reward: -d + (success ? this.successBonus : 0), success, tool };
   }
 }

@@ -193,46 +193,59 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   const dataset = await runDatasetDemo({ recordingFile, runDir, out, fast: options.fast });
 
   out.write('\n# 5. Learning: BC, RWR and AWR on demonstrations of mixed quality, exported to ONNX, evaluated on held-out targets\n');
-  const demoEpisodes = options.fast ? 80 : 400;
+  const demoEpisodes = options.fast ? 60 : 200;
+  const demoRateHz = 20;
   const demosFile = join(runDir, 'demonstrations-virtual-time.mcap');
-  const demos = await rollout({ arm: 'so101', seed: 20 + seed, episodes: demoEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'operator', mix: { expert: 0.5, noisy: 0.2, poor: 0.3 } }, out: demosFile });
-  out.write(`${demoEpisodes} demonstrations generated in virtual time (same format as the recording above): ${(demos.successRate * 100).toFixed(0)} % successful → ${demosFile}\n`);
-  const evalEpisodes = options.fast ? 10 : 30;
-  const learned: { method: string; success: number; meanReturn: number; ret: string; model: string; curve: string; backend: string }[] = [];
+  const mix = { expert: 0.5, noisy: 0.2, poor: 0.3 };
+  const demos = await rollout({ arm: 'so101', seed: 20 + seed, episodes: demoEpisodes, episodeS: 3, rateHz: demoRateHz, driver: { kind: 'operator', mix }, out: demosFile });
+  out.write(
+    `${demoEpisodes} demonstrations at ${demoRateHz} Hz generated in virtual time (same format as the recording above; 50 % expert, the rest noisy or systematically poor): ` +
+      `${(demos.successRate * 100).toFixed(0)} % successful → ${demosFile}\n`,
+  );
+  const evalEpisodes = options.fast ? 10 : 50;
+  const evalAt = { arm: 'so101' as const, seed: 100_000 + seed, episodes: evalEpisodes, episodeS: 3, rateHz: demoRateHz };
+  const expert = await rollout({ ...evalAt, driver: { kind: 'operator', mix: { expert: 1 } } });
+  out.write(`the expert operator on the ${evalEpisodes} held-out targets: ${(expert.successRate * 100).toFixed(0)} % success, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}\n`);
+  const learned: { method: string; success: number; meanReturn: number; ret: string; model: string; curve: string; backend: string; rateHz: number }[] = [];
   for (const [method, cfg] of [
     ['BC', { algo: 'bc' }],
-    ['RWR (exp, β = 2)', { algo: 'rwr', rwr: { kind: 'exp', beta: 2 } }],
+    ['RWR (exp, β = 0.5)', { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } }],
     ['AWR (β = 1)', { algo: 'awr', awr: { beta: 1 } }],
   ] as const) {
-    out.write(`training ${method}…\n`);
+    out.write(`training ${method} with the CLI's defaults (armbridge train --algo ${cfg.algo})…\n`);
     const m = await trainFromRecordings({
       ...cfg,
       data: [demosFile],
       out: join(runDir, `model-${cfg.algo}`),
-      hidden: [64, 64],
-      epochs: options.fast ? 15 : 40,
-      patience: 8,
+      ...(options.fast ? { epochs: 25 } : {}),
       seed,
+      log: (l) => out.write(`  ${l}`),
       onEpoch: (st, epochs) => {
-        if (st.epoch % 5 === 0 || st.epoch === epochs) out.write(`  epoch ${st.epoch}: train ${st.trainLoss.toFixed(4)}, val ${st.valLoss.toFixed(4)}, ${(st.samplesPerS / 1000).toFixed(1)}k samples/s\n`);
+        if (st.epoch % 10 === 0 || st.epoch === epochs) out.write(`  epoch ${st.epoch}/${epochs}: train ${st.trainLoss.toFixed(4)}, val ${st.valLoss.toFixed(4)}, ${(st.samplesPerS / 1000).toFixed(1)}k samples/s\n`);
       },
     });
-    const ev = await rollout({ arm: 'so101', seed: 5000 + seed, episodes: evalEpisodes, episodeS: 3, rateHz: 20, driver: { kind: 'policy', model: m.modelPath } });
-    learned.push({ method, success: ev.successRate, meanReturn: ev.meanReturn, ret: `${ev.meanReturn.toFixed(2)} ± ${ev.stdReturn.toFixed(2)}`, model: m.modelPath, curve: m.curvePath, backend: m.backend });
+    const ev = await rollout({ ...evalAt, driver: { kind: 'policy', model: m.modelPath } });
+    learned.push({ method, success: ev.successRate, meanReturn: ev.meanReturn, ret: `${ev.meanReturn.toFixed(2)} ± ${ev.stdReturn.toFixed(2)}`, model: m.modelPath, curve: m.curvePath, backend: m.backend, rateHz: m.metadata.rateHz ?? demoRateHz });
   }
-  out.write(table(['method', 'success', 'return', 'backend', 'model', 'training curve'], learned.map((l) => [l.method, `${(l.success * 100).toFixed(0)} %`, l.ret, l.backend, l.model, l.curve])));
-  out.write(`(${evalEpisodes} evaluation episodes each; npm run bench:learn runs the full comparison with ≥ 50)\n`);
+  out.write(
+    table(
+      ['method', 'success', 'return', 'backend', 'model', 'training curve'],
+      [['expert operator (scripted)', `${(expert.successRate * 100).toFixed(0)} %`, `${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}`, '', '', ''], ...learned.map((l) => [l.method, `${(l.success * 100).toFixed(0)} %`, l.ret, l.backend, l.model, l.curve])],
+    ),
+  );
+  out.write(`(${evalEpisodes} held-out targets, the same for every row; npm run bench:learn runs the full comparison: both arms, three mixes, three seeds)\n`);
 
-  out.write('\n# 6. Deployment: the better policy in the real-time loop on the simulated follower (ONNX → SafetyFilter → servos)\n');
   const best = [...learned].sort((a, b) => b.success - a.success || b.meanReturn - a.meanReturn)[0]!;
+  out.write(`\n# 6. Deployment: ${best.method}, the best policy, in the real-time loop on the simulated follower at its own rate, ${best.rateHz} Hz (ONNX → SafetyFilter → servos)\n`);
   const deployLog = join(runDir, 'deploy-run.mcap');
-  const dep = await deploySim({ arm: 'so101', model: best.model, rateHz: options.rateHz, durationS: options.fast ? 4 : 9, episodeS: 3, seed: 9 + seed, log: deployLog, estop: options.signal, realtimePriority: 50, say: (l) => out.write(l) });
+  const deployEpisodes = options.fast ? 2 : 10;
+  const dep = await deploySim({ arm: 'so101', model: best.model, rateHz: best.rateHz, durationS: deployEpisodes * 3, episodeS: 3, seed: 9 + seed, log: deployLog, estop: options.signal, realtimePriority: 50, say: (l) => out.write(l) });
   const sorted = (a: readonly number[]) => [...a].sort((x, y) => x - y);
   const depLate = percentile(sorted(dep.latenessUs), 99);
   const depInf = sorted(dep.inferenceUs);
   out.write(
-    `${dep.cycles} cycles at ${dep.achievedHz.toFixed(1)} Hz (asked ${options.rateHz}), lateness p99 ${depLate.toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs p99 ${percentile(depInf, 99).toFixed(0)} µs; ` +
-      `${dep.successes}/${dep.episodes} targets reached and held; safety: ${describeSafety(dep.safety)}; run log ${deployLog}\n`,
+    `${dep.cycles} cycles at ${dep.achievedHz.toFixed(1)} Hz (the model's rate ${best.rateHz}), lateness p99 ${depLate.toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs p99 ${percentile(depInf, 99).toFixed(0)} µs; ` +
+      `${dep.successes}/${dep.episodes} targets reached and held in real time (virtual-time evaluation: ${(best.success * 100).toFixed(0)} %); safety: ${describeSafety(dep.safety)}; run log ${deployLog}\n`,
   );
 
   out.write('\n# 7. Replay offline: the deployed policy against the recorded demonstrations of step 4\n');
@@ -263,10 +276,11 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
           `${dataset.episodes} episodes (split ${dataset.trainEpisodes.length} train / ${dataset.valEpisodes.length} val), ${dataset.frames} frames at ${dataset.fps} fps in ${dataset.units}, ${(dataset.lerobotBytes / 1024).toFixed(0)} KiB; round trip max error ${dataset.roundTripMaxErrorRad.toExponential(1)} rad, boundaries ${dataset.boundariesMatch ? 'identical' : 'DIFFER'}`,
           `${dataset.lerobotDir}, ${dataset.importedFile}`,
         ],
+        ['expert operator (scripted)', `${(expert.successRate * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}`, ''],
         ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}`, `${l.model}, ${l.curve}`]),
         [
           'deploy (best policy)',
-          `${best.method}: ${dep.achievedHz.toFixed(0)} Hz asked ${options.rateHz} (${dep.thread} thread, ${dep.realtime?.granted ? 'SCHED_FIFO' : 'normal priority'}), period jitter p50 ${percentile(jitter, 50).toFixed(0)} p99 ${percentile(jitter, 99).toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets`,
+          `${best.method}: ${dep.achievedHz.toFixed(0)} Hz asked ${best.rateHz} (${dep.thread} thread, ${dep.realtime?.granted ? 'SCHED_FIFO' : 'normal priority'}), period jitter p50 ${percentile(jitter, 50).toFixed(0)} p99 ${percentile(jitter, 99).toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets`,
           deployLog,
         ],
         ['replay offline', `mean |error| over joints ${meanErr} rad on ${replay.samples} recorded samples`, `${join(runDir, 'replay')}/*.svg`],
@@ -290,6 +304,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
         calibrationFile,
         teleop: { ...teleop, latenessUs: undefined, latencyUs: undefined },
         recordingFile,
+        expert: { successRate: expert.successRate, meanReturn: expert.meanReturn, stdReturn: expert.stdReturn },
         policies: learned,
         deploy: { method: best.method, achievedHz: dep.achievedHz, thread: dep.thread, realtime: dep.realtime, jitterP99Us: percentile(jitter, 99), successes: dep.successes, episodes: dep.episodes, log: deployLog },
         replayOffline: { meanAbsRad: Number(meanErr), samples: replay.samples },

@@ -21,6 +21,8 @@ export interface ImproveOptions extends TrainConfig {
   readonly episodeS?: number;
   readonly rateHz?: number;
   readonly explorationStd?: number;
+  /** Log-std of the per-episode gain on the commanded change (see RolloutOptions.explorationGain). */
+  readonly explorationGain?: number;
   readonly backend?: BackendName;
   readonly log?: (line: string) => void;
 }
@@ -34,16 +36,21 @@ export interface ImproveRound {
   readonly eval: RolloutResult;
 }
 
+/** Exploration of iterated RWR: little per-step noise, a per-episode gain (measured in bench:learn). */
+export const DEFAULT_EXPLORATION = { std: 0.01, gain: 0.3 } as const;
+
 export async function improve(options: ImproveOptions): Promise<ImproveRound[]> {
   const log = options.log ?? (() => undefined);
   const data = [...options.data];
   const rounds: ImproveRound[] = [];
   const episodeS = options.episodeS ?? 3;
-  const rateHz = options.rateHz ?? 50;
+  let rateHz = options.rateHz;
   let rolloutSuccess: number | undefined;
   for (let round = 0; round <= options.iterations; round++) {
     const trained = await trainFromRecordings({ ...options, data, out: join(options.out, `round-${round}`), log: undefined });
-    const ev = await rollout({ arm: options.arm, seed: options.evalSeed ?? 1000, episodes: options.evalEpisodes ?? 50, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath } });
+    // Rollouts run at the rate the policy was learned at (the data's), unless told otherwise.
+    rateHz ??= trained.metadata.rateHz ?? 20;
+    const ev = await rollout({ arm: options.arm, seed: options.evalSeed ?? 100_000, episodes: options.evalEpisodes ?? 100, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath } });
     rounds.push({ round, model: trained.modelPath, dataFiles: data.length, trainEpisodes: trained.episodes.train, rolloutSuccess, eval: ev });
     log(`round ${round}: trained on ${data.length} file(s) (${trained.episodes.train} episodes), evaluation success ${(ev.successRate * 100).toFixed(0)} %, mean return ${ev.meanReturn.toFixed(2)}\n`);
     if (round === options.iterations) break;
@@ -55,7 +62,8 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
       episodeS,
       rateHz,
       driver: { kind: 'policy', model: trained.modelPath },
-      explorationStd: options.explorationStd ?? 0.05,
+      explorationStd: options.explorationStd ?? DEFAULT_EXPLORATION.std,
+      explorationGain: options.explorationGain ?? DEFAULT_EXPLORATION.gain,
       out: file,
       overwrite: true,
     });

@@ -45,6 +45,13 @@ export interface RolloutOptions {
   readonly overwrite?: boolean;
   /** Policy rollouts: Gaussian exploration noise added to each action (radians; gripper units). */
   readonly explorationStd?: number;
+  /**
+   * Policy rollouts: log-std of a per-episode gain g = exp(N(0, σ²)) on the commanded change,
+   * command = q + g·(action − q). Exploration that persists through an episode (a bolder or a more
+   * careful operator), so its effect on the return is large enough for return weighting to see;
+   * per-step noise averages out over an episode. 0: none.
+   */
+  readonly explorationGain?: number;
 }
 
 export interface RolloutEpisode {
@@ -145,6 +152,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
       const ns = () => t0 + BigInt(Math.round(clock.nowUs() * 1000));
       const ev = (x: EpisodeEvent) => recorder?.log(topics!.episode, { data: JSON.stringify(x) }, ns());
       ev({ event: 'start', episode: e, operator: options.driver.kind === 'operator' ? `scripted-${skill}` : 'policy', detail: { skill, failure: start.plan.failure, target: [...start.target.position] } });
+      const gain = options.explorationGain ? Math.exp(options.explorationGain * world.rng.normal()) : 1;
       let ret = 0;
       let success = false;
       let dist = NaN;
@@ -159,6 +167,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
           obs.set(start.target.position, n);
           const out = await session.run({ observation: new ort.Tensor('float32', obs, [1, n + 3]) });
           const a = out.action!.data as Float32Array;
+          if (gain !== 1) for (let i = 0; i < a.length; i++) a[i] = follower[i]! + gain * (a[i]! - follower[i]!);
           if (options.explorationStd) for (let i = 0; i < a.length; i++) a[i] = a[i]! + options.explorationStd * world.rng.normal();
           desired = a;
         } else {

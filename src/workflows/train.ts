@@ -15,7 +15,7 @@ import { writeOnnx } from '../learn/onnx-export.ts';
 import { lossCurveSvg } from '../learn/plot.ts';
 import type { Normalization } from '../dataset/normalization.ts';
 import type { MlpSnapshot } from '../learn/mlp.ts';
-import { trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
+import { defaultEpochs, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { rollout } from './sim-rollout.ts';
 
@@ -56,7 +56,8 @@ export interface TrainOutcome {
   readonly episodes: { readonly train: number; readonly val: number };
 }
 
-export const DEFAULT_EPOCHS = 100;
+/** Validation episodes: few, since every held-out episode is a target the policy never sees (bench:learn's ablation). */
+export const DEFAULT_VAL_FRACTION = 0.1;
 
 export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> {
   const log = job.log ?? (() => undefined);
@@ -68,10 +69,10 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   const ds = await loadDataset(job.data, job.load);
   const hash = createHash('sha256');
   for (const f of job.data) hash.update(await readFile(f));
-  const { train, val } = splitByEpisode(ds.episodes, job.valFraction ?? 0.2, job.seed ?? 0);
+  const { train, val } = splitByEpisode(ds.episodes, job.valFraction ?? DEFAULT_VAL_FRACTION, job.seed ?? 0);
   const { tf, backend } = await loadTf(job.backend);
   log(`training ${job.algo} on ${train.length} episodes (${val.length} for validation), tfjs backend: ${backend}\n`);
-  const epochs = job.epochs ?? DEFAULT_EPOCHS;
+  const epochs = job.epochs ?? defaultEpochs(train.reduce((a, e) => a + e.length, 0));
   const followerAt = ds.layout.observation.findIndex((p) => p.name === 'follower.position');
   const actSize = ds.layout.action[0]!.size;
   const offset = ds.layout.observation.slice(0, Math.max(0, followerAt)).reduce((n, p) => n + p.size, 0);
@@ -135,6 +136,9 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
           epochs: result.history.length,
           bestEpoch: result.bestEpoch,
           bestValLoss: result.bestValLoss,
+          selectionScores: result.selectionScores,
+          actionMode: metadata.actionMode,
+          rateHz: metadata.rateHz,
           stoppedEarly: result.stoppedEarly,
           weightSummary: result.weightSummary,
           history: result.history,

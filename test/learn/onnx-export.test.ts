@@ -65,6 +65,33 @@ describe('ONNX export', () => {
     }
   });
 
+  it('relative actions: the graph adds the observed joints back, matching the reference, and passes the checker', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-onnx-'));
+    const p = { ...randomPolicy([9, 16, 6], 3), actionBase: { offset: 0 } };
+    const path = join(dir, 'rel.onnx');
+    await writeOnnx(path, p);
+    const session = await ort.InferenceSession.create(path);
+    try {
+      const r = rnd(11);
+      const obs = Float32Array.from({ length: 2 * 9 }, () => r() * 2);
+      const act = (await session.run({ observation: new ort.Tensor('float32', obs, [2, 9]) })).action!.data as Float32Array;
+      const absolute = { ...p, actionBase: undefined };
+      for (let b = 0; b < 2; b++) {
+        const o = obs.subarray(b * 9, b * 9 + 9);
+        const ref = forwardReference(p, o);
+        const abs = forwardReference(absolute, o);
+        ref.forEach((v, i) => {
+          expect(act[b * 6 + i]).toBeCloseTo(v, 4);
+          expect(v - abs[i]!).toBeCloseTo(o[i]!, 5);
+        });
+      }
+    } finally {
+      await session.release();
+    }
+    if (hasOnnxChecker) execFileSync('/usr/bin/python3', ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', path]);
+    await expect(writeOnnx(join(dir, 'bad.onnx'), { ...p, actionBase: { offset: 5 } })).rejects.toThrow(/does not fit/);
+  });
+
   it.skipIf(!hasOnnxChecker)('passes the ONNX checker (python3-onnx) and carries its metadata', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'armbridge-onnx-'));
     const path = join(dir, 'p.onnx');

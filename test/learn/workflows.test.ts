@@ -34,8 +34,14 @@ describe('virtual-time rollouts', () => {
     for (const e of r.episodes) {
       expect(['success', 'failure']).toContain(e.outcome);
       expect(e.samples).toBe(40);
-      expect(e.return).toBeLessThan(0);
+      expect(Number.isFinite(e.return)).toBe(true);
     }
+    // The return rewards doing the task: successful episodes score above failed ones.
+    const mean = (o: string) => {
+      const v = r.episodes.filter((e) => e.outcome === o).map((e) => e.return!);
+      return v.reduce((a, b) => a + b, 0) / v.length;
+    };
+    if (r.episodes.some((e) => e.outcome === 'failure') && r.episodes.some((e) => e.outcome === 'success')) expect(mean('success')).toBeGreaterThan(mean('failure'));
   });
 });
 

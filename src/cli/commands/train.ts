@@ -7,13 +7,17 @@ const options = z.object({
   algo: z.enum(['bc', 'bc-gaussian', 'rwr', 'awr']).default('bc').describe('bc (MSE), bc-gaussian (Gaussian log-likelihood), rwr (return-weighted), awr (advantage-weighted)'),
   out: z.string().describe('Model folder: policy.onnx, summary.json, curve.svg'),
   loss: z.enum(['mse', 'nll']).default('mse').describe('Regression loss for rwr / awr'),
-  rwrTransform: z.enum(['linear', 'exp']).default('linear').describe('RWR return transform: linear (to [0, 1]) or exp (exp((R − max R)/β))'),
-  beta: z.coerce.number().positive().default(1).describe('Temperature β of the exp transform (rwr) and of the advantage weights (awr)'),
-  epochs: z.coerce.number().int().positive().default(100).describe('Maximum epochs'),
+  rwrTransform: z.enum(['linear', 'exp']).default('exp').describe('RWR return transform: exp (exp((A − max A)/β)) or linear (to [0, 1]), of the return compared with episodes that started alike (A, in robust standard deviations)'),
+  rwrBaseline: z.enum(['nearest-start', 'none']).default('nearest-start').describe('RWR: compare returns with the 10 episodes whose start was nearest (nearest-start) or use raw returns (none)'),
+  beta: z.coerce.number().positive().optional().describe('Temperature β of the exp transform (rwr, default 0.5) and of the advantage weights (awr, default 1)'),
+  epochs: z.coerce.number().int().positive().optional().describe('Epochs (default: about 1.2 M sample presentations, 20…100)'),
   batchSize: z.coerce.number().int().positive().default(256).describe('Samples per gradient step'),
   lr: z.coerce.number().positive().default(1e-3).describe('Adam learning rate'),
-  patience: z.coerce.number().int().positive().default(10).describe('Early stopping: epochs without a better validation loss'),
-  val: z.coerce.number().min(0).max(0.9).default(0.2).describe('Fraction of episodes held out for validation (split by episode)'),
+  patience: z.coerce.number().int().positive().optional().describe('Early stopping: epochs without a better validation loss (default: none; validation loss is a poor guide to task success)'),
+  val: z.coerce.number().min(0).max(0.9).default(0.1).describe('Fraction of episodes held out for validation (split by episode)'),
+  absoluteActions: z.boolean().default(false).describe('Regress absolute joint targets instead of the change from the current joints'),
+  stateNoise: z.coerce.number().min(0).default(0.03).describe('Noise (rad) on the observed joints during training, label corrected (relative actions)'),
+  select: z.enum(['auto', 'off']).default('auto').describe('Pick the checkpoint by success on held-out simulated targets (auto: for simulated recordings; else the last epoch)'),
   hidden: z.string().default('256,256').describe('Hidden layer sizes'),
   seed: z.coerce.number().int().default(0).describe('Seed (initialisation, split, shuffling)'),
   outcome: z.string().optional().describe('Only episodes with these outcomes, e.g. success'),
@@ -35,8 +39,12 @@ export const trainCommand: Command<typeof options> = {
       out: o.out,
       algo: o.algo,
       loss: o.loss,
-      rwr: o.rwrTransform === 'exp' ? { kind: 'exp', beta: o.beta } : { kind: 'linear' },
-      awr: { beta: o.beta },
+      rwr: o.rwrTransform === 'exp' ? { kind: 'exp', beta: o.beta ?? 0.5 } : { kind: 'linear' },
+      rwrBaseline: o.rwrBaseline,
+      awr: { beta: o.beta ?? 1 },
+      relativeActions: !o.absoluteActions,
+      stateNoise: o.stateNoise,
+      selectOnSim: o.select === 'auto' ? 'auto' : false,
       epochs: o.epochs,
       batchSize: o.batchSize,
       learningRate: o.lr,
@@ -58,7 +66,8 @@ export const trainCommand: Command<typeof options> = {
     });
     const res = r.result;
     stdout.write(
-      `\n${res.history.length} epochs${res.stoppedEarly ? ' (stopped early)' : ''}, best validation loss ${res.bestValLoss.toPrecision(4)} at epoch ${res.bestEpoch}; ` +
+      `\n${res.history.length} epochs${res.stoppedEarly ? ' (stopped early)' : ''}; kept epoch ${res.bestEpoch} (${res.selectionScores.length ? `best success on the simulated selection targets, ${(Math.max(...res.selectionScores.map((x) => x.score)) * 100).toFixed(0)} %` : 'the last'}); best validation loss ${res.bestValLoss.toPrecision(4)}; ` +
+        `${r.metadata.actionMode} actions at ${r.metadata.rateHz ?? '?'} Hz; ` +
         `${res.trainSamples} training samples, backend ${r.backend}\nmodel ${r.modelPath}\ncurve ${r.curvePath}\nsummary ${r.summaryPath}\n`,
     );
     return 0;
