@@ -7,6 +7,7 @@ import { commandHelp, parseOptions, UsageError, type Command } from './command.t
 import { calibrateCommand } from './commands/calibrate.ts';
 import { datasetCommand } from './commands/dataset.ts';
 import { demoCommand } from './commands/demo.ts';
+import { evalCommand } from './commands/eval.ts';
 import { deployCommand } from './commands/deploy.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
@@ -21,7 +22,7 @@ import { simCommand } from './commands/sim.ts';
 import { teleopCommand } from './commands/teleop.ts';
 import { trainCommand } from './commands/train.ts';
 
-export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, recordCommand, recoverCommand, inspectCommand, datasetCommand, exportCommand, importCommand, trainCommand, improveCommand, deployCommand, replayCommand, rosCommand, demoCommand] as unknown as Command[];
+export const COMMANDS: readonly Command[] = [scanCommand, simCommand, calibrateCommand, teleopCommand, recordCommand, recoverCommand, inspectCommand, datasetCommand, exportCommand, importCommand, trainCommand, evalCommand, improveCommand, deployCommand, replayCommand, rosCommand, demoCommand] as unknown as Command[];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

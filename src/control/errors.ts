@@ -25,3 +25,21 @@ export class DeployEnvironmentError extends ArmbridgeError {
     super('DEPLOY_ENVIRONMENT', `deploy environment ${module}: ${detail}`, options);
   }
 }
+
+/**
+ * A control rate the model cannot follow: it was learned at `modelHz` and asked to run at
+ * `askedHz` (see control/control-rate.ts for the rule).
+ */
+export class RateMismatchError extends ArmbridgeError {
+  constructor(
+    readonly model: string,
+    readonly modelHz: number,
+    readonly askedHz: number,
+    reason: string,
+  ) {
+    super(
+      'RATE_MISMATCH',
+      `model ${model} was trained at ${modelHz} Hz and cannot follow ${askedHz} Hz: ${reason}; omit --rate to run at ${modelHz} Hz, retrain on recordings made at ${askedHz} Hz, or pass --force to run it anyway`,
+    );
+  }
+}

@@ -3,12 +3,11 @@
  * against the arm first (joint names and the observation layout the loop will feed), one intra-op
  * thread, a preallocated input tensor, and a few warm-up runs before the first real cycle.
  */
-import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { propsToMetadata, type PolicyMetadata } from '../dataset/policy-metadata.ts';
+import type { PolicyMetadata } from '../dataset/policy-metadata.ts';
 import type { Layout } from '../dataset/features.ts';
 import { ModelLoadError, ModelMismatchError } from './errors.ts';
-import { onnxMetadataProps } from './onnx-metadata.ts';
+import { readPolicyMetadata } from './control-rate.ts';
 
 export interface PolicyExpectation {
   readonly jointNames: readonly string[];
@@ -36,20 +35,7 @@ export class OnnxPolicy {
   }
 
   static async load(path: string, expect: PolicyExpectation, warmup = 20): Promise<OnnxPolicy> {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (e) {
-      throw new ModelLoadError(path, `${(e as Error).message} (train one with armbridge train)`, { cause: e });
-    }
-    let props: Record<string, string>;
-    try {
-      props = onnxMetadataProps(bytes);
-    } catch (e) {
-      throw new ModelLoadError(path, `not a readable ONNX file (${(e as Error).message})`, { cause: e });
-    }
-    const meta = propsToMetadata(props);
-    if (!meta) throw new ModelMismatchError(path, 'it has no armbridge metadata (armbridge.format), so nothing says which joints and observations it expects');
+    const meta = await readPolicyMetadata(path);
     checkFit(path, meta, expect);
     let session: ort.InferenceSession;
     try {

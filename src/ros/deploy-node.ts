@@ -13,6 +13,7 @@
 import { RateLoop } from '../arm/rate-loop.ts';
 import { SafetyFilter, safetyStopFor, type SafetySummary } from '../arm/safety-filter.ts';
 import { SampleWindow } from '../arm/sample-window.ts';
+import { resolveControlRate, type ControlRate } from '../control/control-rate.ts';
 import type { OnnxPolicy } from '../control/onnx-policy.ts';
 import { ArmbridgeError } from '../errors.ts';
 import type { RosGraph } from './graph.ts';
@@ -31,7 +32,12 @@ export interface RosDeployOptions {
   /** Calibrated limits, joint order. */
   readonly lower: ArrayLike<number>;
   readonly upper: ArrayLike<number>;
-  readonly rateHz: number;
+  /** Control rate, Hz. Default: the model's own (its `armbridge.rate_hz` metadata), else 200. */
+  readonly rateHz?: number;
+  /** Run at `rateHz` even when the model cannot follow it (see control/control-rate.ts). */
+  readonly force?: boolean;
+  /** Told the rate decision's note (another rate than the model's, forced, or the fallback). */
+  readonly onNote?: (line: string) => void;
   readonly durationS?: number;
   readonly signal?: AbortSignal;
   readonly estop?: AbortSignal;
@@ -57,12 +63,18 @@ export interface RosDeployResult {
   readonly inferenceUs: readonly number[];
   readonly safety: SafetySummary;
   readonly refused: number;
+  /** The rate the loop ran at, and where it came from. */
+  readonly rate: ControlRate;
 }
 
 export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult> {
   const n = o.jointNames.length;
+  // Decided before subscribing: a rate the model cannot follow is refused before anything moves.
+  const rate = resolveControlRate(o.policy.path, o.policy.metadata, o.rateHz, o.force);
+  if (rate.note) o.onNote?.(rate.note);
+  const rateHz = rate.rateHz;
   const stateTopic = o.stateTopic ?? TOPICS.jointStates;
-  const filter = new SafetyFilter({ names: o.jointNames, lower: o.lower, upper: o.upper, maxStep: (o.maxSpeed ?? 2) / o.rateHz, holdAfterMs: o.holdAfterMs ?? 100, torqueOffAfterMs: o.torqueOffAfterMs ?? 500 });
+  const filter = new SafetyFilter({ names: o.jointNames, lower: o.lower, upper: o.upper, maxStep: (o.maxSpeed ?? 2) / rateHz, holdAfterMs: o.holdAfterMs ?? 100, torqueOffAfterMs: o.torqueOffAfterMs ?? 500 });
   const state = new Float64Array(n);
   let haveState = false;
   let target: [number, number, number] | undefined;
@@ -96,7 +108,7 @@ export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult
   }
   filter.reset(state);
   const obs = new Float32Array(o.policy.obsSize);
-  const loop = new RateLoop(o.rateHz);
+  const loop = new RateLoop(rateHz);
   const inferenceUs = new SampleWindow();
   let published = 0;
   let waitingForTarget = 0;
@@ -132,5 +144,5 @@ export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult
   }
   const seconds = (performance.now() - start) / 1000;
   const cycles = loop.stats.cycles;
-  return { cycles, seconds, achievedHz: cycles / seconds, overruns: loop.stats.overruns, published, waitingForTarget, inferenceUs: inferenceUs.toArray(), safety: filter.summary(), refused };
+  return { cycles, seconds, achievedHz: cycles / seconds, overruns: loop.stats.overruns, published, waitingForTarget, inferenceUs: inferenceUs.toArray(), safety: filter.summary(), refused, rate };
 }

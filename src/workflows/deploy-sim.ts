@@ -10,6 +10,7 @@ import { Arm } from '../arm/arm.ts';
 import { loadCalibration } from '../arm/calibration.ts';
 import { parkArm } from '../arm/park.ts';
 import { armProfile } from '../arm/profiles.ts';
+import { readPolicyMetadata, resolveControlRate, type ControlRate } from '../control/control-rate.ts';
 import { runDeploy, type DeployResult } from '../control/deploy-loop.ts';
 import { runDeployInWorker, type LoopStatus } from '../control/deploy-worker-host.ts';
 import { OnnxPolicy } from '../control/onnx-policy.ts';
@@ -22,7 +23,10 @@ import { simCalibrationPath } from './paths.ts';
 export interface SimDeployOptions {
   readonly arm: SimArmKind;
   readonly model: string;
-  readonly rateHz: number;
+  /** Control rate, Hz. Default: the model's own (its `armbridge.rate_hz` metadata), else 200. */
+  readonly rateHz?: number;
+  /** Run at `rateHz` even when the model cannot follow it (see control/control-rate.ts). */
+  readonly force?: boolean;
   readonly durationS: number;
   readonly episodeS?: number;
   readonly seed?: number;
@@ -46,16 +50,22 @@ export interface SimDeployResult extends DeployResult {
   readonly episodes: number;
   readonly successes: number;
   readonly meanReward: number;
+  /** The rate the loop was asked to run at, and where it came from. */
+  readonly rate: ControlRate;
 }
 
 const ENV_MODULE = new URL('./deploy-sim-env.ts', import.meta.url).href;
 
 export async function deploySim(options: SimDeployOptions): Promise<SimDeployResult> {
   const say = options.say ?? (() => undefined);
+  // The rate is decided (and a rate the model cannot follow refused) before any port opens.
+  const rate = resolveControlRate(options.model, await readPolicyMetadata(options.model), options.rateHz, options.force);
+  if (rate.note) say(rate.note);
+  const rateHz = rate.rateHz;
   const params: SimDeployEnvParams = { arm: options.arm, seed: options.seed ?? 9, transport: options.transport ?? 'pty', episodeS: options.episodeS ?? 3 };
   const calibration = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
   const recorder = options.log
-    ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, rate_hz: String(options.rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(',') })
+    ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(',') })
     : undefined;
   try {
     // Worker by default where it can open ports (Linux: the tty binding); elsewhere the main thread.
@@ -63,7 +73,7 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
       const r = await runDeployInWorker({
         arm: { kind: options.arm, calibration },
         model: options.model,
-        rateHz: options.rateHz,
+        rateHz,
         durationS: options.durationS,
         environment: { module: ENV_MODULE, params },
         realtimePriority: options.realtimePriority,
@@ -74,10 +84,10 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
         signal: options.signal,
         onStatus: options.onStatus,
         onReady: (i) =>
-          say(`deploying ${options.model} (${i.algo}, trained on ${i.backend}) on the simulated ${options.arm} follower at ${options.rateHz} Hz over ${i.transport}, loop in a worker thread at ${i.realtime.detail}\n`),
+          say(`deploying ${options.model} (${i.algo}, trained on ${i.backend}) on the simulated ${options.arm} follower at ${rateHz} Hz over ${i.transport}, loop in a worker thread at ${i.realtime.detail}\n`),
       });
       const env = r.environment ?? {};
-      return { ...r, transport: env.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(env.episodes), successes: Number(env.successes), meanReward: Number(env.meanReward) };
+      return { ...r, transport: env.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(env.episodes), successes: Number(env.successes), meanReward: Number(env.meanReward), rate };
     }
     const env = await createDeployEnvironment(params);
     let arm: Arm | undefined;
@@ -86,11 +96,11 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
       const profile = armProfile(options.arm, 'follower');
       policy = await OnnxPolicy.load(options.model, { jointNames: profile.joints.map((j) => j.name), observation: [{ name: 'follower.position', size: profile.joints.length }, ...(env.extra?.layout ?? [])] });
       arm = await Arm.open({ profile, calibration, path: env.path, binding: env.binding, bus: { timeoutMs: env.busTimeoutMs } });
-      say(`deploying ${options.model} (${policy.metadata.algo}, trained on ${policy.metadata.trainingBackend}) on the simulated ${options.arm} follower at ${options.rateHz} Hz over ${env.transport}, loop on the main thread\n`);
-      const result = await runDeploy({ follower: arm, policy, rateHz: options.rateHz, durationS: options.durationS, estop: options.estop, signal: options.signal, recorder, environment: env });
+      say(`deploying ${options.model} (${policy.metadata.algo}, trained on ${policy.metadata.trainingBackend}) on the simulated ${options.arm} follower at ${rateHz} Hz over ${env.transport}, loop on the main thread\n`);
+      const result = await runDeploy({ follower: arm, policy, rateHz, durationS: options.durationS, estop: options.estop, signal: options.signal, recorder, environment: env });
       await parkArm(arm, { speed: 1.5, timeoutS: 5 }).catch(() => undefined);
       const s = env.summary?.() ?? {};
-      return { ...result, thread: 'main', realtime: undefined, transport: s.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(s.episodes), successes: Number(s.successes), meanReward: Number(s.meanReward) };
+      return { ...result, thread: 'main', realtime: undefined, transport: s.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(s.episodes), successes: Number(s.successes), meanReward: Number(s.meanReward), rate };
     } finally {
       await policy?.close();
       await arm?.close();

@@ -88,7 +88,8 @@ describe('ros deploy: the control loop with ROS topics as the arm', () => {
   beforeAll(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'armbridge-ros-deploy-'));
     const data = join(dir, 'd.mcap');
-    await rollout({ arm: 'so101', seed: 3, episodes: 4, episodeS: 1, rateHz: 20, driver: { kind: 'operator', mix: { expert: 1 } }, out: data });
+    // Recorded at 50 Hz: the model carries that rate, and ros deploy runs at it by default.
+    await rollout({ arm: 'so101', seed: 3, episodes: 4, episodeS: 1, rateHz: 50, driver: { kind: 'operator', mix: { expert: 1 } }, out: data });
     model = (await trainFromRecordings({ data: [data], out: join(dir, 'm'), algo: 'bc', hidden: [16], epochs: 3, seed: 1, backend: 'cpu', valFraction: 0.25 })).modelPath;
   }, 60_000);
 
@@ -100,10 +101,11 @@ describe('ros deploy: the control loop with ROS topics as the arm', () => {
     try {
       const bridge = runRosBridge({ graph, follower: arm, rateHz: 50, signal: stop.signal });
       setTimeout(() => graph.publish(TOPICS.targetPose, TYPES.poseStamped, pose(0.2, 0.0, 0.12)), 300);
-      const r = await runRosDeploy({ graph, policy, jointNames: arm.names, lower: arm.lower, upper: arm.upper, rateHz: 50, durationS: 1.5, targetTopic: TOPICS.targetPose });
+      const r = await runRosDeploy({ graph, policy, jointNames: arm.names, lower: arm.lower, upper: arm.upper, durationS: 1.5, targetTopic: TOPICS.targetPose });
       await sleep(100);
       stop.abort();
       const b = await bridge;
+      expect(r.rate).toMatchObject({ rateHz: 50, source: 'model' });
       expect(r.waitingForTarget).toBeGreaterThan(0);
       expect(r.published).toBeGreaterThan(40);
       expect(r.inferenceUs.length).toBe(r.published - r.waitingForTarget);

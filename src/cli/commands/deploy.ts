@@ -4,6 +4,7 @@ import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
+import { FALLBACK_RATE_HZ, MAX_RATE_FACTOR, readPolicyMetadata, resolveControlRate, type ControlRate } from '../../control/control-rate.ts';
 import { runDeploy, type DeployResult } from '../../control/deploy-loop.ts';
 import { runDeployInWorker, type LoopStatus } from '../../control/deploy-worker-host.ts';
 import { FIXED_ENVIRONMENT, type FixedEnvironmentParams } from '../../control/fixed-environment.ts';
@@ -19,7 +20,8 @@ const options = z.object({
   arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type'),
   follower: z.string().optional().describe('Serial port of the follower arm'),
   followerCalibration: z.string().optional().describe('Follower calibration file (default calibration/<arm>-follower.json)'),
-  rate: z.coerce.number().positive().max(2000).default(200).describe('Control rate, Hz'),
+  rate: z.coerce.number().positive().max(2000).optional().describe(`Control rate, Hz (default: the model's own, from its training data; ${FALLBACK_RATE_HZ} for models that do not say). Another rate warns; one the model cannot follow (relative actions, more than ${MAX_RATE_FACTOR}× off) is refused unless --force`),
+  force: z.boolean().default(false).describe('Run at --rate even when the model cannot follow it'),
   durationS: z.coerce.number().positive().default(10).describe('How long to run, s'),
   log: z.string().optional().describe('Run log (MCAP, same topics as recordings plus /policy/action, /control/inference_us and /safety)'),
   thread: z.enum(['worker', 'main']).default('worker').describe('Where the loop runs: its own worker thread (blocking sleep, logging stays on the main thread) or the main thread'),
@@ -27,7 +29,66 @@ const options = z.object({
   target: z.string().optional().describe('A fixed target point x,y,z (m) for models that observe target.position (real arm; --sim publishes its own)'),
   sim: z.boolean().default(false).describe('Simulated follower with the reach task publishing targets'),
   inProcess: z.boolean().default(false).describe('Simulated follower over the in-process binding instead of a pty (--sim)'),
+  json: z.boolean().default(false).describe('At the end print one JSON summary on stdout (achievedHz, cycles, episodes, successes, meanReward, …); everything else goes to stderr'),
 });
+
+/** The --json summary. episodes, successes and meanReward are null on a real arm (no task scores it). */
+export interface DeploySummary {
+  readonly model: string;
+  readonly sim: boolean;
+  readonly rateHz: number;
+  readonly rateSource: ControlRate['source'];
+  readonly modelRateHz: number | null;
+  readonly achievedHz: number;
+  readonly cycles: number;
+  readonly seconds: number;
+  readonly overruns: number;
+  readonly budgetHolds: number;
+  readonly latenessUs: { readonly p50: number; readonly p99: number };
+  readonly inferenceUs: { readonly p50: number; readonly p99: number };
+  readonly readToWriteUs: { readonly p50: number; readonly p99: number };
+  readonly episodes: number | null;
+  readonly successes: number | null;
+  readonly meanReward: number | null;
+  readonly safety: { readonly clampedCycles: number; readonly stepLimitedCycles: number; readonly nonFinite: number; readonly holds: number; readonly faults: number; readonly estop: string | null; readonly watchdog: string | null };
+  readonly stop: DeployResult['stop'];
+}
+
+function summary(model: string, r: DeployResult, rate: ControlRate, task: { episodes: number; successes: number; meanReward: number } | undefined): DeploySummary {
+  const pp = (a: readonly number[]) => {
+    const s = [...a].sort((x, y) => x - y);
+    return { p50: s.length ? percentile(s, 50) : 0, p99: s.length ? percentile(s, 99) : 0 };
+  };
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    model,
+    sim: task !== undefined,
+    rateHz: rate.rateHz,
+    rateSource: rate.source,
+    modelRateHz: rate.modelHz ?? null,
+    achievedHz: r.achievedHz,
+    cycles: r.cycles,
+    seconds: r.seconds,
+    overruns: r.overruns,
+    budgetHolds: r.budgetHolds,
+    latenessUs: pp(r.latenessUs),
+    inferenceUs: pp(r.inferenceUs),
+    readToWriteUs: pp(r.latencyUs),
+    episodes: task ? finite(task.episodes) : null,
+    successes: task ? finite(task.successes) : null,
+    meanReward: task ? finite(task.meanReward) : null,
+    safety: {
+      clampedCycles: r.safety.clampedCycles,
+      stepLimitedCycles: r.safety.stepLimitedCycles,
+      nonFinite: r.safety.nonFinite,
+      holds: r.safety.holds,
+      faults: r.safety.faults,
+      estop: r.safety.estop ?? null,
+      watchdog: r.safety.watchdog ?? null,
+    },
+    stop: r.stop,
+  };
+}
 
 function report(stdout: NodeJS.WritableStream, r: DeployResult, rate: number) {
   const s = (a: readonly number[]) => [...a].sort((x, y) => x - y);
@@ -59,8 +120,10 @@ export const deployCommand: Command<typeof options> = {
   name: 'deploy',
   summary: 'Run a trained ONNX policy on the follower at a fixed rate, through the safety filter',
   options,
-  examples: ['armbridge deploy --model models/reach-rwr/policy.onnx --follower /dev/ttyACM0 --rate 500', 'armbridge deploy --model models/reach-rwr/policy.onnx --sim'],
+  examples: ['armbridge deploy --model models/reach-rwr/policy.onnx --follower /dev/ttyACM0', 'armbridge deploy --model models/reach-rwr/policy.onnx --sim --json'],
   async run(o, { stdout, stderr, signal }) {
+    // With --json, stdout carries the summary alone: every human-readable line goes to stderr.
+    const human = o.json ? stderr : stdout;
     // The worker opens ports with the tty binding, which is Linux-only (bindings-cpp aborts in workers).
     if (o.thread === 'worker' && process.platform !== 'linux') {
       stderr.write(`the loop runs on the main thread here: a worker thread cannot open serial ports on ${process.platform}\n`);
@@ -73,6 +136,7 @@ export const deployCommand: Command<typeof options> = {
         arm: o.arm,
         model: o.model,
         rateHz: o.rate,
+        force: o.force,
         durationS: o.durationS,
         transport: o.inProcess ? 'in-process' : 'pty',
         log: o.log,
@@ -80,10 +144,11 @@ export const deployCommand: Command<typeof options> = {
         thread: o.thread,
         realtimePriority: o.rtPriority,
         onStatus,
-        say: (s) => stdout.write(s),
+        say: (s) => human.write(s),
       }).finally(endStatus);
-      report(stdout, r, o.rate);
-      stdout.write(`task: ${r.successes}/${r.episodes} targets reached and held, mean reward ${r.meanReward.toFixed(4)}\n`);
+      report(human, r, r.rate.rateHz);
+      human.write(`task: ${r.successes}/${r.episodes} targets reached and held, mean reward ${r.meanReward.toFixed(4)}\n`);
+      if (o.json) stdout.write(`${JSON.stringify(summary(o.model, r, r.rate, r))}\n`);
       return 0;
     }
     if (!o.follower) {
@@ -92,8 +157,12 @@ export const deployCommand: Command<typeof options> = {
     }
     const target = o.target?.split(',').map(Number);
     if (target && (target.length !== 3 || !target.every(Number.isFinite))) throw new UsageError(`--target wants three numbers x,y,z in metres, got "${o.target}"`);
+    // The rate is decided (a rate the model cannot follow refused) before the arm is touched.
+    const rate = resolveControlRate(o.model, await readPolicyMetadata(o.model), o.rate, o.force);
+    if (rate.note) stderr.write(rate.note);
+    const rateHz = rate.rateHz;
     const calibration = await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`);
-    const recorder = o.log ? await Recorder.create({ path: o.log }, { arm: o.arm, rate_hz: String(o.rate), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${o.model}` }) : undefined;
+    const recorder = o.log ? await Recorder.create({ path: o.log }, { arm: o.arm, rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${o.model}` }) : undefined;
     try {
       if (o.thread === 'worker') {
         // On a real arm the joints are observed, plus a fixed target if given: a model that needs
@@ -103,24 +172,26 @@ export const deployCommand: Command<typeof options> = {
           arm: { kind: o.arm, calibration },
           environment: { module: FIXED_ENVIRONMENT, params },
           model: o.model,
-          rateHz: o.rate,
+          rateHz,
           durationS: o.durationS,
           realtimePriority: o.rtPriority,
           recorder,
           estop: signal,
           onStatus,
-          onReady: (i) => stdout.write(`deploying ${o.model} (${i.algo}) on ${o.follower} at ${o.rate} Hz, loop in a worker thread at ${i.realtime.detail}\n`),
+          onReady: (i) => human.write(`deploying ${o.model} (${i.algo}) on ${o.follower} at ${rateHz} Hz, loop in a worker thread at ${i.realtime.detail}\n`),
         }).finally(endStatus);
-        report(stdout, r, o.rate);
+        report(human, r, rateHz);
+        if (o.json) stdout.write(`${JSON.stringify(summary(o.model, r, rate, undefined))}\n`);
         return 0;
       }
       await using arm = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration, path: o.follower });
       const observation = [{ name: 'follower.position', size: arm.size }, ...(target ? [{ name: 'target.position', size: 3 }] : [])];
       const policy = await OnnxPolicy.load(o.model, { jointNames: arm.names, observation });
       try {
-        const r = await runDeploy({ follower: arm, policy, rateHz: o.rate, durationS: o.durationS, estop: signal, recorder, observeExtra: target ? () => target : undefined });
-        report(stdout, r, o.rate);
+        const r = await runDeploy({ follower: arm, policy, rateHz, durationS: o.durationS, estop: signal, recorder, observeExtra: target ? () => target : undefined });
+        report(human, r, rateHz);
         await parkArm(arm);
+        if (o.json) stdout.write(`${JSON.stringify(summary(o.model, r, rate, undefined))}\n`);
         return 0;
       } finally {
         await policy.close();

@@ -18,14 +18,27 @@ const options = z.object({
   epochs: z.coerce.number().int().positive().default(60).describe('Maximum epochs per round'),
   seed: z.coerce.number().int().default(0).describe('Seed'),
   out: z.string().describe('Folder for every round: models and rollout recordings'),
+  json: z.boolean().default(false).describe('Print one JSON object {rounds: [{round, eval: {successRate, meanReturn, stdReturn}}]} on stdout (round 0: the starting model) and nothing else there; progress on stderr'),
 });
+
+/** The --json output: each round's held-out evaluation (round 0 is the starting model). */
+export interface ImproveJson {
+  readonly rounds: readonly {
+    readonly round: number;
+    readonly model: string;
+    readonly trainEpisodes: number;
+    readonly eval: { readonly successRate: number; readonly meanReturn: number; readonly stdReturn: number };
+  }[];
+}
 
 export const improveCommand: Command<typeof options> = {
   name: 'improve',
   summary: 'Iterated RWR / AWR on the simulated task: roll out, score, add to the data, retrain',
   options,
-  examples: ['armbridge improve --model models/reach-rwr --iterations 3 --rollouts 50 --out models/reach-improved'],
+  examples: ['armbridge improve --model models/reach-rwr --iterations 3 --rollouts 50 --out models/reach-improved', 'armbridge improve --model models/reach-rwr --iterations 3 --out models/reach-improved --json'],
   async run(o, { stdout, stderr }) {
+    // With --json, stdout carries the JSON object alone: every human-readable line goes to stderr.
+    const human = o.json ? stderr : stdout;
     let data = o.data?.split(',').filter(Boolean) ?? [];
     let hidden: number[] | undefined;
     if (o.model) {
@@ -50,8 +63,15 @@ export const improveCommand: Command<typeof options> = {
       epochs: o.epochs,
       hidden,
       seed: o.seed,
-      log: (s) => stdout.write(s),
+      log: (s) => human.write(s),
     });
+    if (o.json) {
+      const json: ImproveJson = {
+        rounds: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, eval: { successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn } })),
+      };
+      stdout.write(`${JSON.stringify(json)}\n`);
+      return 0;
+    }
     stdout.write(
       '\n' +
         table(

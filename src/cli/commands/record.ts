@@ -7,16 +7,20 @@ import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { recordSession, type RecordProgress } from '../../record/record-session.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
-import { parseSkillMix, recordSim } from '../../workflows/record-sim.ts';
+import { parseSkillMix, recordSim, type SkillMix } from '../../workflows/record-sim.ts';
 import { armPairOptions } from '../arm-options.ts';
-import type { Command } from '../command.ts';
+import { UsageError, type Command } from '../command.ts';
 import { terminalKeys } from '../keys.ts';
+
+/** Defaults of --rate and --episode-s: teleoperation in real time, and generated demonstrations (--virtual-time). */
+const REAL_TIME = { rateHz: 100, episodeS: 20 } as const;
+const VIRTUAL_TIME = { rateHz: 20, episodeS: 3 } as const;
 
 const options = z.object({
   ...armPairOptions,
-  rate: z.coerce.number().positive().max(2000).default(100).describe('Recording and control rate, Hz'),
+  rate: z.coerce.number().positive().max(2000).optional().describe(`Recording and control rate, Hz (default ${REAL_TIME.rateHz}; with --virtual-time ${VIRTUAL_TIME.rateHz}, the rate the learning benchmark uses)`),
   episodes: z.coerce.number().int().positive().default(50).describe('Episodes to record'),
-  episodeS: z.coerce.number().positive().default(20).describe('Length of an episode, s'),
+  episodeS: z.coerce.number().positive().optional().describe(`Length of an episode, s (default ${REAL_TIME.episodeS}; with --virtual-time ${VIRTUAL_TIME.episodeS})`),
   resetS: z.coerce.number().nonnegative().default(5).describe('Reset time between episodes (not recorded), s'),
   out: z.string().optional().describe('Output MCAP file (default recordings/<arm>-<time>.mcap)'),
   overwrite: z.boolean().default(false).describe('Replace an existing output file'),
@@ -25,6 +29,8 @@ const options = z.object({
   mix: z.string().default('expert:1').describe('Scripted operator skills and weights (--sim), e.g. expert:0.5,noisy:0.2,poor:0.3'),
   seed: z.coerce.number().int().default(1).describe('Seed of the simulated world (--sim)'),
   inProcess: z.boolean().default(false).describe('Simulated arms over the in-process binding instead of ptys (--sim)'),
+  virtualTime: z.boolean().default(false).describe('With --sim: generate the episodes in simulated time, as fast as the machine computes them (same file format, marked virtual_time); no ports, no reset time'),
+  task: z.enum(['reach']).default('reach').describe('Simulated task (--sim)'),
 });
 
 function progressPrinter(stdout: NodeJS.WritableStream, episodes: number) {
@@ -45,10 +51,37 @@ export const recordCommand: Command<typeof options> = {
   examples: [
     'armbridge record --leader /dev/ttyACM1 --follower /dev/ttyACM0 --rate 100 --episodes 50 --episode-s 20 --reset-s 5 --out recordings/pick.mcap',
     'armbridge record --sim --episodes 20 --episode-s 6 --reset-s 2 --mix expert:0.5,poor:0.5 --out recordings/sim.mcap',
+    'armbridge record --sim --virtual-time --arm so101 --task reach --episodes 300 --mix expert:0.5,noisy:0.2,poor:0.3 --seed 1 --out recordings/reach-demos.mcap',
   ],
   async run(o, { stdout, stderr, signal }) {
+    if (o.virtualTime && !o.sim) throw new UsageError('--virtual-time needs --sim (only the simulator can run faster than real time)');
+    let mix: SkillMix;
+    try {
+      mix = parseSkillMix(o.mix);
+    } catch (e) {
+      throw new UsageError((e as Error).message, { cause: e });
+    }
+    const defaults = o.virtualTime ? VIRTUAL_TIME : REAL_TIME;
+    const rateHz = o.rate ?? defaults.rateHz;
+    const episodeS = o.episodeS ?? defaults.episodeS;
     const out = o.out ?? `recordings/${o.arm}-${new Date().toISOString().replace(/[:.]/g, '-')}.mcap`;
     await mkdir(dirname(out), { recursive: true }).catch(() => undefined);
+    if (o.virtualTime) {
+      stdout.write(`generating ${o.episodes} ${o.task} episodes on the simulated ${o.arm} in virtual time at ${rateHz} Hz, ${episodeS} s each, operator mix ${o.mix}, seed ${o.seed}\n`);
+      // onnxruntime (imported by the rollout module) is heavy: loaded only when used.
+      const { rollout } = await import('../../workflows/sim-rollout.ts');
+      const r = await rollout({ arm: o.arm, seed: o.seed, episodes: o.episodes, episodeS, rateHz, driver: { kind: 'operator', mix }, out, overwrite: o.overwrite });
+      const bySkill = new Map<string, { n: number; ok: number }>();
+      for (const e of r.episodes) {
+        const b = bySkill.get(e.skill) ?? { n: 0, ok: 0 };
+        b.n++;
+        if (e.success) b.ok++;
+        bySkill.set(e.skill, b);
+      }
+      const skills = [...bySkill].map(([k, b]) => `${k} ${b.ok}/${b.n}`).join(', ');
+      stdout.write(`${r.episodes.length} episodes: success ${(r.successRate * 100).toFixed(1)} % (${skills}), mean return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} → ${out}\n`);
+      return 0;
+    }
     const controller = new AbortController();
     signal.addEventListener('abort', () => controller.abort(), { once: true });
     const keys = terminalKeys(process.stdin, () => controller.abort());
@@ -62,11 +95,11 @@ export const recordCommand: Command<typeof options> = {
           arm: o.arm,
           out,
           overwrite: o.overwrite,
-          rateHz: o.rate,
+          rateHz,
           episodes: o.episodes,
-          episodeS: o.episodeS,
+          episodeS,
           resetS: o.resetS,
-          mix: parseSkillMix(o.mix),
+          mix,
           seed: o.seed,
           transport: o.inProcess ? 'in-process' : 'pty',
           signal: controller.signal,
@@ -94,7 +127,7 @@ export const recordCommand: Command<typeof options> = {
         { path: out, overwrite: o.overwrite },
         {
           arm: o.arm,
-          rate_hz: String(o.rate),
+          rate_hz: String(rateHz),
           software: `armbridge ${ARMBRIDGE_VERSION}`,
           operator: o.operator,
           simulated: 'false',
@@ -103,7 +136,7 @@ export const recordCommand: Command<typeof options> = {
           follower_profile: JSON.stringify(follower.profile),
           follower_calibration: JSON.stringify(cal.follower),
           leader_calibration: JSON.stringify(cal.leader),
-          episode_s: String(o.episodeS),
+          episode_s: String(episodeS),
           reset_s: String(o.resetS),
           schema_version: '1',
         },
@@ -112,9 +145,9 @@ export const recordCommand: Command<typeof options> = {
         leader,
         follower,
         recorder,
-        rateHz: o.rate,
+        rateHz,
         episodes: o.episodes,
-        episodeS: o.episodeS,
+        episodeS,
         resetS: o.resetS,
         signal: controller.signal,
         keys: keys?.poll,

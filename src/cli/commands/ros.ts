@@ -4,6 +4,7 @@ import { checkCalibration, JointConverter, loadCalibration } from '../../arm/cal
 import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
+import { FALLBACK_RATE_HZ } from '../../control/control-rate.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { runRosBridge } from '../../ros/bridge.ts';
 import { runRosDeploy } from '../../ros/deploy-node.ts';
@@ -14,6 +15,9 @@ import { simCalibrationPath } from '../../workflows/paths.ts';
 import { openSimPort, type SimPort } from '../../workflows/sim-port.ts';
 import type { Command } from '../command.ts';
 
+/** Rate of the bridge and record loops when --rate is not given, Hz. */
+const BRIDGE_RATE_HZ = 100;
+
 const options = z.object({
   mode: z.enum(['bridge', 'record', 'deploy']).default('bridge').describe('bridge: the arm as a ROS 2 node (/joint_states, ros2_control command topics, episode and e-stop services); record: ROS topics of any arm into a recording; deploy: an ONNX policy with ROS topics as the arm'),
   arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type (bridge: the arm driven; deploy: whose calibrated limits the safety filter uses)'),
@@ -22,7 +26,8 @@ const options = z.object({
   followerCalibration: z.string().optional().describe('Follower calibration (default calibration/<arm>-follower.json; with --sim the shipped simulator file)'),
   leaderCalibration: z.string().optional().describe('Leader calibration (default calibration/<arm>-leader.json)'),
   sim: z.boolean().default(false).describe('Bridge a simulated follower (over a pty when socat is installed)'),
-  rate: z.coerce.number().positive().max(1000).default(100).describe('Loop rate, Hz (bridge, record, deploy)'),
+  rate: z.coerce.number().positive().max(1000).optional().describe(`Loop rate, Hz (bridge, record: default ${BRIDGE_RATE_HZ}; deploy: default the model's own rate, ${FALLBACK_RATE_HZ} for models that do not say; one the model cannot follow is refused unless --force)`),
+  force: z.boolean().default(false).describe('deploy: run at --rate even when the model cannot follow it'),
   durationS: z.coerce.number().positive().optional().describe('Stop after this long, s (default: until Ctrl-C)'),
   out: z.string().optional().describe('Recording to write (bridge: episodes started over /armbridge/episode/start; record: required)'),
   overwrite: z.boolean().default(false).describe('Replace an existing recording'),
@@ -41,7 +46,7 @@ export const rosCommand: Command<typeof options> = {
   examples: [
     'armbridge ros bridge --follower /dev/ttyACM0 --out recordings/ros.mcap',
     'armbridge ros record --topics /joint_states,/forward_position_controller/commands,/target_pose --out recordings/ur.mcap',
-    'armbridge ros deploy --model models/reach/policy.onnx --target-topic /target_pose --rate 100',
+    'armbridge ros deploy --model models/reach/policy.onnx --target-topic /target_pose',
   ],
   async run(o, { stdout, stderr, signal }) {
     if (o.mode === 'record' && !o.out) {
@@ -57,10 +62,11 @@ export const rosCommand: Command<typeof options> = {
       return 2;
     }
     const say = (l: string) => stdout.write(l);
+    const rate = o.rate ?? BRIDGE_RATE_HZ;
     const graph = await openRosGraph(o.nodeName);
     try {
       if (o.mode === 'record') {
-        const r = await runRosRecord({ graph, out: o.out!, overwrite: o.overwrite, topics: parseRecordTopics(o.topics), rateHz: o.rate, durationS: o.durationS, signal, autoEpisode: o.autoEpisode, onEvent: say });
+        const r = await runRosRecord({ graph, out: o.out!, overwrite: o.overwrite, topics: parseRecordTopics(o.topics), rateHz: rate, durationS: o.durationS, signal, autoEpisode: o.autoEpisode, onEvent: say });
         stdout.write(`${r.samples} samples, ${r.episodes.kept} episodes kept, ${r.episodes.discarded} discarded → ${r.path}; joints ${r.jointNames.join(', ')}${r.refused ? `; ${r.refused} messages refused (${r.lastRefusal})` : ''}\n`);
         return 0;
       }
@@ -76,8 +82,8 @@ export const rosCommand: Command<typeof options> = {
         const { OnnxPolicy } = await import('../../control/onnx-policy.ts');
         const policy = await OnnxPolicy.load(o.model!, { jointNames, observation });
         try {
-          const r = await runRosDeploy({ graph, policy, jointNames, lower: joints.map((j) => j.lower), upper: joints.map((j) => j.upper), rateHz: o.rate, durationS: o.durationS, estop: signal, targetTopic: o.targetTopic });
-          stdout.write(`${r.published} commands on ${TOPICS.forwardCommands} at ${r.achievedHz.toFixed(1)} Hz (asked ${o.rate}); safety: ${describeSafety(r.safety)}\n`);
+          const r = await runRosDeploy({ graph, policy, jointNames, lower: joints.map((j) => j.lower), upper: joints.map((j) => j.upper), rateHz: o.rate, force: o.force, onNote: (l) => stderr.write(l), durationS: o.durationS, estop: signal, targetTopic: o.targetTopic });
+          stdout.write(`${r.published} commands on ${TOPICS.forwardCommands} at ${r.achievedHz.toFixed(1)} Hz (asked ${r.rate.rateHz}${r.rate.source === 'model' ? ", the model's rate" : ''}); safety: ${describeSafety(r.safety)}\n`);
           return 0;
         } finally {
           await policy.close();
@@ -94,12 +100,12 @@ export const rosCommand: Command<typeof options> = {
         if (o.out) {
           recorder = await Recorder.create(
             { path: o.out, overwrite: o.overwrite },
-            { arm: o.arm, rate_hz: String(o.rate), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: 'ros', joint_names: follower.names.join(','), follower_calibration: JSON.stringify(calibration), ...(o.sim ? { simulated: 'true' } : {}) },
+            { arm: o.arm, rate_hz: String(rate), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: 'ros', joint_names: follower.names.join(','), follower_calibration: JSON.stringify(calibration), ...(o.sim ? { simulated: 'true' } : {}) },
           );
         }
-        stdout.write(`bridging the ${o.arm} follower (${sim ? `simulated, ${sim.path}` : o.follower}) at ${o.rate} Hz: ${TOPICS.jointStates} out, ${TOPICS.forwardCommands} and ${TOPICS.trajectory} in, services ${Object.values(SERVICES).join(', ')}\n`);
+        stdout.write(`bridging the ${o.arm} follower (${sim ? `simulated, ${sim.path}` : o.follower}) at ${rate} Hz: ${TOPICS.jointStates} out, ${TOPICS.forwardCommands} and ${TOPICS.trajectory} in, services ${Object.values(SERVICES).join(', ')}\n`);
         // Ctrl-C / SIGTERM is an e-stop, as in teleop and deploy: hold, then torque off at once.
-        const r = await runRosBridge({ graph, follower, leader, rateHz: o.rate, durationS: o.durationS, estop: signal, recorder, onEvent: say });
+        const r = await runRosBridge({ graph, follower, leader, rateHz: rate, durationS: o.durationS, estop: signal, recorder, onEvent: say });
         stdout.write(`${r.cycles} cycles at ${r.achievedHz.toFixed(1)} Hz, ${r.published} joint states published, commands: ${r.commands.forward} forward, ${r.commands.trajectory} trajectory, ${r.commands.refused} refused; episodes ${r.episodes.kept} kept, ${r.episodes.discarded} discarded\nsafety: ${describeSafety(r.safety)}\n`);
         await parkArm(follower);
         return 0;

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { readPolicyMetadata } from '../../control/control-rate.ts';
+import { ModelMismatchError } from '../../control/errors.ts';
+import { armProfile } from '../../arm/profiles.ts';
+import { table } from '../../workflows/table.ts';
+import { UsageError, type Command } from '../command.ts';
+
+/** Held-out targets: the world's seed is this plus --seed, far from the seeds demonstrations and training use. */
+export const EVAL_SEED_OFFSET = 100_000;
+/** Rate for the scripted operator and for models that do not say theirs, Hz (the learning benchmark's). */
+const DEFAULT_RATE_HZ = 20;
+
+const options = z.object({
+  sim: z.boolean().default(true).describe('Evaluate on the simulated task (the only option for now)'),
+  arm: z.enum(['so101', 'koch']).default('so101').describe('Simulated arm'),
+  task: z.enum(['reach']).default('reach').describe('Simulated task'),
+  model: z.string().optional().describe('policy.onnx to evaluate (or --operator)'),
+  operator: z.enum(['expert', 'noisy', 'poor']).optional().describe('Evaluate the scripted operator of this skill instead of a model'),
+  episodes: z.coerce.number().int().positive().default(100).describe('Episodes (one held-out target each)'),
+  seed: z.coerce.number().int().min(0).default(0).describe(`Seed of the held-out targets (the world runs at seed ${EVAL_SEED_OFFSET} + this): the same targets for every model at the same seed`),
+  rate: z.coerce.number().positive().max(2000).optional().describe(`Control rate, Hz (default: the model's own rate, else ${DEFAULT_RATE_HZ})`),
+  episodeS: z.coerce.number().positive().default(3).describe('Length of an episode, s'),
+  json: z.boolean().default(false).describe('Print one JSON object {successRate, meanReturn, stdReturn, episodes} on stdout and nothing else there (progress on stderr)'),
+});
+
+/** One episode of the --json output. */
+export interface EvalEpisodeJson {
+  readonly index: number;
+  readonly success: boolean;
+  readonly return: number;
+  readonly finalDistanceM: number;
+  /** The operator's skill, or 'policy'. */
+  readonly skill: string;
+  /** The scripted operator's failure mode in this episode ('none' for an expert or a policy). */
+  readonly failure: string;
+}
+
+export interface EvalJson {
+  readonly successRate: number;
+  readonly meanReturn: number;
+  readonly stdReturn: number;
+  readonly episodes: readonly EvalEpisodeJson[];
+}
+
+export const evalCommand: Command<typeof options> = {
+  name: 'eval',
+  summary: 'Evaluate a policy (or the scripted operator) on held-out targets of the simulated task: success rate, return, per-episode table',
+  options,
+  examples: ['armbridge eval --sim --arm so101 --task reach --model models/reach-bc/policy.onnx --episodes 100 --seed 1', 'armbridge eval --sim --operator expert --episodes 100 --seed 1 --json'],
+  async run(o, { stdout, stderr }) {
+    if ((o.model === undefined) === (o.operator === undefined)) throw new UsageError('give either --model policy.onnx or --operator expert|noisy|poor');
+    // With --json, stdout carries the JSON object alone: every human-readable line goes to stderr.
+    const human = o.json ? stderr : stdout;
+    let rateHz = o.rate ?? DEFAULT_RATE_HZ;
+    if (o.model !== undefined) {
+      const meta = await readPolicyMetadata(o.model);
+      // The rollout feeds [follower.position, target.position]: refuse anything else with the loop's own error.
+      const joints = armProfile(o.arm, 'follower').joints.map((j) => j.name);
+      const want = JSON.stringify([{ name: 'follower.position', size: joints.length }, { name: 'target.position', size: 3 }]);
+      if (meta.jointNames.join(',') !== joints.join(',')) throw new ModelMismatchError(o.model, `it was trained on joints [${meta.jointNames.join(',')}], the simulated ${o.arm} has [${joints.join(',')}]`);
+      if (JSON.stringify(meta.observation) !== want) throw new ModelMismatchError(o.model, `it expects observation ${JSON.stringify(meta.observation)}, the ${o.task} task provides ${want}`);
+      if (o.rate === undefined) rateHz = meta.rateHz ?? DEFAULT_RATE_HZ;
+      else if (meta.rateHz !== undefined && meta.rateHz !== o.rate) human.write(`note: model ${o.model} was trained at ${meta.rateHz} Hz; evaluating at ${o.rate} Hz as asked\n`);
+    }
+    const who = o.model !== undefined ? `model ${o.model}` : `the scripted ${o.operator} operator`;
+    const worldSeed = EVAL_SEED_OFFSET + o.seed;
+    human.write(`evaluating ${who} on ${o.episodes} held-out ${o.task} targets (simulated ${o.arm}, seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${o.episodeS} s per episode\n`);
+    // onnxruntime (imported by the rollout module) is heavy: loaded only when used.
+    const { rollout } = await import('../../workflows/sim-rollout.ts');
+    const r = await rollout({
+      arm: o.arm,
+      seed: worldSeed,
+      episodes: o.episodes,
+      episodeS: o.episodeS,
+      rateHz,
+      driver: o.model !== undefined ? { kind: 'policy', model: o.model } : { kind: 'operator', mix: { [o.operator!]: 1 } },
+    });
+    if (o.json) {
+      const json: EvalJson = {
+        successRate: r.successRate,
+        meanReturn: r.meanReturn,
+        stdReturn: r.stdReturn,
+        episodes: r.episodes.map((e) => ({ index: e.index, success: e.success, return: e.return, finalDistanceM: e.finalDistanceM, skill: e.skill, failure: e.failure })),
+      };
+      stdout.write(`${JSON.stringify(json)}\n`);
+      return 0;
+    }
+    stdout.write(
+      table(
+        ['episode', 'success', 'return', 'final distance (cm)'],
+        r.episodes.map((e) => [e.index, e.success ? 'yes' : 'no', e.return.toFixed(2), (e.finalDistanceM * 100).toFixed(1)]),
+      ),
+    );
+    stdout.write(`\nsuccess ${(r.successRate * 100).toFixed(1)} % (${r.episodes.filter((e) => e.success).length}/${r.episodes.length}), mean return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (std over episodes)\n`);
+    return 0;
+  },
+};

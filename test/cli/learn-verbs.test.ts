@@ -1,0 +1,125 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { readRecording } from '../../src/record/read.ts';
+import { identityPolicy } from '../helpers/models.ts';
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const w = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) }) as unknown as NodeJS.WriteStream;
+  const code = await main(argv, { stdout: w((s) => (out += s)) as typeof process.stdout, stderr: w((s) => (err += s)) as typeof process.stderr });
+  return { code, out, err };
+}
+
+/** Parses stdout that must be exactly one JSON object (one line) and nothing else. */
+function onlyJson(out: string): Record<string, unknown> {
+  expect(out.endsWith('\n')).toBe(true);
+  expect(out.trimEnd().split('\n')).toHaveLength(1);
+  const v: unknown = JSON.parse(out);
+  expect(typeof v === 'object' && v !== null && !Array.isArray(v)).toBe(true);
+  return v as Record<string, unknown>;
+}
+
+function expectEvalStats(j: Record<string, unknown>) {
+  expect(typeof j.successRate).toBe('number');
+  expect(j.successRate as number).toBeGreaterThanOrEqual(0);
+  expect(j.successRate as number).toBeLessThanOrEqual(1);
+  expect(Number.isFinite(j.meanReturn)).toBe(true);
+  expect(Number.isFinite(j.stdReturn)).toBe(true);
+  expect(j.stdReturn as number).toBeGreaterThanOrEqual(0);
+}
+
+describe('armbridge record --sim --virtual-time', () => {
+  it('generates demonstrations in simulated time at 20 Hz and 3 s by default, in the recording format, and prints a summary', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-verbs-'));
+    const out = join(dir, 'demos.mcap');
+    const r = await run('record', '--sim', '--virtual-time', '--arm', 'koch', '--task', 'reach', '--episodes', '6', '--mix', 'expert:0.5,noisy:0.2,poor:0.3', '--seed', '2', '--out', out);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/6 episodes: success \d+\.\d % .*mean return -?\d+\.\d+ ± \d+\.\d+ → .*demos\.mcap/);
+    const rec = await readRecording(out);
+    expect(rec.complete).toBe(true);
+    const meta = rec.metadata.get('armbridge')!;
+    expect(meta.get('virtual_time')).toBe('true');
+    expect(meta.get('rate_hz')).toBe('20');
+    expect(meta.get('episode_s')).toBe('3');
+    expect(meta.get('arm')).toBe('koch');
+    expect(rec.messages.filter((m) => m.topic === '/follower/joint_states')).toHaveLength(6 * 60);
+    // An existing file is kept unless --overwrite.
+    expect((await run('record', '--sim', '--virtual-time', '--episodes', '1', '--out', out)).code).toBe(1);
+    expect((await run('record', '--sim', '--virtual-time', '--episodes', '1', '--out', out, '--overwrite')).code).toBe(0);
+  });
+
+  it('refuses --virtual-time without --sim, an unknown task and a bad mix as usage errors', async () => {
+    expect(await run('record', '--virtual-time', '--out', '/tmp/x.mcap')).toMatchObject({ code: 2, err: expect.stringMatching(/--virtual-time needs --sim/) });
+    expect(await run('record', '--sim', '--virtual-time', '--task', 'stack', '--out', '/tmp/x.mcap')).toMatchObject({ code: 2, err: expect.stringMatching(/--task/) });
+    expect(await run('record', '--sim', '--virtual-time', '--mix', 'expert:1,lazy:1', '--out', '/tmp/x.mcap')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown skill "lazy"/) });
+  });
+});
+
+describe('armbridge eval', () => {
+  it('--json prints one object {successRate, meanReturn, stdReturn, episodes} on stdout and nothing else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-verbs-'));
+    const model = await identityPolicy(dir, { withTarget: true });
+    const r = await run('eval', '--sim', '--arm', 'so101', '--task', 'reach', '--model', model, '--episodes', '3', '--seed', '1', '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = onlyJson(r.out);
+    expect(Object.keys(j).sort()).toEqual(['episodes', 'meanReturn', 'stdReturn', 'successRate']);
+    expectEvalStats(j);
+    const episodes = j.episodes as Record<string, unknown>[];
+    expect(episodes).toHaveLength(3);
+    episodes.forEach((e, i) => {
+      expect(e.index).toBe(i);
+      expect(typeof e.success).toBe('boolean');
+      expect(Number.isFinite(e.return)).toBe(true);
+      expect(Number.isFinite(e.finalDistanceM)).toBe(true);
+    });
+    // The identity policy holds the start pose: it reaches nothing.
+    expect(j.successRate).toBe(0);
+    expect(r.err).toMatch(/held-out reach targets .* at 20 Hz/);
+  });
+
+  it('evaluates the scripted operator on the same held-out targets at the same seed, with a per-episode table', async () => {
+    const a = onlyJson((await run('eval', '--operator', 'expert', '--episodes', '4', '--seed', '5', '--json')).out);
+    const b = onlyJson((await run('eval', '--operator', 'expert', '--episodes', '4', '--seed', '5', '--json')).out);
+    expect(a).toEqual(b);
+    expect(a.successRate).toBe(1);
+    const t = await run('eval', '--operator', 'poor', '--episodes', '3', '--seed', '5');
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/episode\s+success\s+return\s+final distance \(cm\)/);
+    expect(t.out).toMatch(/^2\s+(yes|no)\s+-?\d+\.\d\d\s+\d+\.\d$/m);
+    expect(t.out).toMatch(/success \d+\.\d % \(\d\/3\), mean return -?\d+\.\d\d ± \d+\.\d\d/);
+  });
+
+  it('wants exactly one of --model and --operator, and refuses a model that does not fit the task', async () => {
+    expect((await run('eval', '--episodes', '1')).code).toBe(2);
+    expect((await run('eval', '--operator', 'expert', '--model', 'x.onnx')).code).toBe(2);
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-verbs-'));
+    const r = await run('eval', '--model', await identityPolicy(dir), '--episodes', '1', '--json');
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/\[MODEL_MISMATCH\]/);
+  });
+});
+
+describe('armbridge improve --json', () => {
+  let data: string;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'armbridge-verbs-'));
+    data = join(dir, 'demos.mcap');
+    expect((await run('record', '--sim', '--virtual-time', '--episodes', '4', '--episode-s', '1', '--mix', 'expert:0.5,poor:0.5', '--seed', '4', '--out', data)).code).toBe(0);
+  });
+
+  it('prints one object {rounds: [{round, eval: {successRate, meanReturn, stdReturn}}]} on stdout, round 0 first', async () => {
+    const r = await run('improve', '--data', data, '--iterations', '1', '--rollouts', '2', '--eval-episodes', '2', '--epochs', '2', '--out', join(dir, 'improved'), '--json');
+    expect(r.code, r.err).toBe(0);
+    const j = onlyJson(r.out);
+    const rounds = j.rounds as Record<string, unknown>[];
+    expect(rounds.map((x) => x.round)).toEqual([0, 1]);
+    for (const x of rounds) expectEvalStats(x.eval as Record<string, unknown>);
+  }, 60_000);
+});
