@@ -6,7 +6,7 @@
  * Also: a real user's calibration file (LeRobot format) mounted with `--calibration` is found on
  * the servos at connect, and every joint reaches both ends of its range with no overload.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,10 +54,27 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * A whole LeRobot session against a fresh `armbridge sim` process. LeRobot's buses wait a few tens
+ * of milliseconds for each status packet and some of its reads have no retry (KochFollower's
+ * get_observation); on this shared 2-core machine a pty reply occasionally misses that window. Such
+ * a miss (the SDK's "There is no status packet" / "Incorrect status packet") reruns the session once
+ * on a fresh simulator, and says so; a second miss, or any other error, fails the test.
+ */
 async function session(kind: 'so101' | 'koch', calibration: Record<string, MotorCal>, simArgs: readonly string[], holdEnds: boolean) {
+  for (let attempt = 1; ; attempt++) {
+    const r = await sessionOnce(kind, calibration, simArgs, holdEnds);
+    if (!r.report.exception) return { report: r.report, stdout: r.stdout };
+    const missedWindow = /ConnectionError: .*(There is no status packet|Incorrect status packet)/.test(r.report.exception);
+    if (!missedWindow || attempt === 2) throw new Error(`${r.report.exception}\n${r.report.traceback}\nstderr: ${r.stderr.slice(-4000)}`);
+    console.warn(`${kind} session ${attempt}: a reply missed LeRobot's window (${r.report.exception}); rerunning once on a fresh simulator`);
+  }
+}
+
+async function sessionOnce(kind: 'so101' | 'koch', calibration: Record<string, MotorCal>, simArgs: readonly string[], holdEnds: boolean) {
   const name = `${kind}-${Math.random().toString(36).slice(2)}`;
   const calDir = join(dir, name);
-  await import('node:fs/promises').then((fs) => fs.mkdir(calDir));
+  await mkdir(calDir);
   await writeFile(join(calDir, 'interop.json'), JSON.stringify(calibration, null, 4));
   const sim = await serveSim(['--arm', kind, ...simArgs], join(dir, `${name}.tty`));
   const out = join(dir, `${name}.json`);
@@ -79,8 +96,7 @@ async function session(kind: 'so101' | 'koch', calibration: Record<string, Motor
   } catch {
     throw new Error(`no report (exit ${run.code})\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
   }
-  if (report.exception) throw new Error(`${report.exception}\n${report.traceback}\nstderr: ${run.stderr.slice(-4000)}`);
-  return { report, stdout: run.stdout };
+  return { report, stdout: run.stdout, stderr: run.stderr };
 }
 
 function expectCommon(r: RobotReport, calibration: Record<string, MotorCal>, kind: 'so101' | 'koch') {
