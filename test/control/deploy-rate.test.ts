@@ -77,6 +77,7 @@ describe('the control rate travels with the model', () => {
     expect(typeof j.episodes).toBe('number');
     expect(typeof j.successes).toBe('number');
     expect(typeof j.meanReward).toBe('number');
+    expect(j.successRate).toBe((j.successes as number) / (j.episodes as number));
     // The human-readable report went to stderr.
     expect(r.err).toMatch(/at 25 Hz/);
     expect(r.err).toMatch(/task: \d+\/\d+ targets/);
@@ -135,7 +136,7 @@ describe('armbridge deploy --json on a port (the real-arm path)', () => {
       expect(r.code, r.err).toBe(0);
       const j = onlyJson(r.out);
       expectDeploySummary(j);
-      expect(j).toMatchObject({ rateHz: 50, rateSource: 'model', episodes: null, successes: null, meanReward: null, sim: false });
+      expect(j).toMatchObject({ rateHz: 50, rateSource: 'model', episodes: null, successes: null, successRate: null, meanReward: null, sim: false });
       expect(r.err).toMatch(/\(asked 50\)/);
     } finally {
       await server.close();

@@ -27,7 +27,7 @@ const options = z.object({
   thread: z.enum(['worker', 'main']).default('worker').describe('Where the loop runs: its own worker thread (blocking sleep, logging stays on the main thread) or the main thread'),
   rtPriority: z.coerce.number().int().min(0).max(99).default(50).describe('SCHED_FIFO priority for the loop worker where permitted (root, CAP_SYS_NICE or an rtprio limit); 0: normal priority'),
   target: z.string().optional().describe('A fixed target point x,y,z (m) for models that observe target.position (real arm; --sim publishes its own)'),
-  sim: z.boolean().default(false).describe('Simulated follower with the reach task publishing targets'),
+  sim: z.boolean().default(false).describe('Simulated follower with the reach task publishing a new target every 3 s, each an episode scored by the task (give --duration-s a multiple of 3 so the last one has its full time)'),
   inProcess: z.boolean().default(false).describe('Simulated follower over the in-process binding instead of a pty (--sim)'),
   json: z.boolean().default(false).describe('At the end print one JSON summary on stdout (achievedHz, cycles, episodes, successes, meanReward, …); everything else goes to stderr'),
 });
@@ -47,8 +47,12 @@ export interface DeploySummary {
   readonly latenessUs: { readonly p50: number; readonly p99: number };
   readonly inferenceUs: { readonly p50: number; readonly p99: number };
   readonly readToWriteUs: { readonly p50: number; readonly p99: number };
+  /** --sim: targets (episodes of the task) and how many were reached and held. */
   readonly episodes: number | null;
   readonly successes: number | null;
+  /** successes / episodes. */
+  readonly successRate: number | null;
+  /** The task's reward per cycle, averaged over the run (not a per-episode return). */
   readonly meanReward: number | null;
   readonly safety: { readonly clampedCycles: number; readonly stepLimitedCycles: number; readonly nonFinite: number; readonly holds: number; readonly faults: number; readonly estop: string | null; readonly watchdog: string | null };
   readonly stop: DeployResult['stop'];
@@ -76,6 +80,7 @@ function summary(model: string, r: DeployResult, rate: ControlRate, task: { epis
     readToWriteUs: pp(r.latencyUs),
     episodes: task ? finite(task.episodes) : null,
     successes: task ? finite(task.successes) : null,
+    successRate: task && task.episodes > 0 ? finite(task.successes / task.episodes) : null,
     meanReward: task ? finite(task.meanReward) : null,
     safety: {
       clampedCycles: r.safety.clampedCycles,
