@@ -122,4 +122,13 @@ describe('armbridge improve --json', () => {
     expect(rounds.map((x) => x.round)).toEqual([0, 1]);
     for (const x of rounds) expectEvalStats(x.eval as Record<string, unknown>);
   }, 60_000);
+
+  it("takes the arm from --model's metadata and refuses a contradicting --arm", async () => {
+    const kochData = join(dir, 'koch.mcap');
+    expect((await run('record', '--sim', '--virtual-time', '--arm', 'koch', '--episodes', '2', '--episode-s', '0.5', '--mix', 'expert:1', '--out', kochData)).code).toBe(0);
+    const tr = await run('train', kochData, '--out', join(dir, 'koch-bc'), '--epochs', '1', '--hidden', '8', '--select', 'off', '--backend', 'cpu', '--val', '0.5');
+    expect(tr.code, tr.err).toBe(0);
+    const r = await run('improve', '--model', join(dir, 'koch-bc'), '--arm', 'so101', '--out', join(dir, 'x'), '--json');
+    expect(r).toMatchObject({ code: 2, out: '', err: expect.stringMatching(/--arm so101, but the model .* was trained on koch/) });
+  }, 30_000);
 });

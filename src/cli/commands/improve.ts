@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { improve } from '../../workflows/improve.ts';
 import { table } from '../../workflows/table.ts';
-import type { Command } from '../command.ts';
+import { readPolicyMetadata } from '../../control/control-rate.ts';
+import { UsageError, type Command } from '../command.ts';
 
 const options = z.object({
   model: z.string().optional().describe('A model folder made by armbridge train: its data and settings are the starting point'),
   data: z.string().optional().describe('Recordings to start from (instead of --model): comma-separated'),
   sim: z.boolean().default(true).describe('Roll out on the simulated task (the only option for now)'),
+  arm: z.enum(['so101', 'koch']).optional().describe("Simulated arm (default: the --model's arm, else so101)"),
   algo: z.enum(['rwr', 'awr']).default('rwr').describe('Weighting used in every round'),
   rwrTransform: z.enum(['linear', 'exp']).default('exp').describe('RWR return transform'),
   beta: z.coerce.number().positive().default(2).describe('Temperature β'),
@@ -41,7 +43,12 @@ export const improveCommand: Command<typeof options> = {
     const human = o.json ? stderr : stdout;
     let data = o.data?.split(',').filter(Boolean) ?? [];
     let hidden: number[] | undefined;
+    let arm = o.arm;
     if (o.model) {
+      const modelArm = (await readPolicyMetadata(join(o.model, 'policy.onnx'))).arm;
+      if (modelArm !== 'so101' && modelArm !== 'koch') throw new UsageError(`the model in ${o.model} is for the arm "${modelArm}"; the simulated task has so101 and koch`);
+      if (arm !== undefined && arm !== modelArm) throw new UsageError(`--arm ${arm}, but the model in ${o.model} was trained on ${modelArm}`);
+      arm = modelArm;
       const summary = JSON.parse(await readFile(join(o.model, 'summary.json'), 'utf8')) as { data: string[]; config: { hidden?: number[] } };
       data = summary.data;
       hidden = summary.config.hidden;
@@ -51,7 +58,7 @@ export const improveCommand: Command<typeof options> = {
       return 2;
     }
     const rounds = await improve({
-      arm: 'so101',
+      arm: arm ?? 'so101',
       data,
       out: o.out,
       algo: o.algo,
