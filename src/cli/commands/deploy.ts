@@ -4,7 +4,7 @@ import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
-import { FALLBACK_RATE_HZ, MAX_RATE_FACTOR, readPolicyMetadata, resolveControlRate, type ControlRate } from '../../control/control-rate.ts';
+import { FALLBACK_RATE_HZ, MIN_RATE_FRACTION, readPolicyMetadata, resolveControlRate, type ControlRate } from '../../control/control-rate.ts';
 import { runDeploy, type DeployResult } from '../../control/deploy-loop.ts';
 import { runDeployInWorker, type LoopStatus } from '../../control/deploy-worker-host.ts';
 import { FIXED_ENVIRONMENT, type FixedEnvironmentParams } from '../../control/fixed-environment.ts';
@@ -20,7 +20,7 @@ const options = z.object({
   arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type'),
   follower: z.string().optional().describe('Serial port of the follower arm'),
   followerCalibration: z.string().optional().describe('Follower calibration file (default calibration/<arm>-follower.json)'),
-  rate: z.coerce.number().positive().max(2000).optional().describe(`Control rate, Hz (default: the model's own, from its training data; ${FALLBACK_RATE_HZ} for models that do not say). Another rate warns; one the model cannot follow (relative actions, more than ${MAX_RATE_FACTOR}× off) is refused unless --force`),
+  rate: z.coerce.number().positive().max(2000).optional().describe(`Control rate, Hz (default: the model's own, from its training data; ${FALLBACK_RATE_HZ} for models that do not say). Another rate warns; one the model cannot follow (below ${Math.round(MIN_RATE_FRACTION * 100)} % of its own) is refused unless --force`),
   force: z.boolean().default(false).describe('Run at --rate even when the model cannot follow it'),
   durationS: z.coerce.number().positive().default(10).describe('How long to run, s'),
   log: z.string().optional().describe('Run log (MCAP, same topics as recordings plus /policy/action, /control/inference_us and /safety)'),
