@@ -28,11 +28,15 @@ export const OBS_MIN_STD = 0.05;
 export const ACT_MIN_STD = 0.05;
 /** Default state noise (radians) for relative actions: measured best of 0, 0.02, 0.03, 0.05 in bench:learn's ablation. */
 export const DEFAULT_STATE_NOISE = 0.03;
-/** Default training length: about this many sample presentations, 20 to 100 epochs. */
-export const SAMPLE_BUDGET = 1_200_000;
+/**
+ * Default training length: about this many sample presentations, 30 to 100 epochs. Measured on
+ * iterated RWR's fourth round (34 k samples): 35 epochs gave 70 % held-out success, 100 gave 89 %;
+ * the precision of the final hold keeps improving long after validation loss has flattened.
+ */
+export const SAMPLE_BUDGET = 3_000_000;
 
 export function defaultEpochs(trainSamples: number): number {
-  return Math.max(20, Math.min(100, Math.round(SAMPLE_BUDGET / Math.max(1, trainSamples))));
+  return Math.max(30, Math.min(100, Math.round(SAMPLE_BUDGET / Math.max(1, trainSamples))));
 }
 
 export interface TrainConfig {
