@@ -129,19 +129,20 @@ async function benchArm(arm: SimArmKind): Promise<ArmResults> {
   void sizeData;
   const train = (data: string, config: Record<string, unknown>, seed: number, label: string, load?: { outcomes: ['success'] }) =>
     run({ type: 'train', arm, data, out: join(dir, `${arm}-${label.replace(/\W+/g, '-')}-${seed}`), config: { ...(config as { algo: 'bc' }), seed }, load, evalSeed, episodes: evalEpisodes }, `${arm}: ${label}, seed ${seed}`).then(scoreOf);
+  // Iterated RWR at 50 % expert (the first training seed: five rounds of retraining on a growing
+  // data set is the costliest row), queued first so the long job overlaps the others.
+  const iterFile = mixData.find((m) => m.good === iteratedAt)!;
+  const iteratedP = run(
+    { type: 'improve', arm, data: demoFile(`mix${iterFile.good}`), out: join(dir, `${arm}-improve-${iterFile.good}-${seeds[0]}`), iterations, rollouts, seed: seeds[0]!, evalSeed, episodes: evalEpisodes, config: { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } } },
+    `${arm}: iterated RWR @ ${iterFile.good * 100} %, seed ${seeds[0]}`,
+  );
   const mixes = await Promise.all(
     mixData.map(async ({ good, recorded }) => {
       const methods: Record<string, Summary> = {};
       await Promise.all(METHODS.map(async (m) => (methods[m.name] = summarise(await Promise.all(seeds.map((s) => train(demoFile(`mix${good}`), m.config, s, `${m.name} @ ${good * 100} %`, m.load)))))));
-      // Iterated RWR from the demonstrations at 50 % expert (the first training seed; five rounds of
-      // retraining on a growing data set is the costliest row), every round on the held-out targets.
-      if (good !== iteratedAt) return { good, recorded, methods, iterated: [] };
-      const runs = await Promise.all(
-        seeds.slice(0, 1).map((s) =>
-          run({ type: 'improve', arm, data: demoFile(`mix${good}`), out: join(dir, `${arm}-improve-${good}-${s}`), iterations, rollouts, seed: s, evalSeed, episodes: evalEpisodes, config: { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } } }, `${arm}: iterated RWR @ ${good * 100} %, seed ${s}`),
-        ),
-      );
-      const iterated = Array.from({ length: iterations + 1 }, (_, round) => ({ round, summary: summarise(runs.map((r) => ('rounds' in r ? r.rounds[round]!.score : scoreOf(r)))) }));
+      if (good !== iteratedAt) return { good, recorded, methods, iterated: [] as { round: number; summary: Summary }[] };
+      const r = await iteratedP;
+      const iterated = 'rounds' in r ? r.rounds.map((x) => ({ round: x.round, summary: summarise([x.score]) })) : [];
       return { good, recorded, methods, iterated };
     }),
   );
@@ -161,14 +162,12 @@ async function benchArm(arm: SimArmKind): Promise<ArmResults> {
 try {
   for (const n of [demos]) if (!sizes.includes(n) && !quick) sizes.push(n);
   const results: Record<string, ArmResults> = {};
-  for (const arm of arms) results[arm] = await benchArm(arm);
-  const seconds = (performance.now() - t0) / 1000;
   const pct = (s: Score) => `${(s.successRate * 100).toFixed(0)} % / ${s.meanReturn.toFixed(2)}`;
   out(
     `\nreach task, held-out targets: ${evalEpisodes} episodes (seed ${evalSeed}); demonstrations at ${rateHz} Hz, 3 s episodes, ${demos} per mix (data seed ${baseSeed}); ` +
       `training seeds ${seeds.join(', ')}; CLI defaults. Cells: success % / mean return, mean ± std over the training seeds.\n`,
   );
-  for (const arm of arms) {
+  const print = (arm: SimArmKind) => {
     const r = results[arm]!;
     const hdr = ['method', ...r.mixes.map((m) => `${(m.good * 100).toFixed(0)} % expert`)];
     const rows: (string | number)[][] = [
@@ -180,12 +179,20 @@ try {
     out(`\n${arm}: methods by share of expert demonstrations (iterated RWR at ${iteratedAt * 100} % expert, seed ${seeds[0]}, ${rollouts} rollouts per round)\n\n${table(hdr, rows)}`);
     out(`\n${arm}: BC data efficiency on expert demonstrations (expert operator ${pct(r.expert)})\n\n${table(['demonstrations', 'BC success / return'], r.efficiency.map((e) => [e.n, cell(e.summary)]))}`);
     if (r.ablation.length) out(`\n${arm}: ablation of the learning setup (BC on ${demos} expert demonstrations unless noted; seeds ${ablationSeeds.join(', ')})\n\n${table(['setup', 'success / return'], r.ablation.map((a) => [a.name, cell(a.summary)]))}`);
-  }
-  out(`\n(${seconds.toFixed(0)} s in all, ${concurrency} jobs at a time)\n`);
-  const record = { seeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, seconds, results };
+  };
+  const record = () => ({ seeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, seconds: (performance.now() - t0) / 1000, results });
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/learn.json', JSON.stringify(record, null, 2));
-  if (json) process.stdout.write(`${JSON.stringify(record)}\n`);
+  await Promise.all(
+    arms.map(async (arm) => {
+      results[arm] = await benchArm(arm);
+      print(arm);
+      writeFileSync('bench/results/learn.json', JSON.stringify(record(), null, 2));
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  out(`\n(${seconds.toFixed(0)} s in all, ${concurrency} jobs at a time)\n`);
+  writeFileSync('bench/results/learn.json', JSON.stringify(record(), null, 2));
+  if (json) process.stdout.write(`${JSON.stringify(record())}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
