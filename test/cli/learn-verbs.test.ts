@@ -1,28 +1,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
 import { readRecording } from '../../src/record/read.ts';
 import { identityPolicy } from '../helpers/models.ts';
-
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const w = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) }) as unknown as NodeJS.WriteStream;
-  const code = await main(argv, { stdout: w((s) => (out += s)) as typeof process.stdout, stderr: w((s) => (err += s)) as typeof process.stderr });
-  return { code, out, err };
-}
-
-/** Parses stdout that must be exactly one JSON object (one line) and nothing else. */
-function onlyJson(out: string): Record<string, unknown> {
-  expect(out.endsWith('\n')).toBe(true);
-  expect(out.trimEnd().split('\n')).toHaveLength(1);
-  const v: unknown = JSON.parse(out);
-  expect(typeof v === 'object' && v !== null && !Array.isArray(v)).toBe(true);
-  return v as Record<string, unknown>;
-}
+import { runCli as run, onlyJson } from '../helpers/cli.ts';
 
 function expectEvalStats(j: Record<string, unknown>) {
   expect(typeof j.successRate).toBe('number');

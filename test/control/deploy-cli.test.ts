@@ -1,23 +1,13 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
 import { readRecording } from '../../src/record/read.ts';
 import { createSimArm } from '../../src/sim/presets.ts';
 import { PtySimServer } from '../../src/sim/pty-server.ts';
 import { identityPolicy } from '../helpers/models.ts';
+import { runCli as run } from '../helpers/cli.ts';
 import { hasSocat } from '../helpers/socat.ts';
-
-
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const w = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) }) as unknown as NodeJS.WriteStream;
-  const code = await main(argv, { stdout: w((s) => (out += s)) as typeof process.stdout, stderr: w((s) => (err += s)) as typeof process.stderr });
-  return { code, out, err };
-}
 
 describe('armbridge deploy on a port (the real-arm path)', () => {
   it('refuses a malformed --target and a model that needs a target when none is given', async () => {

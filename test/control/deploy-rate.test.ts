@@ -1,9 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
 import { readPolicyMetadata, resolveControlRate } from '../../src/control/control-rate.ts';
 import { RateMismatchError } from '../../src/control/errors.ts';
 import { ArmbridgeError } from '../../src/errors.ts';
@@ -12,24 +10,8 @@ import { createSimArm } from '../../src/sim/presets.ts';
 import { PtySimServer } from '../../src/sim/pty-server.ts';
 import { deploySim } from '../../src/workflows/deploy-sim.ts';
 import { identityPolicy } from '../helpers/models.ts';
+import { runCli as run, onlyJson } from '../helpers/cli.ts';
 import { hasSocat } from '../helpers/socat.ts';
-
-async function run(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const w = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) }) as unknown as NodeJS.WriteStream;
-  const code = await main(argv, { stdout: w((s) => (out += s)) as typeof process.stdout, stderr: w((s) => (err += s)) as typeof process.stderr });
-  return { code, out, err };
-}
-
-/** Parses stdout that must be exactly one JSON object (one line) and nothing else. */
-function onlyJson(out: string): Record<string, unknown> {
-  expect(out.endsWith('\n')).toBe(true);
-  expect(out.trimEnd().split('\n')).toHaveLength(1);
-  const v: unknown = JSON.parse(out);
-  expect(typeof v === 'object' && v !== null && !Array.isArray(v)).toBe(true);
-  return v as Record<string, unknown>;
-}
 
 function expectDeploySummary(j: Record<string, unknown>) {
   for (const k of ['achievedHz', 'cycles', 'seconds', 'overruns', 'rateHz']) expect(typeof j[k], k).toBe('number');
