@@ -40,6 +40,8 @@ const rateHz = Number(arg('rate', '20'));
 const evalSeed = 100_000 + baseSeed;
 const iteratedAt = goods.includes(0.5) ? 0.5 : goods[0]!;
 const ablationSeeds = seeds.slice(0, Number(arg('ablation-seeds', '1')));
+/** Seeds of the methods other than BC and RWR exp (the claims): all by default; --minor-seeds 1 for a shorter run. */
+const minorSeeds = seeds.slice(0, Number(arg('minor-seeds', String(seeds.length))));
 const dir = mkdtempSync(join(tmpdir(), 'armbridge-learn-'));
 const out = (s: string) => (json ? process.stderr : process.stdout).write(s);
 const log = (s: string) => process.stderr.write(s);
@@ -86,12 +88,12 @@ type Summary = ReturnType<typeof summarise>;
 const cell = (s: Summary) => `${(s.success.mean * 100).toFixed(0)}${s.n > 1 ? ` ± ${(s.success.std * 100).toFixed(0)}` : ''} % / ${s.ret.mean.toFixed(2)}${s.n > 1 ? ` ± ${s.ret.std.toFixed(2)}` : ''}`;
 
 // The methods, with the CLI's defaults (armbridge train --algo …).
-const METHODS: { name: string; config: { algo: 'bc' | 'bc-gaussian' | 'rwr' | 'awr' } & Record<string, unknown>; load?: { outcomes: ['success'] } }[] = [
-  { name: 'BC', config: { algo: 'bc' } },
+const METHODS: { name: string; main?: true; config: { algo: 'bc' | 'bc-gaussian' | 'rwr' | 'awr' } & Record<string, unknown>; load?: { outcomes: ['success'] } }[] = [
+  { name: 'BC', main: true, config: { algo: 'bc' } },
   { name: 'Gaussian BC', config: { algo: 'bc-gaussian' } },
   { name: 'BC, successful episodes only', config: { algo: 'bc' }, load: { outcomes: ['success'] } },
   { name: 'RWR, linear', config: { algo: 'rwr', rwr: { kind: 'linear' } } },
-  { name: 'RWR, exp (β = 0.5)', config: { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } } },
+  { name: 'RWR, exp (β = 0.5)', main: true, config: { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } } },
   { name: 'AWR (β = 1)', config: { algo: 'awr', awr: { beta: 1 } } },
 ];
 
@@ -139,7 +141,7 @@ async function benchArm(arm: SimArmKind): Promise<ArmResults> {
   const mixes = await Promise.all(
     mixData.map(async ({ good, recorded }) => {
       const methods: Record<string, Summary> = {};
-      await Promise.all(METHODS.map(async (m) => (methods[m.name] = summarise(await Promise.all(seeds.map((s) => train(demoFile(`mix${good}`), m.config, s, `${m.name} @ ${good * 100} %`, m.load)))))));
+      await Promise.all(METHODS.map(async (m) => (methods[m.name] = summarise(await Promise.all((m.main ? seeds : minorSeeds).map((s) => train(demoFile(`mix${good}`), m.config, s, `${m.name} @ ${good * 100} %`, m.load)))))));
       if (good !== iteratedAt) return { good, recorded, methods, iterated: [] as { round: number; summary: Summary }[] };
       const r = await iteratedP;
       const iterated = 'rounds' in r ? r.rounds.map((x) => ({ round: x.round, summary: summarise([x.score]) })) : [];
@@ -165,7 +167,7 @@ try {
   const pct = (s: Score) => `${(s.successRate * 100).toFixed(0)} % / ${s.meanReturn.toFixed(2)}`;
   out(
     `\nreach task, held-out targets: ${evalEpisodes} episodes (seed ${evalSeed}); demonstrations at ${rateHz} Hz, 3 s episodes, ${demos} per mix (data seed ${baseSeed}); ` +
-      `training seeds ${seeds.join(', ')}; CLI defaults. Cells: success % / mean return, mean ± std over the training seeds.\n`,
+      `training seeds ${seeds.join(', ')} (BC and RWR exp${minorSeeds.length < seeds.length ? `; the other methods ${minorSeeds.join(', ')}` : ', and every other method'}); CLI defaults. Cells: success % / mean return, mean ± std over the training seeds.\n`,
   );
   const print = (arm: SimArmKind) => {
     const r = results[arm]!;
@@ -180,7 +182,7 @@ try {
     out(`\n${arm}: BC data efficiency on expert demonstrations (expert operator ${pct(r.expert)})\n\n${table(['demonstrations', 'BC success / return'], r.efficiency.map((e) => [e.n, cell(e.summary)]))}`);
     if (r.ablation.length) out(`\n${arm}: ablation of the learning setup (BC on ${demos} expert demonstrations unless noted; seeds ${ablationSeeds.join(', ')})\n\n${table(['setup', 'success / return'], r.ablation.map((a) => [a.name, cell(a.summary)]))}`);
   };
-  const record = () => ({ seeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, seconds: (performance.now() - t0) / 1000, results });
+  const record = () => ({ seeds, minorSeeds, ablationSeeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, seconds: (performance.now() - t0) / 1000, results });
   mkdirSync('bench/results', { recursive: true });
   await Promise.all(
     arms.map(async (arm) => {
