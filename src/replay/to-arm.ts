@@ -61,6 +61,11 @@ export interface ReplayToArmResult {
   readonly safety: SafetySummary;
   /** Undefined when the recording has no follower states in the episode. */
   readonly tracking: TrackingError | undefined;
+  /**
+   * The episode as replayed, for plots: per tracked cycle its time (s from the episode's first
+   * action, recording time) and the recorded and reproduced follower positions, [joint][sample].
+   */
+  readonly trajectory: { readonly timeS: readonly number[]; readonly recorded: readonly (readonly number[])[]; readonly reproduced: readonly (readonly number[])[] };
   /** Reads that failed during the replay (each skips one tracking sample). */
   readonly failedReads: number;
 }
@@ -106,6 +111,7 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
   let samples = 0;
   let failedReads = 0;
   const measured = new Float64Array(n);
+  const trajectory = { timeS: [] as number[], recorded: o.arm.names.map(() => [] as number[]), reproduced: o.arm.names.map(() => [] as number[]) };
   // A slow read delays only this cycle's write: the schedule is absolute, later cycles do not wait.
   const readCall = { timeoutMs: Math.max(50, (1.5 * median * 1000) / speed), retries: 0 };
   const t0 = performance.now();
@@ -130,6 +136,11 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
         }
         errors.push(cycleSum / Math.max(1, cycleN));
         samples++;
+        trajectory.timeS.push(Number(actions[k]!.logTimeNs - first) / 1e9);
+        for (let i = 0; i < n; i++) {
+          trajectory.recorded[i]!.push(recorded[i]!);
+          trajectory.reproduced[i]!.push(measured[i]!);
+        }
       } catch {
         failedReads++;
       }
@@ -151,5 +162,5 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
       perJoint,
     };
   }
-  return { sent: actions.length, seconds, safety: filter.summary(), tracking, failedReads };
+  return { sent: actions.length, seconds, safety: filter.summary(), tracking, failedReads, trajectory };
 }

@@ -216,7 +216,8 @@ export function histogramFigure(id: string, title: string, values: readonly numb
           encoding: { x: { ...x, bin: { maxbins: 50 } }, y: { aggregate: 'count', type: 'quantitative', title: 'cycles' } },
         },
         { data: { values: marks }, mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3] }, encoding: { x } },
-        { data: { values: marks }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, y: 4, color: '#d62728', fontSize: 11 }, encoding: { x, text: { field: 'label' } } },
+        // One label per line, at different heights, so close p50 and p99 do not overprint.
+        ...marks.map((m, k) => ({ data: { values: [m] }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, y: 4 + 14 * k, color: '#d62728', fontSize: 11 }, encoding: { x, text: { field: 'label' } } })),
       ],
     } as TopLevelSpec,
   };

@@ -14,6 +14,9 @@ import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { deploySim } from '../../workflows/deploy-sim.ts';
 import { percentile } from '../../workflows/stats.ts';
 import type { Command } from '../command.ts';
+import { dirname, join } from 'node:path';
+import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
+import { deployFigures, deployTimingRows, readDeployLog } from '../../workflows/deploy-figures.ts';
 
 const options = z.object({
   model: z.string().describe('policy.onnx from armbridge train'),
@@ -30,6 +33,7 @@ const options = z.object({
   sim: z.boolean().default(false).describe('Simulated follower with the reach task publishing a new target every 3 s, each an episode scored by the task (give --duration-s a multiple of 3 so the last one has its full time)'),
   inProcess: z.boolean().default(false).describe('Simulated follower over the in-process binding instead of a pty (--sim)'),
   json: z.boolean().default(false).describe('At the end print one JSON summary on stdout (achievedHz, cycles, episodes, successes, meanReward, …); everything else goes to stderr'),
+  noReport: noReportOption.describe("With --log: do not write report.html next to the run log (loop period and inference histograms, safety interventions over time, settings, summary)"),
 });
 
 /** The --json summary. episodes, successes and meanReward are null on a real arm (no task scores it). */
@@ -107,6 +111,34 @@ function report(stdout: NodeJS.WritableStream, r: DeployResult, rate: number) {
   );
 }
 
+/** report.html in the run log's folder, from the closed run log. */
+async function writeDeployReport(o: { readonly log?: string; readonly model: string; readonly noReport: boolean } & Record<string, unknown>, s: DeploySummary, say: NodeJS.WritableStream): Promise<void> {
+  if (!o.log || o.noReport) return;
+  const series = await readDeployLog(o.log);
+  const sf = s.safety;
+  await writeRunReport(join(dirname(o.log), 'report.html'), {
+    title: `armbridge deploy: ${o.model}${s.sim ? ' on the simulated follower' : ''}`,
+    subtitle: `${s.cycles} cycles in ${s.seconds.toFixed(1)} s at ${s.achievedHz.toFixed(1)} Hz (asked ${s.rateHz} Hz, ${s.rateSource})`,
+    settings: settingsOf(o),
+    figures: deployFigures(series, s.rateHz),
+    tables: [
+      { title: 'Timing', header: ['quantity', 'p50', 'p99', 'samples'], rows: [...deployTimingRows(series), ['deadline lateness', `${s.latenessUs.p50.toFixed(0)} µs`, `${s.latenessUs.p99.toFixed(0)} µs`, s.cycles], ['read → write', `${s.readToWriteUs.p50.toFixed(0)} µs`, `${s.readToWriteUs.p99.toFixed(0)} µs`, s.cycles]] },
+      {
+        title: 'Run',
+        header: ['quantity', 'value'],
+        rows: [
+          ['overruns / budget holds', `${s.overruns} / ${s.budgetHolds}`],
+          ['safety', `${sf.clampedCycles} clamped, ${sf.stepLimitedCycles} step-limited, ${sf.nonFinite} non-finite, ${sf.holds} holds, ${sf.faults} faults${sf.estop ? `, e-stop ${sf.estop}` : ''}${sf.watchdog ? `, watchdog ${sf.watchdog}` : ''}`],
+          ...(s.episodes !== null ? [['task', `${s.successes}/${s.episodes} targets reached and held, mean reward ${s.meanReward?.toFixed(4) ?? '?'}`]] : []),
+          ['stop', JSON.stringify(s.stop)],
+        ],
+      },
+    ],
+    links: [{ label: 'model (ONNX)', path: o.model }, { label: 'run log (MCAP)', path: o.log }],
+    data: s,
+  }, say);
+}
+
 /** The live status line: on a terminal rewritten in place every second, else a line every 5 s. */
 function statusPrinter(stream: NodeJS.WritableStream): (s: LoopStatus) => void {
   const tty = (stream as { isTTY?: boolean }).isTTY === true;
@@ -153,7 +185,9 @@ export const deployCommand: Command<typeof options> = {
       }).finally(endStatus);
       report(human, r, r.rate.rateHz);
       human.write(`task: ${r.successes}/${r.episodes} targets reached and held, mean reward ${r.meanReward.toFixed(4)}\n`);
-      if (o.json) stdout.write(`${JSON.stringify(summary(o.model, r, r.rate, r))}\n`);
+      const s = summary(o.model, r, r.rate, r);
+      await writeDeployReport(o, s, human);
+      if (o.json) stdout.write(`${JSON.stringify(s)}\n`);
       return 0;
     }
     if (!o.follower) {
@@ -167,6 +201,7 @@ export const deployCommand: Command<typeof options> = {
     if (rate.note) stderr.write(rate.note);
     const rateHz = rate.rateHz;
     const calibration = await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`);
+    let done: DeploySummary | undefined;
     const recorder = o.log ? await Recorder.create({ path: o.log }, { arm: o.arm, rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${o.model}` }) : undefined;
     try {
       if (o.thread === 'worker') {
@@ -186,23 +221,26 @@ export const deployCommand: Command<typeof options> = {
           onReady: (i) => human.write(`deploying ${o.model} (${i.algo}) on ${o.follower} at ${rateHz} Hz, loop in a worker thread at ${i.realtime.detail}\n`),
         }).finally(endStatus);
         report(human, r, rateHz);
-        if (o.json) stdout.write(`${JSON.stringify(summary(o.model, r, rate, undefined))}\n`);
-        return 0;
-      }
-      await using arm = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration, path: o.follower });
-      const observation = [{ name: 'follower.position', size: arm.size }, ...(target ? [{ name: 'target.position', size: 3 }] : [])];
-      const policy = await OnnxPolicy.load(o.model, { jointNames: arm.names, observation });
-      try {
-        const r = await runDeploy({ follower: arm, policy, rateHz, durationS: o.durationS, estop: signal, recorder, observeExtra: target ? () => target : undefined });
-        report(human, r, rateHz);
-        await parkArm(arm);
-        if (o.json) stdout.write(`${JSON.stringify(summary(o.model, r, rate, undefined))}\n`);
-        return 0;
-      } finally {
-        await policy.close();
+        done = summary(o.model, r, rate, undefined);
+      } else {
+        await using arm = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration, path: o.follower });
+        const observation = [{ name: 'follower.position', size: arm.size }, ...(target ? [{ name: 'target.position', size: 3 }] : [])];
+        const policy = await OnnxPolicy.load(o.model, { jointNames: arm.names, observation });
+        try {
+          const r = await runDeploy({ follower: arm, policy, rateHz, durationS: o.durationS, estop: signal, recorder, observeExtra: target ? () => target : undefined });
+          report(human, r, rateHz);
+          await parkArm(arm);
+          done = summary(o.model, r, rate, undefined);
+        } finally {
+          await policy.close();
+        }
       }
     } finally {
       await recorder?.close();
     }
+    // The run log is closed: the report reads it.
+    await writeDeployReport(o, done, human);
+    if (o.json) stdout.write(`${JSON.stringify(done)}\n`);
+    return 0;
   },
 };

@@ -11,12 +11,15 @@ import { simCalibrationPath } from '../../workflows/paths.ts';
 import { openSimPort } from '../../workflows/sim-port.ts';
 import { table } from '../../workflows/table.ts';
 import type { Command } from '../command.ts';
+import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
+import { join } from 'node:path';
+import { trajectoryFigure } from '../../report/figures.ts';
 
 const options = z.object({
   file: z.string().describe('The recording to replay'),
   to: z.enum(['policy', 'arm', 'ros']).default('policy').describe('policy: offline evaluation against a model; arm: play an episode on the follower; ros: publish the recorded topics with their original timing (needs ROS 2)'),
   model: z.string().optional().describe('policy.onnx to evaluate (--to policy)'),
-  out: z.string().optional().describe('Folder for the plots and summary (default <file>.replay/)'),
+  out: z.string().optional().describe('Folder for the plots, summary and report.html (default <file>.replay/; --to arm: report.html only)'),
   episode: z.coerce.number().int().nonnegative().optional().describe('Episode to play (--to arm: default 0; --to ros: default the whole file)'),
   topics: z.string().optional().describe('Comma-separated topics to publish (--to ros; default all)'),
   follower: z.string().optional().describe('Serial port of the follower (--to arm)'),
@@ -25,6 +28,7 @@ const options = z.object({
   speed: z.coerce.number().positive().default(1).describe('Time scale of the replay (--to arm, --to ros): 0.5 = half speed'),
   force: z.boolean().default(false).describe('Replay a recording made with another arm profile or calibration'),
   sim: z.boolean().default(false).describe('Replay on a simulated follower (--to arm)'),
+  noReport: noReportOption,
 });
 
 export const replayCommand: Command<typeof options> = {
@@ -64,6 +68,19 @@ export const replayCommand: Command<typeof options> = {
           stdout.write(`tracking error, reproduced vs recorded follower (${r.tracking.samples} samples): mean ${r.tracking.meanAbsRad.toFixed(4)} rad, p95 ${r.tracking.p95AbsRad.toFixed(4)} rad, max ${r.tracking.maxAbsRad.toFixed(4)} rad\n`);
           stdout.write(table(['joint', 'mean |error|', 'max |error|'], r.tracking.perJoint.map((j) => [j.joint, j.meanAbs.toFixed(4), j.maxAbs.toFixed(4)])));
         }
+        if (!o.noReport) {
+          const t = r.trajectory;
+          await writeRunReport(join(o.out ?? `${o.file}.replay`, 'report.html'), {
+            title: `armbridge replay --to arm: episode ${episode} of ${o.file}`,
+            subtitle: `${r.sent} commands in ${r.seconds.toFixed(2)} s at speed ×${o.speed} on ${o.sim ? 'a simulated follower' : o.follower}; safety: ${describeSafety(r.safety)}`,
+            settings: settingsOf(o),
+            figures: follower.names.map((joint, j) =>
+              trajectoryFigure(`joint-${joint}`, `${joint}: recorded vs reproduced follower`, { joint, unit: joint === 'gripper' ? '0…1' : 'rad', timeS: t.timeS, series: [{ name: 'recorded', values: t.recorded[j]! }, { name: 'reproduced', values: t.reproduced[j]! }] }),
+            ),
+            tables: r.tracking ? [{ title: 'Tracking error, reproduced vs recorded follower', header: ['joint', 'mean |error|', 'max |error|'], rows: r.tracking.perJoint.map((j) => [j.joint, j.meanAbs.toFixed(4), j.maxAbs.toFixed(4)]) }] : [],
+            links: [{ label: 'recording', path: o.file }],
+          }, stdout);
+        }
         await parkArm(follower);
         return 0;
       } finally {
@@ -76,10 +93,25 @@ export const replayCommand: Command<typeof options> = {
     }
     // onnxruntime is heavy: loaded only when a model is evaluated.
     const { replayAgainstPolicy } = await import('../../replay/offline.ts');
-    const r = await replayAgainstPolicy(o.file, o.model, o.out ?? `${o.file}.replay`);
+    const { replayJointFigures, writeFigureSvgs } = await import('../../workflows/replay-figures.ts');
+    const out = o.out ?? `${o.file}.replay`;
+    const r = await replayAgainstPolicy(o.file, o.model, out);
     stdout.write(`${r.samples} samples in ${r.episodes} episodes: the policy's action next to the recorded one\n`);
-    stdout.write(table(['joint', 'mean |error|', 'p95 |error|'], r.joints.map((j) => [j.joint, j.meanAbs.toFixed(4), j.p95Abs.toFixed(4)])));
-    stdout.write(`plots: ${r.plots.join(', ')}\n`);
+    const rows = r.joints.map((j) => [j.joint, j.meanAbs.toFixed(4), j.p95Abs.toFixed(4)]);
+    stdout.write(table(['joint', 'mean |error|', 'p95 |error|'], rows));
+    const figures = replayJointFigures(r);
+    const plots = await writeFigureSvgs(figures, out);
+    stdout.write(`plots: ${plots.join(', ')}\n`);
+    if (!o.noReport) {
+      await writeRunReport(join(out, 'report.html'), {
+        title: `armbridge replay --to policy: ${o.model} on ${o.file}`,
+        subtitle: `${r.samples} recorded samples in ${r.episodes} episodes at ${r.rateHz} Hz: the policy's action for each recorded observation next to the recorded action`,
+        settings: settingsOf(o),
+        figures,
+        tables: [{ title: 'Per-joint error, predicted vs recorded action', header: ['joint', 'mean |error|', 'p95 |error|'], rows }],
+        links: [{ label: 'recording', path: o.file }, { label: 'model (ONNX)', path: o.model }, { label: 'summary (JSON)', path: r.summaryFile }, ...plots.map((p) => ({ label: `plot ${p.split('/').pop()}`, path: p }))],
+      }, stdout);
+    }
     return 0;
   },
 };

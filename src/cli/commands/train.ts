@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import { join } from 'node:path';
 import { trainFromRecordings } from '../../workflows/train.ts';
+import { trainLossFigure } from '../../workflows/train-figures.ts';
 import type { Command } from '../command.ts';
+import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 
 const options = z.object({
   data: z.string().describe('Recordings to train on: comma-separated, or list them after the options (shell globs work)'),
   algo: z.enum(['bc', 'bc-gaussian', 'rwr', 'awr']).default('bc').describe('bc (MSE), bc-gaussian (Gaussian log-likelihood), rwr (return-weighted), awr (advantage-weighted)'),
-  out: z.string().describe('Model folder: policy.onnx, summary.json, curve.svg'),
+  out: z.string().describe('Model folder: policy.onnx, summary.json, curve.svg, report.html'),
   loss: z.enum(['mse', 'nll']).default('mse').describe('Regression loss for rwr / awr'),
   rwrTransform: z.enum(['linear', 'exp']).default('exp').describe('RWR return transform: exp (exp((A − max A)/β)) or linear (to [0, 1]), of the return compared with episodes that started alike (A, in robust standard deviations)'),
   rwrBaseline: z.enum(['nearest-start', 'none']).default('nearest-start').describe('RWR: compare returns with the 10 episodes whose start was nearest (nearest-start) or use raw returns (none)'),
@@ -23,6 +26,7 @@ const options = z.object({
   outcome: z.string().optional().describe('Only episodes with these outcomes, e.g. success'),
   operator: z.string().optional().describe('Only episodes by these operators (comma-separated, as recorded, e.g. scripted-expert)'),
   backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional().describe('tfjs backend (default: tfjs-node if installed, else wasm, else cpu)'),
+  noReport: noReportOption,
 });
 
 export const trainCommand: Command<typeof options> = {
@@ -65,11 +69,42 @@ export const trainCommand: Command<typeof options> = {
       },
     });
     const res = r.result;
+    const bestSelection = res.selectionScores.length ? Math.max(...res.selectionScores.map((x) => x.score)) : undefined;
     stdout.write(
-      `\n${res.history.length} epochs${res.stoppedEarly ? ' (stopped early)' : ''}; kept epoch ${res.bestEpoch} (${res.selectionScores.length ? `best success on the simulated selection targets, ${(Math.max(...res.selectionScores.map((x) => x.score)) * 100).toFixed(0)} %` : 'the last'}); best validation loss ${res.bestValLoss.toPrecision(4)}; ` +
+      `\n${res.history.length} epochs${res.stoppedEarly ? ' (stopped early)' : ''}; kept epoch ${res.bestEpoch} (${res.selectionScores.length ? `best success on the simulated selection targets, ${(bestSelection! * 100).toFixed(0)} %` : 'the last'}); best validation loss ${res.bestValLoss.toPrecision(4)}; ` +
         `${r.metadata.actionMode} actions at ${r.metadata.rateHz ?? '?'} Hz; ` +
         `${res.trainSamples} training samples, backend ${r.backend}\nmodel ${r.modelPath}\ncurve ${r.curvePath}\nsummary ${r.summaryPath}\n`,
     );
+    if (!o.noReport) {
+      await writeRunReport(join(o.out, 'report.html'), {
+        title: `armbridge train: ${r.metadata.algo} → ${o.out}`,
+        subtitle: `trained ${new Date().toISOString()} on ${o.data.split(',').filter(Boolean).length} recording(s), backend ${r.backend}`,
+        settings: settingsOf(o),
+        figures: [trainLossFigure('loss', r.metadata.algo, res)],
+        tables: [
+          {
+            title: 'Result',
+            header: ['quantity', 'value'],
+            rows: [
+              ['epochs', `${res.history.length}${res.stoppedEarly ? ' (stopped early)' : ''}`],
+              ['kept epoch', `${res.bestEpoch} (${bestSelection !== undefined ? `best success on the simulated selection targets, ${(bestSelection * 100).toFixed(0)} %` : 'the last or best validation loss'})`],
+              ['best validation loss', res.bestValLoss.toPrecision(4)],
+              ['episodes train / validation', `${r.episodes.train} / ${r.episodes.val}`],
+              ['samples train / validation', `${res.trainSamples} / ${res.valSamples}`],
+              ['actions', `${r.metadata.actionMode} at ${r.metadata.rateHz ?? '?'} Hz`],
+              ['policy', `${r.metadata.policyKind}, joints ${r.metadata.jointNames.join(', ')}`],
+            ],
+          },
+        ],
+        links: [
+          { label: 'model (ONNX)', path: r.modelPath },
+          { label: 'training summary (JSON)', path: r.summaryPath },
+          { label: 'loss curve (SVG)', path: r.curvePath },
+          ...o.data.split(',').filter(Boolean).map((f) => ({ label: `recording ${f}`, path: f })),
+        ],
+        data: { history: res.history, bestEpoch: res.bestEpoch, selectionScores: res.selectionScores },
+      }, stdout);
+    }
     return 0;
   },
 };
