@@ -3,7 +3,10 @@ import { readPolicyMetadata } from '../../control/control-rate.ts';
 import { ModelMismatchError } from '../../control/errors.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { table } from '../../workflows/table.ts';
+import { dirname, join } from 'node:path';
 import { UsageError, type Command } from '../command.ts';
+import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
+import { histogramFigure, successReturnFigure } from '../../report/figures.ts';
 
 /** Held-out targets: the world's seed is this plus --seed, far from the seeds demonstrations and training use. */
 export const EVAL_SEED_OFFSET = 100_000;
@@ -21,6 +24,8 @@ const options = z.object({
   rate: z.coerce.number().positive().max(2000).optional().describe(`Control rate, Hz (default: the model's own rate, else ${DEFAULT_RATE_HZ})`),
   episodeS: z.coerce.number().positive().default(3).describe('Length of an episode, s'),
   json: z.boolean().default(false).describe('Print one JSON object {successRate, meanReturn, stdReturn, episodes} on stdout and nothing else there (progress on stderr)'),
+  out: z.string().optional().describe("Run folder for report.html (default: eval-<arm>-seed<seed>-<episodes>ep next to the model, or runs/eval-<operator>-… for an operator)"),
+  noReport: noReportOption,
 });
 
 /** One episode of the --json output. */
@@ -75,6 +80,28 @@ export const evalCommand: Command<typeof options> = {
       rateHz,
       driver: o.model !== undefined ? { kind: 'policy', model: o.model } : { kind: 'operator', mix: { [o.operator!]: 1 } },
     });
+    if (!o.noReport) {
+      // Next to the model it judges (or under runs/ for an operator); the same evaluation lands in the same folder.
+      const name = `eval-${o.model !== undefined ? '' : `${o.operator}-`}${o.arm}-seed${o.seed}-${o.episodes}ep`;
+      const out = o.out ?? join(o.model !== undefined ? dirname(o.model) : 'runs', name);
+      const label = o.model !== undefined ? o.model : `scripted ${o.operator} operator`;
+      await writeRunReport(join(out, 'report.html'), {
+        title: `armbridge eval: ${label}`,
+        subtitle: `${o.episodes} held-out ${o.task} targets on the simulated ${o.arm} (seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${o.episodeS} s per episode`,
+        settings: settingsOf({ ...o, rateHz }),
+        figures: [
+          successReturnFigure('success-return', 'Success and return', [{ label, success: r.successRate, episodes: r.episodes.length, meanReturn: r.meanReturn, stdReturn: r.stdReturn }], o.model !== undefined ? 'model' : 'operator'),
+          histogramFigure('returns', 'Return per episode', r.episodes.map((e) => e.return), 'return', '#f58518'),
+          histogramFigure('final-distance', 'Distance to the target at the end of each episode', r.episodes.map((e) => e.finalDistanceM * 100), 'cm', '#54a24b'),
+        ],
+        tables: [
+          { title: 'Result', header: ['success', 'mean return', 'episodes'], rows: [[`${(r.successRate * 100).toFixed(1)} % (${r.episodes.filter((e) => e.success).length}/${r.episodes.length})`, `${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)}`, r.episodes.length]] },
+          { title: 'Episodes', header: ['episode', 'success', 'return', 'final distance (cm)', 'skill', 'failure'], rows: r.episodes.map((e) => [e.index, e.success ? 'yes' : 'no', e.return.toFixed(2), (e.finalDistanceM * 100).toFixed(1), e.skill, e.failure]) },
+        ],
+        links: o.model !== undefined ? [{ label: 'model (ONNX)', path: o.model }] : [],
+        data: { successRate: r.successRate, meanReturn: r.meanReturn, stdReturn: r.stdReturn },
+      }, human);
+    }
     if (o.json) {
       const json: EvalJson = {
         successRate: r.successRate,

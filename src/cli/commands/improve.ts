@@ -5,6 +5,8 @@ import { improve } from '../../workflows/improve.ts';
 import { table } from '../../workflows/table.ts';
 import { readPolicyMetadata } from '../../control/control-rate.ts';
 import { UsageError, type Command } from '../command.ts';
+import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
+import { successReturnFigure } from '../../report/figures.ts';
 
 const options = z.object({
   model: z.string().optional().describe('A model folder made by armbridge train: its data and settings are the starting point'),
@@ -23,6 +25,7 @@ const options = z.object({
   seed: z.coerce.number().int().default(0).describe('Seed'),
   out: z.string().describe('Folder for every round: models and rollout recordings'),
   json: z.boolean().default(false).describe('Print one JSON object {rounds: [{round, eval: {successRate, meanReturn, stdReturn}}]} on stdout (round 0: the starting model) and nothing else there; progress on stderr'),
+  noReport: noReportOption,
 });
 
 /** The --json output: each round's held-out evaluation (round 0 is the starting model). */
@@ -76,6 +79,25 @@ export const improveCommand: Command<typeof options> = {
       seed: o.seed,
       log: (s) => human.write(s),
     });
+    if (!o.noReport) {
+      const rows = rounds.map((r) => [r.round, r.dataFiles, r.trainEpisodes, r.rolloutSuccess === undefined ? '' : `${(r.rolloutSuccess * 100).toFixed(0)} %`, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.model]);
+      await writeRunReport(join(o.out, 'report.html'), {
+        title: `armbridge improve: iterated ${o.algo.toUpperCase()} → ${o.out}`,
+        subtitle: `${o.iterations} rounds of ${o.rollouts} rollouts on the simulated ${arm ?? 'so101'}, each round evaluated on ${o.evalEpisodes} held-out targets (round 0: the starting model)`,
+        settings: settingsOf({ ...o, data: data.join(',') }),
+        figures: [
+          successReturnFigure(
+            'rounds',
+            `Iterated ${o.algo.toUpperCase()}: success and return per round`,
+            rounds.map((r) => ({ label: `round ${r.round}`, success: r.eval.successRate, episodes: r.eval.episodes.length, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn })),
+            'round',
+          ),
+        ],
+        tables: [{ title: 'Rounds', header: ['round', 'data files', 'train episodes', 'rollout success', 'held-out success', 'mean return', 'model'], rows }],
+        links: [...rounds.map((r) => ({ label: `round ${r.round} model`, path: r.model })), ...data.map((f) => ({ label: `recording ${f}`, path: f }))],
+        data: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn })),
+      }, human);
+    }
     if (o.json) {
       const json: ImproveJson = {
         rounds: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, eval: { successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn } })),
