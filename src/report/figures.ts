@@ -67,6 +67,7 @@ export function lossCurveFigure(id: string, input: LossCurveInput): Figure {
   const spec = (scores.length
     ? {
         title: input.title,
+        spacing: 8,
         vconcat: [
           lossPanel,
           {

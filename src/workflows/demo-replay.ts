@@ -16,7 +16,7 @@ import { armProfile } from '../arm/profiles.ts';
 import { describeSafety, type SafetySummary } from '../arm/safety-filter.ts';
 import { episodesOf } from '../record/episodes.ts';
 import { decodeMessage, readRecording } from '../record/read.ts';
-import { replayToArm, type TrackingError } from '../replay/to-arm.ts';
+import { replayToArm, type ReplayToArmResult, type TrackingError } from '../replay/to-arm.ts';
 import { replayToRos } from '../replay/to-ros.ts';
 import { RosUnavailableError } from '../ros/errors.ts';
 import { jointStateMessage, QOS, SERVICES, TOPICS } from '../ros/mapping.ts';
@@ -47,6 +47,8 @@ export interface ReplayDemoResult {
   /** ROS 2: published to topics when sourced, else the reason it is not. */
   readonly ros: { readonly sourced: boolean; readonly detail: string; readonly jointStateMessages: number; readonly published: number };
   readonly summaryFile: string;
+  /** The replayed episode's recorded and reproduced follower positions (for plots; not in the summary file). */
+  readonly trajectory: ReplayToArmResult['trajectory'];
 }
 
 export async function runReplayDemo(o: ReplayDemoOptions): Promise<ReplayDemoResult> {
@@ -106,7 +108,7 @@ export async function runReplayDemo(o: ReplayDemoOptions): Promise<ReplayDemoRes
     );
   }
   const summaryFile = join(o.runDir, 'replay-arm.json');
-  const res: ReplayDemoResult = { transport: sim.transport, episode, speed, sent: result.sent, seconds: result.seconds, tracking: t, safety: result.safety, ros, summaryFile };
+  const res = { transport: sim.transport, episode, speed, sent: result.sent, seconds: result.seconds, tracking: t, safety: result.safety, ros, summaryFile };
   await writeFile(summaryFile, JSON.stringify(res, null, 2));
-  return res;
+  return { ...res, trajectory: result.trajectory };
 }

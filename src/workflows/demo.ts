@@ -27,6 +27,8 @@ import { percentile } from './stats.ts';
 import { runSimTeleop, type SimTeleopResult } from './teleop-sim.ts';
 import { runReplayDemo } from './demo-replay.ts';
 import { runDatasetDemo } from './demo-dataset.ts';
+import { writeDemoReport } from './demo-report.ts';
+import { replayJointFigures, writeFigureSvgs } from './replay-figures.ts';
 
 export interface DemoOptions {
   readonly seconds: number;
@@ -111,7 +113,7 @@ export interface DemoResult {
   readonly recordingFile: string;
 }
 
-export async function runDemo(options: DemoOptions & { readonly fast?: boolean; readonly runDir?: string }): Promise<DemoResult> {
+export async function runDemo(options: DemoOptions & { readonly fast?: boolean; readonly runDir?: string; readonly report?: boolean }): Promise<DemoResult> {
   const out = options.out;
   const seed = options.seed ?? 1;
   const runDir = options.runDir ?? join('runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -207,6 +209,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   const expert = await rollout({ ...evalAt, driver: { kind: 'operator', mix: { expert: 1 } } });
   out.write(`the expert operator on the ${evalEpisodes} held-out targets: ${(expert.successRate * 100).toFixed(0)} % success, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}\n`);
   const learned: { method: string; success: number; meanReturn: number; ret: string; model: string; curve: string; backend: string; rateHz: number }[] = [];
+  const trained: { method: string; result: Awaited<ReturnType<typeof trainFromRecordings>>['result']; ev: Awaited<ReturnType<typeof rollout>> }[] = []; // for report.html
   for (const [method, cfg] of [
     ['BC', { algo: 'bc' }],
     ['RWR (exp, β = 0.5)', { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } }],
@@ -225,6 +228,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       },
     });
     const ev = await rollout({ ...evalAt, driver: { kind: 'policy', model: m.modelPath } });
+    trained.push({ method, result: m.result, ev });
     learned.push({ method, success: ev.successRate, meanReturn: ev.meanReturn, ret: `${ev.meanReturn.toFixed(2)} ± ${ev.stdReturn.toFixed(2)}`, model: m.modelPath, curve: m.curvePath, backend: m.backend, rateHz: m.metadata.rateHz ?? demoRateHz });
   }
   out.write(
@@ -250,6 +254,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
 
   out.write('\n# 7. Replay offline: the deployed policy against the recorded demonstrations of step 4\n');
   const replay = await replayAgainstPolicy(recordingFile, best.model, join(runDir, 'replay'));
+  await writeFigureSvgs(replayJointFigures(replay), join(runDir, 'replay'));
   out.write(table(['joint', 'mean |error|', 'p95 |error|'], replay.joints.map((j) => [j.joint, j.meanAbs.toFixed(4), j.p95Abs.toFixed(4)])));
   out.write(`${replay.samples} samples; plots per joint in ${join(runDir, 'replay')}\n`);
 
@@ -262,37 +267,34 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   })();
   const meanErr = (replay.joints.reduce((a, j) => a + j.meanAbs, 0) / replay.joints.length).toFixed(4);
   out.write('\nSummary\n');
-  out.write(
-    table(
-      ['stage', 'result', 'files'],
-      [
-        ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`, '']),
-        ['calibration so101 follower', 'homing offsets and ranges from the simulated hand', calibrationFile],
-        ['teleop so101', `${teleop.achievedHz.toFixed(0)} Hz, lateness p99 ${percentile(late, 99).toFixed(0)} µs, tracking ${teleop.trackingErrorRad.toFixed(4)} rad, ${teleop.successes}/${teleop.episodes} targets`, ''],
-        ['safety (leader unplugged)', safetyStop.startsWith('safety stop') ? 'follower held, then torque off; run ended with SafetyStopError' : safetyStop, ''],
-        ['recording', `${inspected.episodes.length} episodes, ${inspected.episodes.filter((e) => e.outcome === 'success').length} successful, ${inspected.episodes.reduce((a, e) => a + e.droppedCycles, 0)} dropped cycles`, recordingFile],
-        [
-          'dataset → LeRobot → back',
-          `${dataset.episodes} episodes (split ${dataset.trainEpisodes.length} train / ${dataset.valEpisodes.length} val), ${dataset.frames} frames at ${dataset.fps} fps in ${dataset.units}, ${(dataset.lerobotBytes / 1024).toFixed(0)} KiB; round trip max error ${dataset.roundTripMaxErrorRad.toExponential(1)} rad, boundaries ${dataset.boundariesMatch ? 'identical' : 'DIFFER'}`,
-          `${dataset.lerobotDir}, ${dataset.importedFile}`,
-        ],
-        ['expert operator (scripted)', `${(expert.successRate * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}`, ''],
-        ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}`, `${l.model}, ${l.curve}`]),
-        [
-          'deploy (best policy)',
-          `${best.method}: ${dep.achievedHz.toFixed(0)} Hz asked ${best.rateHz} (${dep.thread} thread, ${dep.realtime?.granted ? 'SCHED_FIFO' : 'normal priority'}), period jitter p50 ${percentile(jitter, 50).toFixed(0)} p99 ${percentile(jitter, 99).toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets`,
-          deployLog,
-        ],
-        ['replay offline', `mean |error| over joints ${meanErr} rad on ${replay.samples} recorded samples`, `${join(runDir, 'replay')}/*.svg`],
-        [
-          `replay to arm (${armReplay.transport})`,
-          armReplay.tracking ? `episode ${armReplay.episode} at ×${armReplay.speed}: tracking mean ${armReplay.tracking.meanAbsRad.toFixed(4)} rad, p95 ${armReplay.tracking.p95AbsRad.toFixed(4)} rad` : `episode ${armReplay.episode}: no tracking data`,
-          armReplay.summaryFile,
-        ],
-        ['ROS 2', armReplay.ros.sourced ? `published ${armReplay.ros.published} messages` : 'not sourced here: the mapping layer ran without ROS', ''],
-      ],
-    ),
-  );
+  const summaryHeader = ['stage', 'result', 'files'];
+  const summaryRows = [
+    ...buses.map((r) => [`bus ${r.arm} (${r.transport})`, `${r.servos} servos, ${r.achievedHz.toFixed(0)} Hz sync cycles, ${r.timeouts} timeouts`, '']),
+    ['calibration so101 follower', 'homing offsets and ranges from the simulated hand', calibrationFile],
+    ['teleop so101', `${teleop.achievedHz.toFixed(0)} Hz, lateness p99 ${percentile(late, 99).toFixed(0)} µs, tracking ${teleop.trackingErrorRad.toFixed(4)} rad, ${teleop.successes}/${teleop.episodes} targets`, ''],
+    ['safety (leader unplugged)', safetyStop.startsWith('safety stop') ? 'follower held, then torque off; run ended with SafetyStopError' : safetyStop, ''],
+    ['recording', `${inspected.episodes.length} episodes, ${inspected.episodes.filter((e) => e.outcome === 'success').length} successful, ${inspected.episodes.reduce((a, e) => a + e.droppedCycles, 0)} dropped cycles`, recordingFile],
+    [
+      'dataset → LeRobot → back',
+      `${dataset.episodes} episodes (split ${dataset.trainEpisodes.length} train / ${dataset.valEpisodes.length} val), ${dataset.frames} frames at ${dataset.fps} fps in ${dataset.units}, ${(dataset.lerobotBytes / 1024).toFixed(0)} KiB; round trip max error ${dataset.roundTripMaxErrorRad.toExponential(1)} rad, boundaries ${dataset.boundariesMatch ? 'identical' : 'DIFFER'}`,
+      `${dataset.lerobotDir}, ${dataset.importedFile}`,
+    ],
+    ['expert operator (scripted)', `${(expert.successRate * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}`, ''],
+    ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}`, `${l.model}, ${l.curve}`]),
+    [
+      'deploy (best policy)',
+      `${best.method}: ${dep.achievedHz.toFixed(0)} Hz asked ${best.rateHz} (${dep.thread} thread, ${dep.realtime?.granted ? 'SCHED_FIFO' : 'normal priority'}), period jitter p50 ${percentile(jitter, 50).toFixed(0)} p99 ${percentile(jitter, 99).toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets`,
+      deployLog,
+    ],
+    ['replay offline', `mean |error| over joints ${meanErr} rad on ${replay.samples} recorded samples`, `${join(runDir, 'replay')}/*.svg`],
+    [
+      `replay to arm (${armReplay.transport})`,
+      armReplay.tracking ? `episode ${armReplay.episode} at ×${armReplay.speed}: tracking mean ${armReplay.tracking.meanAbsRad.toFixed(4)} rad, p95 ${armReplay.tracking.p95AbsRad.toFixed(4)} rad` : `episode ${armReplay.episode}: no tracking data`,
+      armReplay.summaryFile,
+    ],
+    ['ROS 2', armReplay.ros.sourced ? `published ${armReplay.ros.published} messages` : 'not sourced here: the mapping layer ran without ROS', ''],
+  ];
+  out.write(table(summaryHeader, summaryRows));
   out.write(`plots: training curves ${learned.map((l) => l.curve).join(', ')}; replay ${join(runDir, 'replay')}/*.svg\n`);
   out.write(`every artefact of this run is in ${runDir} (summary.json has the figures above)\n`);
   await writeFile(
@@ -315,5 +317,28 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       2,
     ),
   );
+  if (options.report !== false) {
+    const report = await writeDemoReport({
+      runDir,
+      settings: { seed, fast: options.fast ?? false, 'bus seconds': options.seconds, 'rate Hz': options.rateHz, 'demonstrations (virtual time)': demoEpisodes, 'evaluation targets': evalEpisodes },
+      summary: { header: summaryHeader, rows: summaryRows },
+      methods: [{ method: 'expert operator', successRate: expert.successRate, episodes: expert.episodes.length, meanReturn: expert.meanReturn, stdReturn: expert.stdReturn }, ...trained.map((t) => ({ method: t.method, successRate: t.ev.successRate, episodes: t.ev.episodes.length, meanReturn: t.ev.meanReturn, stdReturn: t.ev.stdReturn }))],
+      trained,
+      deploy: { method: best.method, log: deployLog, rateHz: best.rateHz },
+      replay,
+      reproduced: { file: recordingFile, episode: armReplay.episode, trajectory: armReplay.trajectory },
+      links: [
+        { label: 'summary (JSON)', path: join(runDir, 'summary.json') },
+        { label: 'recording (MCAP, real time)', path: recordingFile },
+        { label: 'demonstrations (MCAP, virtual time)', path: demosFile },
+        ...learned.flatMap((l) => [{ label: `${l.method} model (ONNX)`, path: l.model }, { label: `${l.method} loss curve (SVG)`, path: l.curve }]),
+        { label: 'deployment run log (MCAP)', path: deployLog },
+        { label: 'calibration', path: calibrationFile },
+        { label: 'LeRobot export', path: dataset.lerobotDir },
+        { label: 'replay offline summary (JSON)', path: replay.summaryFile },
+      ],
+    });
+    out.write(`report: ${report} (every figure, the summary and links to the files in one page)\n`);
+  }
   return { runDir, buses, calibrationFile, teleop, recordingFile };
 }

@@ -8,3 +8,6 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export function simCalibrationPath(arm: string, role: string): string {
   return join(PROJECT_ROOT, 'calibration', `${arm}-${role}.sim.json`);
 }
+
+/** The Foxglove Studio layout for recordings and run logs (leader vs follower, action vs state, events, reward). */
+export const FOXGLOVE_LAYOUT = join(PROJECT_ROOT, 'launch', 'foxglove', 'armbridge-layout.json');

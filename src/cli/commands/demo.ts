@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { runDemo } from '../../workflows/demo.ts';
 import type { Command } from '../command.ts';
+import { noReportOption } from '../run-report.ts';
 
 const options = z.object({
   seconds: z.coerce.number().positive().default(3).describe('How long to drive each simulated arm, s'),
@@ -8,6 +9,7 @@ const options = z.object({
   fast: z.boolean().default(false).describe('Shorter run for CI'),
   seed: z.coerce.number().int().default(1).describe('Seed of every random part (world, operators, splits, training): another seed gives other numbers'),
   out: z.string().optional().describe('Run folder for the artefacts (default runs/demo-<time>)'),
+  noReport: noReportOption,
 });
 
 export const demoCommand: Command<typeof options> = {
@@ -15,7 +17,7 @@ export const demoCommand: Command<typeof options> = {
   summary: 'Run the whole pipeline on simulated arms (what `npm run demo` does)',
   options,
   async run(o, { stdout, signal }) {
-    await runDemo({ seconds: o.fast ? 1 : o.seconds, rateHz: o.rate, out: stdout, signal, fast: o.fast, runDir: o.out, seed: o.seed });
+    await runDemo({ seconds: o.fast ? 1 : o.seconds, rateHz: o.rate, out: stdout, signal, fast: o.fast, runDir: o.out, seed: o.seed, report: !o.noReport });
     return 0;
   },
 };
