@@ -29,6 +29,8 @@ export interface DemoReportInput {
   readonly summary: { readonly header: readonly string[]; readonly rows: readonly (readonly (string | number)[])[] };
   /** The scripted expert first, then each trained method. */
   readonly methods: readonly EvaluatedMethod[];
+  /** Iterated RWR: each round's held-out evaluation (round 0: trained on the demonstrations). */
+  readonly rounds: readonly EvaluatedMethod[];
   readonly trained: readonly { readonly method: string; readonly result: Pick<TrainResult, 'history' | 'bestEpoch' | 'bestValLoss' | 'selectionScores'> }[];
   readonly deploy: { readonly method: string; readonly log: string; readonly rateHz: number };
   readonly replay: OfflineReport;
@@ -43,6 +45,7 @@ export async function writeDemoReport(input: DemoReportInput): Promise<string> {
   await copyFile(FOXGLOVE_LAYOUT, layout);
   const figures = [
     successReturnFigure('methods', 'Success and return per method (held-out targets)', input.methods.map((m) => ({ label: m.method, success: m.successRate, episodes: m.episodes, meanReturn: m.meanReturn, stdReturn: m.stdReturn })), 'method'),
+    ...(input.rounds.length ? [successReturnFigure('rounds', 'Iterated RWR: success and return per round (held-out targets)', input.rounds.map((m) => ({ label: m.method, success: m.successRate, episodes: m.episodes, meanReturn: m.meanReturn, stdReturn: m.stdReturn })), 'round')] : []),
     ...input.trained.map((t, k) => trainLossFigure(`loss-${k}`, t.method, t.result)),
     ...deployFigures(deployLog, input.deploy.rateHz),
     ...replayJointFigures(input.replay, input.reproduced),

@@ -28,6 +28,7 @@ import { runSimTeleop, type SimTeleopResult } from './teleop-sim.ts';
 import { runReplayDemo } from './demo-replay.ts';
 import { runDatasetDemo } from './demo-dataset.ts';
 import { writeDemoReport } from './demo-report.ts';
+import { runImproveDemo } from './demo-improve.ts';
 import { replayJointFigures, writeFigureSvgs } from './replay-figures.ts';
 
 export interface DemoOptions {
@@ -239,6 +240,9 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   );
   out.write(`(${evalEpisodes} held-out targets, the same for every row; npm run bench:learn runs the full comparison: both arms, three mixes, three seeds)\n`);
 
+  out.write('\n# 5b. Iterated RWR: roll out, score, add to the data, retrain\n');
+  const rounds = await runImproveDemo({ runDir, data: demosFile, seed, evalSeed: evalAt.seed, evalEpisodes, fast: options.fast, out });
+
   const best = [...learned].sort((a, b) => b.success - a.success || b.meanReturn - a.meanReturn)[0]!;
   out.write(`\n# 6. Deployment: ${best.method}, the best policy, in the real-time loop on the simulated follower at its own rate, ${best.rateHz} Hz (ONNX → SafetyFilter → servos)\n`);
   const deployLog = join(runDir, 'deploy-run.mcap');
@@ -281,6 +285,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
     ],
     ['expert operator (scripted)', `${(expert.successRate * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}`, ''],
     ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}`, `${l.model}, ${l.curve}`]),
+    ['iterated RWR', rounds.map((r) => `round ${r.round} ${(r.eval.successRate * 100).toFixed(0)} %`).join(', '), join(runDir, 'improve')],
     [
       'deploy (best policy)',
       `${best.method}: ${dep.achievedHz.toFixed(0)} Hz asked ${best.rateHz} (${dep.thread} thread, ${dep.realtime?.granted ? 'SCHED_FIFO' : 'normal priority'}), period jitter p50 ${percentile(jitter, 50).toFixed(0)} p99 ${percentile(jitter, 99).toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets`,
@@ -324,6 +329,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       summary: { header: summaryHeader, rows: summaryRows },
       methods: [{ method: 'expert operator', successRate: expert.successRate, episodes: expert.episodes.length, meanReturn: expert.meanReturn, stdReturn: expert.stdReturn }, ...trained.map((t) => ({ method: t.method, successRate: t.ev.successRate, episodes: t.ev.episodes.length, meanReturn: t.ev.meanReturn, stdReturn: t.ev.stdReturn }))],
       trained,
+      rounds: rounds.map((r) => ({ method: `round ${r.round}`, successRate: r.eval.successRate, episodes: r.eval.episodes.length, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn })),
       deploy: { method: best.method, log: deployLog, rateHz: best.rateHz },
       replay,
       reproduced: { file: recordingFile, episode: armReplay.episode, trajectory: armReplay.trajectory },

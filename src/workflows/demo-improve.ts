@@ -1,0 +1,45 @@
+/**
+ * The demo's iterated RWR stage, kept small: starting from the demonstrations, a round or two of
+ * roll out → score → add → retrain (as `armbridge improve`), each round evaluated on the same
+ * held-out targets as the methods above. The full comparison is `npm run bench:learn`'s.
+ */
+import { join } from 'node:path';
+import { improve, type ImproveRound } from './improve.ts';
+import { table } from './table.ts';
+
+export interface DemoImproveOptions {
+  readonly runDir: string;
+  readonly data: string;
+  readonly seed: number;
+  readonly evalSeed: number;
+  readonly evalEpisodes: number;
+  readonly fast?: boolean;
+  readonly out: NodeJS.WritableStream;
+}
+
+export async function runImproveDemo(o: DemoImproveOptions): Promise<ImproveRound[]> {
+  const iterations = o.fast ? 1 : 2;
+  const rollouts = o.fast ? 20 : 60;
+  o.out.write(`iterated RWR (exp, β = 0.5): ${iterations} round(s) of ${rollouts} rollouts with exploration, each round retrained on everything so far (armbridge improve)…\n`);
+  const rounds = await improve({
+    arm: 'so101',
+    data: [o.data],
+    out: join(o.runDir, 'improve'),
+    algo: 'rwr',
+    rwr: { kind: 'exp', beta: 0.5 },
+    iterations,
+    rollouts,
+    evalEpisodes: o.evalEpisodes,
+    evalSeed: o.evalSeed,
+    ...(o.fast ? { epochs: 25 } : {}),
+    seed: o.seed,
+    log: (l) => o.out.write(`  ${l}`),
+  });
+  o.out.write(
+    table(
+      ['round', 'train episodes', 'success', 'return', 'model'],
+      rounds.map((r) => [r.round, r.trainEpisodes, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.model]),
+    ),
+  );
+  return rounds;
+}
