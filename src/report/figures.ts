@@ -122,19 +122,21 @@ export function successReturnFigure(id: string, title: string, rows: readonly Su
       ret: r.meanReturn,
       retLo: r.meanReturn - r.stdReturn,
       retHi: r.meanReturn + r.stdReturn,
+      // Value labels above the error bar, and above zero for bars that hang below it.
+      retLabel: Math.max(r.meanReturn + r.stdReturn, 0),
       episodes: r.episodes,
     };
   });
   const w = Math.max(160, Math.min(300, 48 * rows.length));
   const x = { field: 'label', type: 'nominal', title: xTitle, sort: order, axis: { labelAngle: rows.length > 4 || order.some((l) => l.length > 12) ? -30 : 0, labelLimit: 160 } } as const;
-  const panel = (field: 'success' | 'ret', lo: string, hi: string, yTitle: string, color: string, domain?: [number, number]) => ({
+  const panel = (field: 'success' | 'ret', lo: string, hi: string, labelAt: string, yTitle: string, color: string, domain?: [number, number]) => ({
     width: w,
     height: 220,
     data: { values: data },
     layer: [
       { mark: { type: 'bar', color, opacity: 0.85 }, encoding: { x, y: { field, type: 'quantitative', title: yTitle, ...(domain ? { scale: { domain } } : {}) } } },
-      { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: lo, type: 'quantitative', title: yTitle }, y2: { field: hi } } },
-      { mark: { type: 'text', dy: -6, baseline: 'bottom', fontSize: 10 }, encoding: { x, y: { field: hi, type: 'quantitative' }, text: { field, type: 'quantitative', format: field === 'success' ? '.0f' : '.2f' } } },
+      { mark: { type: 'errorbar', ticks: { size: 10 } }, encoding: { x, y: { field: lo, type: 'quantitative', title: yTitle }, y2: { field: hi } } },
+      { mark: { type: 'text', dy: -6, baseline: 'bottom', fontSize: 10 }, encoding: { x, y: { field: labelAt, type: 'quantitative' }, text: { field, type: 'quantitative', format: field === 'success' ? '.0f' : '.2f' } } },
     ],
   });
   return {
@@ -143,7 +145,7 @@ export function successReturnFigure(id: string, title: string, rows: readonly Su
     caption: 'Bars: success rate (± one binomial standard error) and mean return (± one standard deviation over episodes).',
     spec: {
       title,
-      hconcat: [panel('success', 'successLo', 'successHi', 'success (%)', '#4c78a8', [0, 100]), panel('ret', 'retLo', 'retHi', 'return per episode', '#f58518')],
+      hconcat: [panel('success', 'successLo', 'successHi', 'successHi', 'success (%)', '#4c78a8', [0, 100]), panel('ret', 'retLo', 'retHi', 'retLabel', 'return per episode', '#f58518')],
     } as TopLevelSpec,
   };
 }

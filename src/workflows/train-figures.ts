@@ -10,6 +10,6 @@ export function trainLossFigure(id: string, label: string, result: Pick<TrainRes
     history: result.history,
     keptEpoch: result.bestEpoch,
     selectionScores: result.selectionScores,
-    keptReason: scored ? `epoch ${result.bestEpoch}, best success on the simulated selection targets` : `epoch ${result.bestEpoch}; best validation loss ${result.bestValLoss.toPrecision(3)}`,
+    keptReason: scored ? `epoch ${result.bestEpoch}, best success on the simulated selection targets` : `epoch ${result.bestEpoch}; the run's lowest validation loss was ${result.bestValLoss.toPrecision(3)}`,
   });
 }
