@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FigureRenderError } from '../../src/report/errors.ts';
+import { FigureRenderError, ReportWriteError } from '../../src/report/errors.ts';
 import { histogramFigure, lossCurveFigure, percentileOf, safetyFigure } from '../../src/report/figures.ts';
 import { reportHtml, writeReport } from '../../src/report/html.ts';
 import { renderSvg } from '../../src/report/render.ts';
@@ -59,6 +59,17 @@ describe('run report figures (Vega-Lite rendered to SVG in Node)', () => {
     expect(html).not.toMatch(/<link\s/);
     const urls = (html.match(/https?:\/\/[^"'\s)]+/g) ?? []).filter((u) => !u.startsWith('http://www.w3.org/'));
     expect(urls).toEqual([]);
+  });
+
+  it('raises ReportWriteError naming the path when the folder cannot be made', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-report-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'a-file'), '');
+    const path = join(dir, 'a-file', 'report.html');
+    const err = await writeReport(path, { title: 't', settings: {}, figures: [], tables: [], links: [] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReportWriteError);
+    expect((err as ReportWriteError).code).toBe('REPORT_WRITE');
+    expect((err as ReportWriteError).message).toContain(path);
   });
 
   it('escapes text from the run (a method called <script> stays text)', async () => {
