@@ -80,7 +80,9 @@ export const evalCommand: Command<typeof options> = {
       rateHz,
       driver: o.model !== undefined ? { kind: 'policy', model: o.model } : { kind: 'operator', mix: { [o.operator!]: 1 } },
     });
-    if (!o.noReport) {
+    // Written last, so the report line follows the results.
+    const saveReport = async () => {
+      if (o.noReport) return;
       // Next to the model it judges (or under runs/ for an operator); the same evaluation lands in the same folder.
       const name = `eval-${o.model !== undefined ? '' : `${o.operator}-`}${o.arm}-seed${o.seed}-${o.episodes}ep`;
       const out = o.out ?? join(o.model !== undefined ? dirname(o.model) : 'runs', name);
@@ -101,7 +103,7 @@ export const evalCommand: Command<typeof options> = {
         links: o.model !== undefined ? [{ label: 'model (ONNX)', path: o.model }] : [],
         data: { successRate: r.successRate, meanReturn: r.meanReturn, stdReturn: r.stdReturn },
       }, human);
-    }
+    };
     if (o.json) {
       const json: EvalJson = {
         successRate: r.successRate,
@@ -109,6 +111,7 @@ export const evalCommand: Command<typeof options> = {
         stdReturn: r.stdReturn,
         episodes: r.episodes.map((e) => ({ index: e.index, success: e.success, return: e.return, finalDistanceM: e.finalDistanceM, skill: e.skill, failure: e.failure })),
       };
+      await saveReport();
       stdout.write(`${JSON.stringify(json)}\n`);
       return 0;
     }
@@ -119,6 +122,7 @@ export const evalCommand: Command<typeof options> = {
       ),
     );
     stdout.write(`\nsuccess ${(r.successRate * 100).toFixed(1)} % (${r.episodes.filter((e) => e.success).length}/${r.episodes.length}), mean return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (std over episodes)\n`);
+    await saveReport();
     return 0;
   },
 };

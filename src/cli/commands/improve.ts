@@ -79,7 +79,9 @@ export const improveCommand: Command<typeof options> = {
       seed: o.seed,
       log: (s) => human.write(s),
     });
-    if (!o.noReport) {
+    // Written last, so the report line follows the results.
+    const saveReport = async () => {
+      if (o.noReport) return;
       const rows = rounds.map((r) => [r.round, r.dataFiles, r.trainEpisodes, r.rolloutSuccess === undefined ? '' : `${(r.rolloutSuccess * 100).toFixed(0)} %`, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.model]);
       await writeRunReport(join(o.out, 'report.html'), {
         title: `armbridge improve: iterated ${o.algo.toUpperCase()} → ${o.out}`,
@@ -97,11 +99,12 @@ export const improveCommand: Command<typeof options> = {
         links: [...rounds.map((r) => ({ label: `round ${r.round} model`, path: r.model })), ...data.map((f) => ({ label: `recording ${f}`, path: f }))],
         data: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn })),
       }, human);
-    }
+    };
     if (o.json) {
       const json: ImproveJson = {
         rounds: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, eval: { successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn } })),
       };
+      await saveReport();
       stdout.write(`${JSON.stringify(json)}\n`);
       return 0;
     }
@@ -112,6 +115,7 @@ export const improveCommand: Command<typeof options> = {
           rounds.map((r) => [r.round, r.dataFiles, r.trainEpisodes, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.model]),
         ),
     );
+    await saveReport();
     return 0;
   },
 };
