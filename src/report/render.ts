@@ -9,10 +9,11 @@
  * their own SVG renderer with fewer statistical marks (error bars, binning, rules).
  *
  * This module imports nothing of armbridge's but the error root (DESIGN.md §2: workflows and the
- * CLI compose it).
+ * CLI compose it). vega and vega-lite (≈0.4 s to load) are imported on the first figure, so
+ * importing this module, and `armbridge --help`, stay fast.
  */
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { View } from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import { FigureRenderError } from './errors.ts';
 
 export type { TopLevelSpec };
@@ -41,9 +42,10 @@ const CONFIG = {
 export async function renderSvg(figure: Figure): Promise<string> {
   let view: View | undefined;
   try {
+    const [{ parse, View: VegaView }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
     const spec = { ...figure.spec, config: { ...CONFIG, ...(figure.spec.config ?? {}) } } as TopLevelSpec;
     const compiled = compile(spec).spec;
-    view = new View(parse(compiled), { renderer: 'none', logLevel: 0 });
+    view = new VegaView(parse(compiled), { renderer: 'none', logLevel: 0 });
     return await view.toSVG();
   } catch (e) {
     throw new FigureRenderError(figure.title, { cause: e });
