@@ -12,12 +12,13 @@ import { ArmbridgeError } from '../errors.ts';
 import { loadTf, type BackendName } from '../learn/backend.ts';
 import { denseLayers } from '../learn/mlp.ts';
 import { writeOnnx } from '../learn/onnx-export.ts';
-import { lossCurveSvg } from '../learn/plot.ts';
 import type { Normalization } from '../dataset/normalization.ts';
 import type { MlpSnapshot } from '../learn/mlp.ts';
 import { defaultEpochs, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import { renderSvg } from '../report/render.ts';
 import { rollout } from './sim-rollout.ts';
+import { trainLossFigure } from './train-figures.ts';
 
 export class ModelFolderError extends ArmbridgeError {
   constructor(readonly path: string, options?: ErrorOptions) {
@@ -113,6 +114,9 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   const modelPath = join(job.out, 'policy.onnx');
   const summaryPath = join(job.out, 'summary.json');
   const curvePath = join(job.out, 'curve.svg');
+  // The loss per epoch with the kept checkpoint (and the selection scores), as in report.html;
+  // rendered before the folder is written so a plotting error is not reported as a folder error.
+  const curveSvg = await renderSvg(trainLossFigure('loss', metadata.algo, result));
   try {
     await writeOnnx(modelPath, {
       layers: denseLayers(result.model),
@@ -148,17 +152,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
         2,
       ),
     );
-    await writeFile(
-      curvePath,
-      lossCurveSvg(
-        `${metadata.algo}: loss per epoch (best ${result.bestValLoss.toPrecision(3)} at ${result.bestEpoch})`,
-        [
-          { name: 'train', color: '#1f77b4', values: result.history.map((h) => h.trainLoss) },
-          { name: 'validation', color: '#d62728', values: result.history.map((h) => h.valLoss) },
-        ],
-        result.bestEpoch,
-      ),
-    );
+    await writeFile(curvePath, curveSvg);
   } catch (e) {
     throw new ModelFolderError(job.out, { cause: e });
   }

@@ -58,7 +58,9 @@ describe('train → ONNX → evaluate', () => {
     expect(propsToMetadata(metadataToProps(m.metadata))).toEqual(m.metadata);
     expect(propsToMetadata({ 'armbridge.format': 'something/else' })).toBeUndefined();
     const { readFile } = await import('node:fs/promises');
-    expect(await readFile(m.curvePath, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*polyline[\s\S]*<\/svg>\n$/);
+    const curve = await readFile(m.curvePath, 'utf8');
+    expect(curve).toMatch(/^<svg[^>]*>[\s\S]*<\/svg>$/);
+    expect(curve).toContain(`kept: epoch ${m.result.bestEpoch}`);
     expect(JSON.parse(await readFile(m.summaryPath, 'utf8'))).toMatchObject({ backend: 'cpu', bestEpoch: m.result.bestEpoch });
     const ev = await rollout({ arm: 'so101', seed: 99, episodes: 3, episodeS: 1, rateHz: 20, driver: { kind: 'policy', model: m.modelPath } });
     expect(ev.episodes).toHaveLength(3);
