@@ -113,6 +113,26 @@ export function importLeRobotCalibration(json: unknown, profile: ArmProfile, pat
   return c;
 }
 
+/**
+ * A calibration file of either format: armbridge's, else LeRobot's own JSON (which has no servo
+ * models: those come from `profile`). A file that is not JSON at all fails with armbridge's error;
+ * a JSON file LeRobot's format does not fit fails with that import's error.
+ */
+export async function loadCalibrationAnyFormat(path: string, profile: ArmProfile): Promise<Calibration> {
+  try {
+    return await loadCalibration(path);
+  } catch (e) {
+    if (!(e instanceof CalibrationFileError)) throw e;
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(path, 'utf8'));
+    } catch {
+      throw e;
+    }
+    return importLeRobotCalibration(json, profile, path);
+  }
+}
+
 export function toLeRobotCalibration(c: Calibration): Record<string, Omit<JointCalibration, 'model'>> {
   return Object.fromEntries(Object.entries(c.joints).map(([n, { model: _m, ...rest }]) => [n, rest]));
 }

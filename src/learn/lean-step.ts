@@ -14,8 +14,8 @@ import { LOG_STD_MAX, LOG_STD_MIN } from './losses.ts';
 import type { Mlp } from './mlp.ts';
 
 export interface LeanTrainer {
-  /** One Adam step on a batch (at learning rate `lr`, default the configured one); returns the batch loss. */
-  step(x: TF.Tensor2D, y: TF.Tensor2D, w: TF.Tensor1D, lr?: number): number;
+  /** One Adam step on a batch; returns the batch loss. */
+  step(x: TF.Tensor2D, y: TF.Tensor2D, w: TF.Tensor1D): number;
   /** Gradients for the batch without updating (for tests): weights, biases, logStd. */
   gradients(x: TF.Tensor2D, y: TF.Tensor2D, w: TF.Tensor1D): { dW: Float32Array[]; db: Float32Array[]; dLogStd?: Float32Array; loss: number };
   dispose(): void;
@@ -77,7 +77,7 @@ export function createLeanTrainer(tf: Tf, mlp: Mlp, options: { learningRate: num
   };
 
   return {
-    step(x, y, w, rate = lr) {
+    step(x, y, w) {
       t++;
       const c1 = 1 - b1 ** t;
       const c2 = 1 - b2 ** t;
@@ -89,7 +89,7 @@ export function createLeanTrainer(tf: Tf, mlp: Mlp, options: { learningRate: num
           const v = tf.add(tf.mul(m2[k]!, b2), tf.mul(tf.square(g), 1 - b2));
           m1[k]!.assign(a);
           m2[k]!.assign(v);
-          p.assign(tf.sub(p, tf.mul(tf.div(tf.div(a, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps)), rate)));
+          p.assign(tf.sub(p, tf.mul(tf.div(tf.div(a, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps)), lr)));
         });
         return loss;
       });

@@ -64,8 +64,6 @@ export interface TrainConfig {
    * (noise injection against compounding error, in the spirit of DART). 0: none.
    */
   readonly stateNoise?: number;
-  /** Learning-rate schedule: constant (default) or cosine decay to a tenth over `epochs`. */
-  readonly lrSchedule?: 'constant' | 'cosine';
   /** Without `selectBy`: keep the epoch with the best validation loss (default when `patience` is set) or the last one (default otherwise). */
   readonly checkpoint?: 'best-val' | 'last';
   /** Floor of the action normalisation's std (default ACT_MIN_STD). */
@@ -218,10 +216,6 @@ export async function trainPolicy(
   };
 
   const rnd = mulberry32(seed + 7);
-  const lr0 = config.learningRate ?? 1e-3;
-  // Cosine decay to a tenth over the epochs (lean optimiser): the last epochs refine instead of
-  // jumping between checkpoints of different task success.
-  const lrAt = (progressEpochs: number) => (config.lrSchedule === 'cosine' ? lr0 * (0.1 + 0.45 * (1 + Math.cos((Math.PI * progressEpochs) / epochs))) : lr0);
   const noiseRnd = mulberry32(seed + 13);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - noiseRnd())) * Math.cos(2 * Math.PI * noiseRnd());
   const noise = base !== undefined ? (config.stateNoise ?? DEFAULT_STATE_NOISE) : 0;
@@ -278,7 +272,7 @@ export async function trainPolicy(
         const x = tf.tensor2d(bx.subarray(0, m * dObs), [m, dObs]);
         const y = tf.tensor2d(by.subarray(0, m * dAct), [m, dAct]);
         const w = tf.tensor1d(bw.subarray(0, m));
-        if (lean) sum += lean.step(x, y, w, lrAt(epoch - 1 + start / train.n));
+        if (lean) sum += lean.step(x, y, w);
         else {
           const loss = tf.tidy(() => optimizer.minimize(() => lossOf(x, y, w), true) as TF.Scalar);
           sum += loss.dataSync()[0]!;

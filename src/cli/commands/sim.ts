@@ -1,7 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { checkCalibration, importLeRobotCalibration, loadCalibration, type Calibration } from '../../arm/calibration.ts';
-import { CalibrationFileError } from '../../arm/errors.ts';
+import { checkCalibration, loadCalibrationAnyFormat, type Calibration } from '../../arm/calibration.ts';
 import { armProfile, type ArmKind, type ArmRole } from '../../arm/profiles.ts';
 import type { MountJoint } from '../../sim/calibration-mount.ts';
 import { createSimArm } from '../../sim/presets.ts';
@@ -21,19 +19,7 @@ const options = z.object({
 /** A calibration file of either format, checked against the arm it is mounted on. */
 export async function loadMountCalibration(path: string, arm: ArmKind, role: ArmRole): Promise<Calibration> {
   const profile = armProfile(arm, role);
-  let c: Calibration;
-  try {
-    c = await loadCalibration(path);
-  } catch (e) {
-    if (!(e instanceof CalibrationFileError)) throw e;
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(path, 'utf8'));
-    } catch {
-      throw e;
-    }
-    return importLeRobotCalibration(json, profile, path);
-  }
+  const c = await loadCalibrationAnyFormat(path, profile);
   checkCalibration(c, profile);
   return c;
 }
