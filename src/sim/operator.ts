@@ -12,8 +12,17 @@ import type { SimArm } from './presets.ts';
 import type { Rng } from './random.ts';
 
 export type Skill = 'expert' | 'noisy' | 'poor';
-export type FailureMode = 'none' | 'offset' | 'stop_short' | 'overshoot' | 'wander' | 'give_up';
+export type FailureMode = 'none' | 'offset' | 'stop_short' | 'overshoot' | 'wander' | 'give_up' | 'miss_grasp' | 'drop' | 'wrong_spot';
+/** The reach task's failure modes (pick-place has its own: sim/pick-place-script.ts). */
 export const FAILURE_MODES: readonly FailureMode[] = ['offset', 'stop_short', 'overshoot', 'wander', 'give_up'];
+
+/** One waypoint of a multi-phase demonstration: reach `joints` (physical radians, gripper last) in `durationS`. */
+export interface Keyframe {
+  readonly joints: readonly number[];
+  readonly durationS: number;
+  /** What the hand does in this segment (approach, descend, close, …), for logs and tests. */
+  readonly label: string;
+}
 
 export interface OperatorPlan {
   readonly skill: Skill;
@@ -23,6 +32,8 @@ export interface OperatorPlan {
   /** Where the hand actually heads (differs from `goal` for biased failures). */
   readonly aim: readonly number[];
   readonly durationS: number;
+  /** Multi-phase demonstrations: the waypoints, each reached along a minimum-jerk path (`aim` is the last). */
+  readonly keyframes?: readonly Keyframe[];
 }
 
 const COUNTS_PER_RAD = 4096 / (2 * Math.PI);
@@ -86,9 +97,27 @@ export class ScriptedOperator {
     return this.#plan;
   }
 
+  /**
+   * Moves through `keyframes` (physical radians) from where the leader is, each segment along a
+   * minimum-jerk path, with a tremor of `tremorRad` on every joint; stays at the last one.
+   */
+  follow(keyframes: readonly Keyframe[], skill: Skill, failure: FailureMode, tremorRad: number): OperatorPlan {
+    const rng = this.#rng;
+    const from = this.physicalJoints();
+    const last = keyframes[keyframes.length - 1]!.joints;
+    this.#tremor = last.map(() => ({ amp: tremorRad, freq: rng.uniform(4, 7), phase: rng.uniform(0, 2 * Math.PI) }));
+    this.#wander = last.map(() => ({ amp: 0, freq: 0, phase: 0 }));
+    const durationS = keyframes.reduce((a, k) => a + k.durationS, 0);
+    this.#plan = { skill, failure, from, goal: [...last], aim: [...last], durationS, keyframes: keyframes.map((k) => ({ ...k, joints: [...k.joints] })) };
+    this.#startUs = this.#arm.bus.clock.nowUs();
+    this.#arm.bus.servos.forEach((servo, i) => servo.setDriver((nowUs) => this.#arm.zeroCounts[i]! + this.angleAt(i, (nowUs - this.#startUs) / 1e6) * COUNTS_PER_RAD));
+    return this.#plan;
+  }
+
   /** Physical angle of joint i, t seconds into the plan. */
   angleAt(i: number, t: number): number {
     const p = this.#plan!;
+    if (p.keyframes) return this.#keyframeAngle(p, i, t);
     let s: number;
     if (p.failure === 'give_up') {
       // Heads 60 % of the way in half the time, hesitates, then goes back to where it started.
@@ -99,6 +128,19 @@ export class ScriptedOperator {
     const tr = this.#tremor[i]!;
     const wa = this.#wander[i]!;
     return base + tr.amp * Math.sin(2 * Math.PI * tr.freq * t + tr.phase) + wa.amp * Math.sin(2 * Math.PI * wa.freq * t + wa.phase);
+  }
+
+  #keyframeAngle(p: OperatorPlan, i: number, t: number): number {
+    const tr = this.#tremor[i]!;
+    const wobble = tr.amp * Math.sin(2 * Math.PI * tr.freq * t + tr.phase);
+    let prev = p.from[i]!;
+    let t0 = 0;
+    for (const k of p.keyframes!) {
+      if (t < t0 + k.durationS) return prev + minJerk((t - t0) / k.durationS) * (k.joints[i]! - prev) + wobble;
+      prev = k.joints[i]!;
+      t0 += k.durationS;
+    }
+    return prev + wobble;
   }
 
   /** Lets go of the leader (it stays where it is). */
