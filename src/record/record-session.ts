@@ -16,6 +16,8 @@ export type ControlKey = 'next' | 'rerecord' | 'stop' | 'estop';
 
 export interface TaskSample {
   readonly targetPosition?: readonly [number, number, number];
+  /** Other poses the task publishes, each on its topic (declared in `EpisodeHooks.poseTopics`). */
+  readonly poses?: readonly { readonly topic: string; readonly position: readonly [number, number, number] }[];
   readonly reward?: number;
   readonly success?: boolean;
 }
@@ -32,6 +34,8 @@ export interface EpisodeHooks {
   reset?(): void;
   /** Task topics, sampled every recorded cycle. */
   task?(): TaskSample;
+  /** Topics of `TaskSample.poses` (geometry_msgs/msg/PoseStamped), e.g. /object_pose and /goal_pose. */
+  readonly poseTopics?: readonly string[];
   /**
    * The episode's label, asked after it ends; undefined leaves it unlabelled. `done` aborts when
    * the session ends: a label still pending then must resolve (to undefined) at once.
@@ -88,6 +92,8 @@ export async function recordSession(options: RecordSessionOptions): Promise<Reco
     reward: hooks?.task ? await recorder.topic('/reward', 'std_msgs/msg/Float64') : undefined,
     success: hooks?.task ? await recorder.topic('/task/success', 'std_msgs/msg/Bool') : undefined,
   };
+  const poseTopics = new Map<string, Topic>();
+  for (const name of hooks?.poseTopics ?? []) poseTopics.set(name, await recorder.topic(name, 'geometry_msgs/msg/PoseStamped'));
   const names = [...follower.names];
   const joint = (t: bigint, frame: string, position: Float64Array): JointStateMsg => ({
     header: { stamp: rosTime(t), frame_id: frame },
@@ -173,6 +179,11 @@ export async function recordSession(options: RecordSessionOptions): Promise<Reco
           const p = task.targetPosition;
           if (p) {
             recorder.log(topics.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: p[0], y: p[1], z: p[2] }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+          }
+          for (const q of task.poses ?? []) {
+            const topic = poseTopics.get(q.topic);
+            const [x, y, z] = q.position;
+            if (topic) recorder.log(topic, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x, y, z }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
           }
           if (task.reward !== undefined) {
             recorder.log(topics.reward, { data: task.reward }, t);

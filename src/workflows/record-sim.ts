@@ -12,6 +12,7 @@ import { recordSession, type ControlKey, type EpisodeLabel, type RecordProgress,
 import { ARMBRIDGE_VERSION, Recorder, type RecorderStats } from '../record/recorder.ts';
 import type { Skill } from '../sim/operator.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import type { TaskName } from '../sim/task.ts';
 import { SimWorld } from '../sim/world.ts';
 import { simCalibrationPath } from './paths.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
@@ -33,6 +34,8 @@ export function parseSkillMix(text: string): SkillMix {
 
 export interface SimRecordOptions {
   readonly arm: SimArmKind;
+  /** The simulated task (default reach). */
+  readonly task?: TaskName;
   readonly out: string;
   readonly overwrite?: boolean;
   readonly rateHz: number;
@@ -61,7 +64,7 @@ const REST: Readonly<Record<SimArmKind, readonly number[]>> = {
 };
 
 export async function recordSim(options: SimRecordOptions): Promise<SimRecordResult> {
-  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1 });
+  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, task: options.task });
   const mix = options.mix ?? { expert: 1 };
   const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
   const pickSkill = (): Skill => {
@@ -85,6 +88,7 @@ export async function recordSim(options: SimRecordOptions): Promise<SimRecordRes
       { path: options.out, overwrite: options.overwrite },
       {
         arm: options.arm,
+        task: world.task.name,
         rate_hz: String(options.rateHz),
         software: `armbridge ${ARMBRIDGE_VERSION}`,
         operator: `scripted (mix ${JSON.stringify(mix)})`,
@@ -117,17 +121,21 @@ export async function recordSim(options: SimRecordOptions): Promise<SimRecordRes
         start: () => {
           const skill = pickSkill();
           const e = world.startEpisode(skill);
-          const tp = e.target.position;
-          log(`episode ${e.index}: target (${tp.map((v) => v.toFixed(3)).join(', ')}) m, operator ${skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
-          return { operator: `scripted-${skill}`, detail: { skill, failure: e.plan.failure, target: [...tp], target_joints: [...e.target.joints] } };
+          const where = world.task.features.map((f, i) => `${f.name.split('.')[0]} (${world.task.positions()[i]!.map((v) => v.toFixed(3)).join(', ')})`).join(', ');
+          log(`episode ${e.index}: ${where} m, operator ${skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
+          return { operator: `scripted-${skill}`, detail: { skill, failure: e.plan.failure, ...e.scene } };
         },
         reset: () => {
           world.operator.start(REST[options.arm], 'expert');
         },
+        // Poses as perceived this cycle (before the task steps: the cube moves while carried).
+        // The session records /target_pose itself (targetPosition); other poses on their own topics.
         task: () => {
+          const seen = world.task.positions().map((p, i) => ({ topic: world.task.features[i]!.topic, position: [p[0], p[1], p[2]] as [number, number, number] }));
           const ev = world.evaluate();
-          return { targetPosition: world.task.target?.position, reward: ev.reward, success: ev.success };
+          return { targetPosition: seen.find((q) => q.topic === '/target_pose')?.position, poses: seen.filter((q) => q.topic !== '/target_pose'), reward: ev.reward, success: ev.success };
         },
+        poseTopics: world.task.features.map((f) => f.topic).filter((t) => t !== '/target_pose'),
         label: options.label ?? (async (e) => ({ outcome: e.success ? 'success' : 'failure' })),
       },
     });

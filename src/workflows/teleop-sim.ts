@@ -10,6 +10,7 @@ import { armProfile } from '../arm/profiles.ts';
 import { runTeleop, type TeleopCycle, type TeleopResult } from '../arm/teleop.ts';
 import type { Skill } from '../sim/operator.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import type { TaskName } from '../sim/task.ts';
 import { SimWorld } from '../sim/world.ts';
 import { simCalibrationPath } from './paths.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
@@ -22,6 +23,8 @@ export interface SimTeleopOptions {
   readonly seed?: number;
   /** Seconds per episode (a new target each time). Default 4. */
   readonly episodeS?: number;
+  /** The simulated task (default reach). */
+  readonly task?: TaskName;
   readonly transport?: 'pty' | 'in-process';
   /** Ends the run normally (then the follower parks). */
   readonly signal?: AbortSignal;
@@ -42,7 +45,7 @@ export interface SimTeleopResult extends TeleopResult {
 }
 
 export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleopResult> {
-  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1 });
+  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, task: options.task });
   const ports: SimPort[] = [];
   const arms: Arm[] = [];
   const log = options.log ?? (() => undefined);
@@ -70,7 +73,7 @@ export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleop
     });
     arms.push(follower);
 
-    const episodeS = options.episodeS ?? 4;
+    const episodeS = options.episodeS ?? world.task.episodeS + 1;
     let episodes = 0;
     let successes = 0;
     let rewardSum = 0;
@@ -95,7 +98,7 @@ export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleop
           episodes++;
           episodeSuccess = false;
           nextEpisodeMs += episodeS * 1000;
-          log(`episode ${e.index}: target (${e.target.position.map((v) => v.toFixed(3)).join(', ')}) m, operator ${e.plan.skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
+          log(`episode ${e.index}: ${world.task.features.map((f, i) => `${f.name.split('.')[0]} (${world.task.positions()[i]!.map((v) => v.toFixed(3)).join(', ')})`).join(', ')} m, operator ${e.plan.skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
         }
         const ev = world.evaluate();
         rewardSum += ev.reward;
