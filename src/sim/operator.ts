@@ -22,6 +22,11 @@ export interface Keyframe {
   readonly durationS: number;
   /** What the hand does in this segment (approach, descend, close, …), for logs and tests. */
   readonly label: string;
+  /**
+   * 'min-jerk' (default): starts and ends at rest. 'linear': a steady speed from the first instant,
+   * as a hand squeezing or releasing a gripper does (no pause a state-only policy could stall in).
+   */
+  readonly profile?: 'min-jerk' | 'linear';
 }
 
 export interface OperatorPlan {
@@ -136,7 +141,10 @@ export class ScriptedOperator {
     let prev = p.from[i]!;
     let t0 = 0;
     for (const k of p.keyframes!) {
-      if (t < t0 + k.durationS) return prev + minJerk((t - t0) / k.durationS) * (k.joints[i]! - prev) + wobble;
+      if (t < t0 + k.durationS) {
+        const tau = (t - t0) / k.durationS;
+        return prev + (k.profile === 'linear' ? tau : minJerk(tau)) * (k.joints[i]! - prev) + wobble;
+      }
       prev = k.joints[i]!;
       t0 += k.durationS;
     }
