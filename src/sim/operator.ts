@@ -23,10 +23,13 @@ export interface Keyframe {
   /** What the hand does in this segment (approach, descend, close, …), for logs and tests. */
   readonly label: string;
   /**
-   * 'min-jerk' (default): starts and ends at rest. 'linear': a steady speed from the first instant,
-   * as a hand squeezing or releasing a gripper does (no pause a state-only policy could stall in).
+   * The arm passes through this waypoint without stopping (velocity from its neighbours); default:
+   * it arrives at rest. A state-only policy learns to stay where its demonstrations paused, so the
+   * expert pauses only where the next move is visible in the state (the gripper starting to close).
    */
-  readonly profile?: 'min-jerk' | 'linear';
+  readonly via?: boolean;
+  /** The gripper's profile in this segment: 'linear' (a steady squeeze from the first instant) or 'smooth' (default). */
+  readonly gripper?: 'smooth' | 'linear';
 }
 
 export interface OperatorPlan {
@@ -135,20 +138,33 @@ export class ScriptedOperator {
     return base + tr.amp * Math.sin(2 * Math.PI * tr.freq * t + tr.phase) + wa.amp * Math.sin(2 * Math.PI * wa.freq * t + wa.phase);
   }
 
+  /**
+   * Multi-phase plans: the arm joints follow a cubic Hermite spline through the waypoints (at rest
+   * where a waypoint is not `via`), the gripper (last joint) its segment's profile.
+   */
   #keyframeAngle(p: OperatorPlan, i: number, t: number): number {
     const tr = this.#tremor[i]!;
     const wobble = tr.amp * Math.sin(2 * Math.PI * tr.freq * t + tr.phase);
-    let prev = p.from[i]!;
+    const ks = p.keyframes!;
+    const gripper = i === p.from.length - 1;
+    // Waypoint m: 0 is the start, m ≥ 1 is ks[m − 1].
+    const pos = (m: number) => (m === 0 ? p.from[i]! : ks[m - 1]!.joints[i]!);
+    const time = (m: number) => ks.slice(0, m).reduce((a, k) => a + k.durationS, 0);
+    const vel = (m: number) => (m === 0 || m === ks.length || !ks[m - 1]!.via ? 0 : (pos(m + 1) - pos(m - 1)) / (time(m + 1) - time(m - 1)));
     let t0 = 0;
-    for (const k of p.keyframes!) {
+    for (let m = 1; m <= ks.length; m++) {
+      const k = ks[m - 1]!;
       if (t < t0 + k.durationS) {
         const tau = (t - t0) / k.durationS;
-        return prev + (k.profile === 'linear' ? tau : minJerk(tau)) * (k.joints[i]! - prev) + wobble;
+        const [a, b] = [pos(m - 1), pos(m)];
+        if (gripper) return a + (k.gripper === 'linear' ? tau : minJerk(tau)) * (b - a) + wobble;
+        const d = k.durationS;
+        const [t2, t3] = [tau * tau, tau * tau * tau];
+        return (2 * t3 - 3 * t2 + 1) * a + (t3 - 2 * t2 + tau) * d * vel(m - 1) + (-2 * t3 + 3 * t2) * b + (t3 - t2) * d * vel(m) + wobble;
       }
-      prev = k.joints[i]!;
       t0 += k.durationS;
     }
-    return prev + wobble;
+    return pos(ks.length) + wobble;
   }
 
   /** Lets go of the leader (it stays where it is). */

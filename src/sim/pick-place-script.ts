@@ -2,9 +2,11 @@
  * How the scripted operator demonstrates pick and place on the leader: waypoints in joint space
  * (top-down poses from sim/top-down-ik.ts), each reached along a minimum-jerk path.
  *   - expert: approach above the cube, descend, close, lift, carry above the goal, lower, open,
- *     retreat; a slight tremor. No pauses: the gripper closes and opens at a steady speed from the
- *     moment the hand arrives, because a pause is a state in which a policy that sees no time
- *     learns to stay (measured: BC never closed the gripper in 48 % of episodes with a 0.25 s pause);
+ *     retreat; a slight tremor. No pauses: the arm passes through the points above cube and goal,
+ *     and the gripper closes and opens at a steady speed from the moment the arm arrives, because
+ *     a pause is a state in which a policy that sees no time learns to stay (measured: BC stalled
+ *     above the cube or at it, gripper open, in about half of its episodes with min-jerk segments
+ *     that each stopped);
  *   - noisy: zero-mean errors in where it grasps and places, varied timing, a stronger tremor;
  *   - poor, systematically (DESIGN.md §7): `miss_grasp` closes beside the cube (by 2.5–4 cm),
  *     `drop` opens the gripper on the way, `wrong_spot` places the cube 5–8 cm off the goal,
@@ -21,6 +23,9 @@ export const PICK_PLACE_FAILURES: readonly FailureMode[] = ['miss_grasp', 'drop'
 /** Gripper openings the operator uses (0 closed … 1 open). */
 const OPEN = 0.85;
 const CLOSED = 0.05;
+/** Where the squeeze is when the arm starts lifting (past the grasp threshold of 0.25), and the release when it starts retreating (past 0.5). */
+const SQUEEZED = 0.21;
+const LOOSENED = 0.65;
 /** The cube's bottom this far above the table when the operator lets go at the goal. */
 const PLACE_CLEARANCE_M = 0.005;
 
@@ -42,7 +47,7 @@ export function pickPlaceKeyframes(arm: KinematicArm, scene: PickPlaceScene, fro
     const joints = p ? [...p.joints] : [...from.slice(0, 5)];
     return [...joints, gripperAngle(arm, opening)];
   };
-  const k = (label: string, joints: number[], durationS: number, profile?: 'linear'): Keyframe => ({ label, joints, durationS, profile });
+  const k = (label: string, joints: number[], durationS: number, more: Pick<Keyframe, 'via' | 'gripper'> = {}): Keyframe => ({ label, joints, durationS, ...more });
   /** A reachable spot 'lo'…'hi' m from `p` in a random direction, at least 5 cm from `avoid` (the spot itself when none is found). */
   const offsetSpot = (p: readonly number[], lo: number, hi: number, avoid?: readonly number[]): [number, number] => {
     for (let i = 0; i < 32; i++) {
@@ -64,28 +69,40 @@ export function pickPlaceKeyframes(arm: KinematicArm, scene: PickPlaceScene, fro
   const hz = region.hoverZ;
   const placeZ = CUBE_REST_Z + PLACE_CLEARANCE_M;
 
+  // The arm passes above the cube and above the goal without stopping, stops at the cube while the
+  // gripper closes (crossing the grasp threshold before it lifts), and starts lifting as the squeeze
+  // ends; at the goal it stops, opens, and starts retreating as the jaws finish opening.
   const frames: Keyframe[] = [
-    k('approach', pose(grasp, hz, OPEN), dur(1.2, 1.6)),
+    k('approach', pose(grasp, hz, OPEN), dur(1.2, 1.6), { via: true }),
     k('descend', pose(grasp, CUBE_REST_Z, OPEN), dur(0.6, 0.8)),
-    k('close', pose(grasp, CUBE_REST_Z, CLOSED), 0.5, 'linear'),
-    k('lift', pose(grasp, hz, CLOSED), 0.6),
+    k('close', pose(grasp, CUBE_REST_Z, SQUEEZED), 0.4, { gripper: 'linear' }),
   ];
   const sep = Math.hypot(place[0] - grasp[0], place[1] - grasp[1]);
   const along = (f: number): [number, number] => [grasp[0] + f * (place[0] - grasp[0]), grasp[1] + f * (place[1] - grasp[1])];
   if (mode === 'drop') {
     // Lets go at least 4.5 cm short of the goal, then goes on as if nothing happened.
     const f = rng.uniform(0.15, Math.max(0.2, Math.min(0.6, 1 - 0.045 / sep)));
-    frames.push(k('carry', pose(along(f), hz, CLOSED), dur(0.5, 0.8)), k('drop', pose(along(f), hz, OPEN), 0.3, 'linear'), k('carry', pose(place, hz, OPEN), dur(0.6, 0.9)));
+    frames.push(
+      k('lift', pose(grasp, hz, CLOSED), 0.6, { via: true, gripper: 'linear' }),
+      k('carry', pose(along(f), hz, CLOSED), dur(0.5, 0.8)),
+      k('drop', pose(along(f), hz, OPEN), 0.3, { gripper: 'linear' }),
+      k('carry', pose(place, hz, OPEN), dur(0.6, 0.9), { via: true }),
+    );
   } else if (mode === 'give_up') {
     const f = rng.uniform(0.3, 0.6);
-    frames.push(k('carry', pose(along(f), hz, CLOSED), dur(0.5, 0.8)), k('hesitate', pose(along(f), hz, CLOSED), 0.3), k('back', pose(grasp, hz, CLOSED), dur(0.5, 0.8)));
+    frames.push(
+      k('lift', pose(grasp, hz, CLOSED), 0.6, { via: true, gripper: 'linear' }),
+      k('carry', pose(along(f), hz, CLOSED), dur(0.5, 0.8)),
+      k('hesitate', pose(along(f), hz, CLOSED), 0.3),
+      k('back', pose(grasp, hz, CLOSED), dur(0.5, 0.8), { via: true }),
+    );
     place = grasp;
-  } else frames.push(k('carry', pose(place, hz, CLOSED), dur(1.0, 1.4)));
-  const closedOrOpen = mode === 'drop' ? OPEN : CLOSED;
+  } else frames.push(k('lift', pose(grasp, hz, CLOSED), 0.6, { via: true, gripper: 'linear' }), k('carry', pose(place, hz, CLOSED), dur(1.0, 1.4), { via: true }));
+  const held = mode === 'drop' ? OPEN : CLOSED;
   frames.push(
-    k('lower', pose(place, placeZ, closedOrOpen), 0.6),
-    k('open', pose(place, placeZ, OPEN), 0.4, 'linear'),
-    k('retreat', pose(place, hz, OPEN), 0.5),
+    k('lower', pose(place, placeZ, held), 0.6),
+    k('open', pose(place, placeZ, LOOSENED), 0.3, { gripper: 'linear' }),
+    k('retreat', pose(place, hz, OPEN), 0.6, { gripper: 'linear' }),
   );
   return { keyframes: frames, failure: mode, tremorRad: noisy ? 0.012 : 0.003 };
 }
