@@ -123,7 +123,7 @@ export interface TrainResult {
   /** Mean sample weight per episode outcome, to show what the weighting did. */
   readonly weightSummary: Record<string, number>;
   /** What trained: the optimizer path and the threads it ran on. */
-  readonly engine: { readonly optimizer: TrainOptimizer; readonly threads: number };
+  readonly engine: { readonly optimizer: TrainOptimizer; readonly threads: number; readonly fma: boolean };
 }
 
 export class MissingReturnError extends ArmbridgeError {
@@ -345,7 +345,7 @@ export async function trainPolicy(
       best = current();
     }
     restore(tf, mlp, best);
-    const engine = { optimizer: kind, threads: wasm?.threads ?? 1 };
+    const engine = { optimizer: kind, threads: wasm?.threads ?? 1, fma: wasm?.fma ?? false };
     return { model: best, obsNorm, actNorm, history, bestEpoch, bestValLoss: bestVal, selectionScores, stoppedEarly, trainSamples: train.n, valSamples: val.n, weightSummary, engine };
   } finally {
     dispose(mlp);

@@ -156,6 +156,10 @@ export class Body {
   f32x4Div(): this {
     return this.#simd(0xe7);
   }
+  /** a·b + c, fused or not as the machine does it (relaxed SIMD); stack: a, b, c. */
+  f32x4RelaxedMadd(): this {
+    return this.#simd(0x105);
+  }
   f32x4Sqrt(): this {
     return this.#simd(0xe3);
   }

@@ -48,6 +48,8 @@ export interface WasmMlpTrainerOptions {
   readonly beta1?: number;
   readonly beta2?: number;
   readonly epsilon?: number;
+  /** Fused multiply-adds in the kernels (default: where the runtime has them, wasmFmaSupported); results differ in the last bits. */
+  readonly fma?: boolean;
   /** How long a step waits for the worker threads before TrainingWorkerError (default 60 s). */
   readonly stepTimeoutMs?: number;
   /** Fault injection for the tests of TrainingWorkerError: the workers throw in, or never finish, their steps. */
@@ -59,13 +61,15 @@ const ENTRY = new URL('./wasm-mlp-worker.ts', import.meta.url).href;
 const PAGE = 65536;
 
 let support: boolean | undefined;
+let fmaSupport: boolean | undefined;
 
 /** Whether this runtime has WebAssembly SIMD and shared memory (Node ≥ 16.4 does). */
 export function wasmTrainerSupported(): boolean {
   if (support === undefined) {
     try {
       support =
-        WebAssemblyApi.validate(buildMlpKernels([4, 8, 8], { initialPages: 1, maximumPages: 1 })) && new WebAssemblyApi.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+        WebAssemblyApi.validate(buildMlpKernels([4, 8, 8], { initialPages: 1, maximumPages: 1 }, { fma: false })) &&
+        new WebAssemblyApi.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
     } catch {
       support = false;
     }
@@ -73,9 +77,17 @@ export function wasmTrainerSupported(): boolean {
   return support;
 }
 
+/** Whether the runtime has relaxed SIMD's fused multiply-add (Node ≥ 22; Node 20 with --experimental-wasm-relaxed-simd). */
+export function wasmFmaSupported(): boolean {
+  fmaSupport ??= wasmTrainerSupported() && WebAssemblyApi.validate(buildMlpKernels([4, 8, 8], { initialPages: 1, maximumPages: 1 }, { fma: true }));
+  return fmaSupport;
+}
+
 export class WasmMlpTrainer {
   readonly shards: number;
   readonly threads: number;
+  /** Whether the kernels use fused multiply-adds. */
+  readonly fma: boolean;
   readonly #layout: MlpLayout;
   readonly #ctx: ShardContext;
   readonly #kernels: MlpKernels;
@@ -90,7 +102,8 @@ export class WasmMlpTrainer {
   #closed = false;
   #broken = false;
 
-  private constructor(layout: MlpLayout, ctx: ShardContext, kernels: MlpKernels, workers: Worker[], exited: Promise<unknown>[], o: WasmMlpTrainerOptions, threads: number) {
+  private constructor(layout: MlpLayout, ctx: ShardContext, kernels: MlpKernels, workers: Worker[], exited: Promise<unknown>[], o: WasmMlpTrainerOptions, threads: number, fma: boolean) {
+    this.fma = fma;
     this.#layout = layout;
     this.#ctx = ctx;
     this.#kernels = kernels;
@@ -115,7 +128,8 @@ export class WasmMlpTrainer {
     const layout = mlpLayout(init.sizes, o.gaussian, o.maxBatch, shards);
     const pages = Math.ceil(layout.bytes / PAGE);
     const memory = new WebAssemblyApi.Memory({ initial: pages, maximum: pages, shared: true });
-    const module = await WebAssemblyApi.compile(buildMlpKernels(layout.padded, { initialPages: pages, maximumPages: pages }));
+    const fma = o.fma ?? wasmFmaSupported();
+    const module = await WebAssemblyApi.compile(buildMlpKernels(layout.padded, { initialPages: pages, maximumPages: pages }, { fma }));
     const instance = await WebAssemblyApi.instantiate(module, { env: { memory } });
     const kernels = instance.exports as unknown as MlpKernels;
     const ctx = shardContext(layout, kernels, memory);
@@ -125,7 +139,8 @@ export class WasmMlpTrainer {
       await Promise.all(
         Array.from({ length: threads - 1 }, (_, k) => {
           const data: MlpWorkerData = { entry: ENTRY, module, memory, layout, index: k + 1, threads, fault: o.faultForTests };
-          const worker = new Worker(BOOT, { workerData: data });
+          // No inherited execArgv (e.g. --input-type of a `node -e` parent): the boot file registers tsx itself.
+          const worker = new Worker(BOOT, { workerData: data, execArgv: [] });
           workers.push(worker);
           exited.push(new Promise((resolve) => worker.once('exit', resolve)));
           return new Promise<void>((resolve, reject) => {
@@ -139,7 +154,7 @@ export class WasmMlpTrainer {
       await Promise.all(workers.map((w) => w.terminate()));
       throw err;
     }
-    const trainer = new WasmMlpTrainer(layout, ctx, kernels, workers, exited, o, threads);
+    const trainer = new WasmMlpTrainer(layout, ctx, kernels, workers, exited, o, threads, fma);
     trainer.#load(init);
     return trainer;
   }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Episode } from '../../src/dataset/load.ts';
@@ -5,7 +6,7 @@ import { loadTf } from '../../src/learn/backend.ts';
 import { createLeanTrainer } from '../../src/learn/lean-step.ts';
 import { createMlp, dispose, snapshot, type MlpSnapshot } from '../../src/learn/mlp.ts';
 import { defaultOptimizer, trainPolicy, type TrainConfig } from '../../src/learn/trainer.ts';
-import { TrainerClosedError, TrainingWorkerError, WasmMlpTrainer, wasmTrainerSupported } from '../../src/learn/wasm-mlp-trainer.ts';
+import { TrainerClosedError, TrainingWorkerError, WasmMlpTrainer, wasmFmaSupported, wasmTrainerSupported } from '../../src/learn/wasm-mlp-trainer.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
 
 const { tf } = await loadTf('wasm');
@@ -85,14 +86,41 @@ describe('wasm MLP trainer', () => {
     });
   }
 
+  it('with fused multiply-adds (relaxed SIMD) takes the same steps to within rounding', async () => {
+    // Node 20 has relaxed SIMD behind a flag: check in a child process that has it.
+    const script = `
+      import { WasmMlpTrainer, wasmFmaSupported } from ${JSON.stringify(new URL('../../src/learn/wasm-mlp-trainer.ts', import.meta.url).href)};
+      let s = 3;
+      const r = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+      const sizes = [12, 64, 64, 6];
+      const init = { sizes, weights: sizes.slice(1).map((n, l) => Float32Array.from({ length: sizes[l] * n }, () => 0.3 * r())), biases: sizes.slice(1).map((n) => new Float32Array(n)), logStd: undefined };
+      const x = Float32Array.from({ length: 64 * 12 }, r), y = Float32Array.from({ length: 64 * 6 }, r), w = new Float32Array(64).fill(1);
+      const out = { supported: wasmFmaSupported(), losses: [] };
+      const snaps = [];
+      for (const fma of [true, false]) {
+        const t = await WasmMlpTrainer.create(init, { learningRate: 1e-3, gaussian: false, maxBatch: 64, threads: 2, fma });
+        out.losses.push([0, 1, 2, 3, 4].map(() => t.step(x, y, w, 64)));
+        snaps.push(t.snapshot());
+        await t.close();
+      }
+      out.maxDiff = Math.max(...snaps[0].weights.flatMap((a, l) => Array.from(a, (v, i) => Math.abs(v - snaps[1].weights[l][i]))));
+      console.log(JSON.stringify(out));`;
+    const flags = wasmFmaSupported() ? [] : ['--experimental-wasm-relaxed-simd'];
+    const out = JSON.parse(execFileSync(process.execPath, [...flags, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' }).trim().split('\n').pop()!) as { supported: boolean; losses: number[][]; maxDiff: number };
+    expect(out.supported).toBe(true);
+    out.losses[0]!.forEach((l, k) => expect(l).toBeCloseTo(out.losses[1]![k]!, 5));
+    expect(out.maxDiff).toBeGreaterThan(0); // fused: not the same rounding
+    expect(out.maxDiff).toBeLessThan(1e-5);
+  });
+
   it('gives bit-identical training results for a fixed seed, with one thread or two', async () => {
     const eps = episodes(10, 60);
     const config: TrainConfig = { algo: 'rwr', rwr: { kind: 'exp', beta: 1 }, hidden: [32, 32], epochs: 4, batchSize: 50, seed: 4, optimizer: 'wasm' };
     const two = await trainPolicy(tf, { train: eps.slice(0, 8), val: eps.slice(8) }, { ...config, threads: 2 });
     const again = await trainPolicy(tf, { train: eps.slice(0, 8), val: eps.slice(8) }, { ...config, threads: 2 });
     const one = await trainPolicy(tf, { train: eps.slice(0, 8), val: eps.slice(8) }, { ...config, threads: 1 });
-    expect(two.engine).toEqual({ optimizer: 'wasm', threads: 2 });
-    expect(one.engine).toEqual({ optimizer: 'wasm', threads: 1 });
+    expect(two.engine).toMatchObject({ optimizer: 'wasm', threads: 2 });
+    expect(one.engine).toMatchObject({ optimizer: 'wasm', threads: 1 });
     expect(identical(two.model, again.model)).toBe(true);
     expect(identical(two.model, one.model)).toBe(true);
     expect(two.history.map((h) => [h.trainLoss, h.valLoss])).toEqual(one.history.map((h) => [h.trainLoss, h.valLoss]));
