@@ -17,6 +17,11 @@ export interface SimWorldOptions {
   readonly clock?: SimClock;
   /** The task (default reach). */
   readonly task?: TaskName;
+  /**
+   * Which arm the operator's hand moves: the leader (teleoperation, default), or the follower
+   * itself with its torque off (kinesthetic teaching; the servos still report where it is).
+   */
+  readonly hand?: 'leader' | 'follower';
 }
 
 export interface EpisodeStart {
@@ -45,7 +50,7 @@ export class SimWorld {
     this.leader = createSimArm({ arm: options.arm, role: 'leader', clock: this.clock });
     this.follower = createSimArm({ arm: options.arm, role: 'follower', clock: this.clock });
     this.task = createTask(options.task ?? 'reach', options.arm);
-    this.operator = new ScriptedOperator(this.leader, this.rng);
+    this.operator = new ScriptedOperator(options.hand === 'follower' ? this.follower : this.leader, this.rng);
   }
 
   /** Draws the task's scene and has the operator demonstrate it with `skill` (and, for poor, a failure mode). */

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeLabels, type LabelSummary } from '../dataset/action-labels.ts';
 import { loadDataset, type LoadOptions } from '../dataset/load.ts';
 import { metadataToProps, POLICY_FORMAT, type PolicyMetadata } from '../dataset/policy-metadata.ts';
 import { splitByEpisode } from '../dataset/split.ts';
@@ -14,7 +15,7 @@ import { denseLayers } from '../learn/mlp.ts';
 import { writeOnnx } from '../learn/onnx-export.ts';
 import type { Normalization } from '../dataset/normalization.ts';
 import type { MlpSnapshot } from '../learn/mlp.ts';
-import { defaultEpochs, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
+import { defaultEpochs, defaultOptimizer, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { createTask, taskForObservation } from '../sim/create-task.ts';
 import { renderSvg } from '../report/render.ts';
@@ -56,6 +57,8 @@ export interface TrainOutcome {
   readonly curvePath: string;
   readonly metadata: PolicyMetadata;
   readonly episodes: { readonly train: number; readonly val: number };
+  /** Which action labels training used (recorded, derived from the states, mixed). */
+  readonly labels: LabelSummary;
 }
 
 /** Validation episodes: few, since every held-out episode is a target the policy never sees (bench:learn's ablation). */
@@ -73,7 +76,9 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   for (const f of job.data) hash.update(await readFile(f));
   const { train, val } = splitByEpisode(ds.episodes, job.valFraction ?? DEFAULT_VAL_FRACTION, job.seed ?? 0);
   const { tf, backend } = await loadTf(job.backend);
-  log(`training ${job.algo} on ${train.length} episodes (${val.length} for validation), tfjs backend: ${backend}\n`);
+  const optimizer = job.optimizer ?? defaultOptimizer();
+  log(`training ${job.algo} on ${train.length} episodes (${val.length} for validation), ${optimizer === 'wasm' ? 'wasm SIMD trainer' : `tfjs backend: ${backend}`}\n`);
+  log(`${describeLabels(ds.labels)}\n`);
   const epochs = job.epochs ?? defaultEpochs(train.reduce((a, e) => a + e.length, 0));
   const followerAt = ds.layout.observation.findIndex((p) => p.name === 'follower.position');
   const actSize = ds.layout.action[0]!.size;
@@ -111,6 +116,8 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     algo: job.algo === 'rwr' ? `rwr-${job.rwr?.kind ?? 'linear'}` : job.algo,
     rateHz: ds.rateHz,
     actionMode: actionBase ? 'relative' : 'absolute',
+    actionLabels: ds.labels.source,
+    labelHorizonSteps: ds.labels.horizonSteps,
     dataDigest: hash.digest('hex'),
     trainingBackend: backend,
     created: new Date().toISOString(),
@@ -146,6 +153,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
           bestValLoss: result.bestValLoss,
           selectionScores: result.selectionScores,
           actionMode: metadata.actionMode,
+          actionLabels: { ...ds.labels, description: describeLabels(ds.labels) },
           rateHz: metadata.rateHz,
           stoppedEarly: result.stoppedEarly,
           weightSummary: result.weightSummary,
@@ -160,5 +168,5 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   } catch (e) {
     throw new ModelFolderError(job.out, { cause: e });
   }
-  return { result, backend, modelPath, summaryPath, curvePath, metadata, episodes: { train: train.length, val: val.length } };
+  return { result, backend, modelPath, summaryPath, curvePath, metadata, episodes: { train: train.length, val: val.length }, labels: ds.labels };
 }
