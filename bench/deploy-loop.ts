@@ -23,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { loadCalibration } from '../src/arm/calibration.ts';
 import { SafetyFilter } from '../src/arm/safety-filter.ts';
 import type { DeployResult } from '../src/control/deploy-loop.ts';
-import { runDeployInWorker } from '../src/control/deploy-worker-host.ts';
+import { runDeployInWorker } from '../src/control/loop-host.ts';
 import { FIXED_ENVIRONMENT, type FixedEnvironmentParams } from '../src/control/fixed-environment.ts';
 import { OnnxPolicy } from '../src/control/onnx-policy.ts';
 import { metadataToProps, POLICY_FORMAT } from '../src/dataset/policy-metadata.ts';

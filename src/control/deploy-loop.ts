@@ -8,7 +8,7 @@
  * SafetyStopError; an e-stop (signal) → hold, torque off, SafetyStopError; NaN or out-of-range
  * actions → the filter refuses or clamps them and counts it.
  *
- * This runs on the calling thread. `runDeployInWorker` (deploy-worker-host.ts) runs the same loop in
+ * This runs on the calling thread. `runDeployInWorker` (loop-host.ts) runs the same loop in
  * a worker thread with a blocking sleeper, and logs from the main thread.
  */
 import type { Arm } from '../arm/arm.ts';

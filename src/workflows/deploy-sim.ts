@@ -4,7 +4,7 @@
  * through the SafetyFilter, and each episode is scored by the task. What `armbridge deploy --sim` runs.
  *
  * `thread: 'worker'` (default) runs the loop, the simulated arm and the task in the deploy worker
- * (control/deploy-worker-host.ts) and logs from this thread; `'main'` runs it all on this thread.
+ * (control/loop-host.ts) and logs from this thread; `'main'` runs it all on this thread.
  */
 import { Arm } from '../arm/arm.ts';
 import { loadCalibration } from '../arm/calibration.ts';
@@ -12,7 +12,7 @@ import { parkArm } from '../arm/park.ts';
 import { armProfile } from '../arm/profiles.ts';
 import { readPolicyMetadata, resolveControlRate, type ControlRate } from '../control/control-rate.ts';
 import { runDeploy, type DeployResult } from '../control/deploy-loop.ts';
-import { runDeployInWorker, type LoopStatus } from '../control/deploy-worker-host.ts';
+import { runDeployInWorker, type LoopStatus } from '../control/loop-host.ts';
 import { OnnxPolicy } from '../control/onnx-policy.ts';
 import type { RealtimeStatus } from '../control/realtime-priority.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../record/recorder.ts';
