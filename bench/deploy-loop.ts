@@ -19,7 +19,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { loadCalibration } from '../src/arm/calibration.ts';
 import { SafetyFilter } from '../src/arm/safety-filter.ts';
 import type { DeployResult } from '../src/control/deploy-loop.ts';
@@ -34,6 +33,7 @@ import { createDeployEnvironment } from '../src/workflows/deploy-sim-env.ts';
 import { deploySim } from '../src/workflows/deploy-sim.ts';
 import { simCalibrationPath } from '../src/workflows/paths.ts';
 import { wireLimitHz } from './bus-cycles.ts';
+import { idleFloor } from './floor.ts';
 import { naiveIntervalLoop } from './naive-loop.ts';
 import { summarize, type BenchRow } from './stats.ts';
 
@@ -82,31 +82,6 @@ async function naive(model: string, rate: number, seconds: number) {
   }
 }
 
-/** A thread that only waits for deadlines (Atomics.wait, then spin): the best punctuality this machine allows. */
-async function floor(rate: number, seconds: number, fifo: boolean): Promise<{ p50: number; p99: number; max: number; granted: boolean }> {
-  const code = `
-    const { parentPort, workerData: { rate, seconds, fifo } } = require('node:worker_threads');
-    const fs = require('node:fs');
-    let granted = false;
-    if (fifo) try { require('node:child_process').execFileSync('chrt', ['-f', '-p', '50', fs.readlinkSync('/proc/thread-self').split('/').pop()], { stdio: 'ignore' }); granted = true; } catch {}
-    const w = new Int32Array(new SharedArrayBuffer(4));
-    const period = 1000 / rate; let next = performance.now() + period; const late = [];
-    const end = performance.now() + seconds * 1000;
-    while (next < end) {
-      const coarse = next - performance.now() - 0.15;
-      if (coarse > 0) Atomics.wait(w, 0, 0, coarse);
-      while (performance.now() < next) {}
-      late.push((performance.now() - next) * 1000);
-      next += period;
-    }
-    parentPort.postMessage({ late, granted });`;
-  const w = new Worker(code, { eval: true, workerData: { rate, seconds, fifo } });
-  const m = await new Promise<{ late: number[]; granted: boolean }>((r) => w.once('message', r));
-  await w.terminate();
-  const s = summarize(m.late);
-  return { p50: s.p50, p99: s.p99, max: s.max, granted: m.granted };
-}
-
 function jitterOf(r: DeployResult) {
   const late = r.latenessUs.slice(1);
   return summarize(late.slice(1).map((v, k) => Math.abs(v - late[k]!)));
@@ -137,7 +112,7 @@ export async function benchDeploy(seconds: number, log: (s: string) => void): Pr
       log(`  idle deadline floor ${rate} Hz…\n`);
       // Granted at the start (the loop gives FIFO up when it keeps overrunning, and says so).
       const hadFifo = fifo?.realtime?.detail.startsWith('SCHED_FIFO') ?? false;
-      const fl = await floor(rate, Math.min(seconds, 10), hadFifo);
+      const fl = await idleFloor(rate, Math.min(seconds, 10), hadFifo);
       const fifoName = !hadFifo ? 'worker (FIFO refused)' : fifo?.realtime?.granted ? 'worker, SCHED_FIFO 50' : 'worker, SCHED_FIFO 50 given up (overrunning)';
       for (const [name, r] of [
         [fifoName, fifo],
