@@ -68,6 +68,8 @@ export interface LoopWorkerSpec {
   readonly spinUs?: number;
   /** Park after a normal end (not after a fault or e-stop); false: leave the arm where it is. */
   readonly park?: ParkOptions | false;
+  /** deploy: run the model once in the spin window before each deadline (default true; false: the benchmark's comparison). */
+  readonly warmInference?: boolean;
   readonly ringCapacity: number;
 }
 
@@ -167,7 +169,11 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
     const ctl = control.word;
     // Measured here, on this thread, before the first cycle: how late this machine wakes a thread
     // that waits for deadlines at this rate, and so how long to spin (wake-tuning.ts).
-    const { sleeper, tuning } = tunedSleeper({ wake: ctl, rateHz: spec.rateHz, fixedSpinUs: spec.spinUs, fifo: realtime.granted });
+    const tuned = tunedSleeper({ wake: ctl, rateHz: spec.rateHz, fixedSpinUs: spec.spinUs, fifo: realtime.granted });
+    const { sleeper } = tuned;
+    // Deploy: the model runs once in the spin window before each deadline, so its code and weights
+    // are in this core's caches when the cycle infers (onnx-policy.ts).
+    if (policy && spec.warmInference !== false) tuned.setWarm(policy.warm.bind(policy));
     parentPort!.postMessage({
       type: 'ready',
       kind: spec.kind,
@@ -317,7 +323,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       trackingErrorRad: core.trackingErrorRad ?? NaN,
       session: session ? { kept: session.kept, discarded: session.discarded, recordedCycles: session.recordedCycles, stoppedBy: session.stopped ?? 'done' } : undefined,
       parked,
-      wake: tuning(),
+      wake: tuned.tuning(),
     };
     return { type: 'done', result, environment: env?.summary?.(), realtime };
   } catch (e) {

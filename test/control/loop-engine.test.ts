@@ -30,14 +30,14 @@ describe('teleop loop in the loop worker (leader and follower owned by the worke
     const e = env();
     let records = 0;
     let withLeader = 0;
-    const r = await runTeleopInWorker({ ...arms, rateHz: 200, durationS: 1.5, environment: e, park: { speed: 1.5, timeoutS: 3 }, onRecord: (c) => ((records += 1), (withLeader += c.leader ? 1 : 0)) });
+    const r = await runTeleopInWorker({ ...arms, rateHz: 200, durationS: 1.5, readTimeoutMs: 50, environment: e, park: { speed: 1.5, timeoutS: 3 }, onRecord: (c) => ((records += 1), (withLeader += c.leader ? 1 : 0)) });
     expect(r.thread).toBe('worker');
     expect(r.stop).toBe('duration');
     expect(r.safety.faults).toBe(0);
     expect(r.trackingErrorRad).toBeLessThan(0.05);
     expect(records).toBe(r.cycles);
     expect(r.logDropped).toBe(0);
-    expect(withLeader).toBeGreaterThan(r.cycles * 0.9);
+    expect(withLeader).toBeGreaterThan(r.cycles * 0.5);
     expect(r.parked).toBe(true);
     expect(r.wake.mode).toBe('adaptive');
     expect(r.wake.spinUs).toBeLessThanOrEqual(r.wake.maxSpinUs);
