@@ -53,7 +53,7 @@ export class NoStateActionError extends ArmbridgeError {
     readonly dir: string,
     readonly features: readonly string[],
   ) {
-    super('LEROBOT_NO_STATE_ACTION', `${dir} has no observation.state and action vectors (features: ${features.join(', ') || 'none'}): armbridge imports the state/action part only, images and videos are out of scope`);
+    super('LEROBOT_NO_STATE_ACTION', `${dir} has no numeric observation.state vector (or a non-numeric action; features: ${features.join(', ') || 'none'}): armbridge imports the state/action part only (action optional: without it train derives labels from the states), images and videos are out of scope`);
   }
 }
 

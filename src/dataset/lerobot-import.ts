@@ -4,6 +4,8 @@
  * Images and videos are out of scope and ignored.
  *
  *   observation.state → /follower/joint_states    action → /action   (radians; gripper 0…1)
+ *   (a dataset without `action` imports as states only, like a kinesthetic recording: `train`
+ *   derives its action labels from the states)
  *   observation.environment_state (3 values) → /target_pose          next.reward → /reward
  *   episodes → /episode start/end events (and labels, when meta/armbridge.json has outcomes)
  *
@@ -111,9 +113,11 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
   const stateF = info.features['observation.state'];
   const actionF = info.features['action'];
   const numeric = (f: (typeof info.features)[string] | undefined) => f && f.shape.length === 1 && /^(float|int)/.test(f.dtype);
-  if (!numeric(stateF) || !numeric(actionF)) throw new NoStateActionError(dir, Object.keys(info.features).filter((k) => !['timestamp', 'frame_index', 'episode_index', 'index', 'task_index'].includes(k)));
+  // observation.state is needed; action is optional (a state-only dataset), but must be numeric if present.
+  if (!numeric(stateF) || (actionF && !numeric(actionF))) throw new NoStateActionError(dir, Object.keys(info.features).filter((k) => !['timestamp', 'frame_index', 'episode_index', 'index', 'task_index'].includes(k)));
+  const hasAction = !!actionF;
   const n = stateF!.shape[0]!;
-  if (actionF!.shape[0] !== n) throw new DataMismatchError(dir, `observation.state has ${n} values but action ${actionF!.shape[0]}: armbridge needs target joint positions as the action`);
+  if (hasAction && actionF!.shape[0] !== n) throw new DataMismatchError(dir, `observation.state has ${n} values but action ${actionF!.shape[0]}: armbridge needs target joint positions as the action`);
   const names = jointNamesOf(stateF!.names) ?? armMeta?.joint_names ?? Array.from({ length: n }, (_, i) => `joint_${i}`);
   const arm = options.arm ?? (armMeta?.arm as 'so101' | 'koch' | undefined) ?? ROBOT_TYPES[info.robot_type ?? ''] ?? 'so101';
   const units = options.units ?? armMeta?.units ?? defaultUnits(arm);
@@ -127,8 +131,8 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
 
   const files = await parquetFiles(dir);
   if (files.length === 0) throw new DataMismatchError(dir, 'no Parquet files under data/');
-  const columns = ['observation.state', 'action', 'episode_index', 'frame_index', 'timestamp', ...(hasTarget ? ['observation.environment_state'] : []), ...(hasReward ? ['next.reward'] : [])];
-  type Frame = { ep: number; k: number; t: number; state: number[]; action: number[]; env?: number[]; reward?: number };
+  const columns = ['observation.state', ...(hasAction ? ['action'] : []), 'episode_index', 'frame_index', 'timestamp', ...(hasTarget ? ['observation.environment_state'] : []), ...(hasReward ? ['next.reward'] : [])];
+  type Frame = { ep: number; k: number; t: number; state: number[]; action?: number[]; env?: number[]; reward?: number };
   const byEpisode = new Map<number, Frame[]>();
   let frames = 0;
   for (const f of files) {
@@ -144,7 +148,7 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
         k: toNumber(r.frame_index),
         t: toNumber(r.timestamp),
         state: vector(r['observation.state'], n, 'observation.state', dir),
-        action: vector(r.action, n, 'action', dir),
+        action: hasAction ? vector(r.action, n, 'action', dir) : undefined,
         env: hasTarget ? vector(r['observation.environment_state'], 3, 'observation.environment_state', dir) : undefined,
         reward: hasReward ? toNumber(Array.isArray(r['next.reward']) ? r['next.reward'][0] : r['next.reward']) : undefined,
       };
@@ -173,7 +177,7 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
 
   const topics: { topic: string; schema: SchemaName }[] = [
     { topic: '/follower/joint_states', schema: 'sensor_msgs/msg/JointState' },
-    { topic: '/action', schema: 'sensor_msgs/msg/JointState' },
+    ...(hasAction ? [{ topic: '/action', schema: 'sensor_msgs/msg/JointState' as const }] : []),
     { topic: '/episode', schema: 'std_msgs/msg/String' },
     ...(hasTarget ? [{ topic: '/target_pose', schema: 'geometry_msgs/msg/PoseStamped' as const }] : []),
     ...(hasReward ? [{ topic: '/reward', schema: 'std_msgs/msg/Float64' as const }] : []),
@@ -195,7 +199,7 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
       const t = at(fr);
       const js = (frame: string, values: number[]) => ({ header: { stamp: rosTime(t), frame_id: frame }, name: names, position: Float64Array.from(values.map((v, j) => conv[j]!.fromLeRobot(v))), velocity: [], effort: [] });
       messages.push({ topic: '/follower/joint_states', logTimeNs: t, data: enc('sensor_msgs/msg/JointState', js('follower', fr.state)) });
-      messages.push({ topic: '/action', logTimeNs: t, data: enc('sensor_msgs/msg/JointState', js('action', fr.action)) });
+      if (fr.action) messages.push({ topic: '/action', logTimeNs: t, data: enc('sensor_msgs/msg/JointState', js('action', fr.action)) });
       if (fr.env) {
         const [x, y, z] = fr.env as [number, number, number];
         messages.push({ topic: '/target_pose', logTimeNs: t, data: enc('geometry_msgs/msg/PoseStamped', { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x, y, z }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }) });
@@ -221,6 +225,7 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
         ['rate_hz', String(info.fps)],
         ['software', `armbridge ${ARMBRIDGE_VERSION}`],
         ['operator', 'lerobot dataset'],
+        ...(hasAction ? [] : [['actions', 'none (states only: train derives labels from them)'] as [string, string]]),
         ['virtual_time', 'true'],
         ['joint_names', names.join(',')],
         ['units', 'radians; gripper 0 (closed) … 1 (open)'],

@@ -3,9 +3,15 @@
  * sent and the task topics at the same measured time; a cycle becomes a sample when every feature
  * has a message at that time (a cycle whose follower read failed has no state and is skipped).
  * Discarded episodes are left out; episodes can be filtered by outcome and operator.
+ *
+ * An episode without `/action` (kinesthetic teaching, `ros record` of joint states, a LeRobot
+ * dataset without `action`) is a demonstration too: its samples are the follower's states, and its
+ * action labels are derived from them (action-labels.ts: the joints a fixed horizon ahead). Files
+ * and episodes of both kinds mix; the dataset says which labels it holds.
  */
 import { episodesOf, type EpisodeInfo, type Outcome } from '../record/episodes.ts';
 import { decodeMessage, readRecording, type RecordedMessage, type Recording } from '../record/read.ts';
+import { DEFAULT_LABEL_HORIZON, deriveActionLabels, LabelHorizonError, NoRecordedActionsError, periodNsOf, summariseLabels, type LabelMode, type LabelSummary } from './action-labels.ts';
 import { NoEpisodesError, MissingFeatureError, NonFiniteDataError } from './errors.ts';
 import { ACTION_FEATURE, DEFAULT_OBSERVATION, FEATURES, type FeatureSpec, type Layout } from './features.ts';
 
@@ -25,12 +31,18 @@ export interface Episode {
   /** Per-step reward (0 where none was recorded). */
   readonly rewards: Float32Array;
   readonly timesNs: BigInt64Array;
+  /** Where the action labels came from: the recorded `/action` (also when absent), or the follower's states ahead. */
+  readonly labels?: 'recorded' | 'derived';
 }
 
 export interface LoadOptions {
   readonly observation?: readonly string[];
   readonly outcomes?: readonly Outcome[];
   readonly operators?: readonly string[];
+  /** 'auto' (default): recorded `/action` where an episode has it, derived labels elsewhere. */
+  readonly labels?: LabelMode;
+  /** Derived labels: the follower's joints this many control steps ahead (default DEFAULT_LABEL_HORIZON). */
+  readonly labelHorizon?: number;
 }
 
 export interface Dataset {
@@ -43,6 +55,8 @@ export interface Dataset {
   readonly layout: Layout;
   readonly episodes: Episode[];
   readonly files: readonly string[];
+  /** Which action labels the episodes carry (recorded, derived from the states, or both). */
+  readonly labels: LabelSummary;
 }
 
 function values(rec: Recording, feature: FeatureSpec, m: RecordedMessage): number[] {
@@ -62,6 +76,10 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
     if (!f) throw new NoEpisodesError(files, `unknown observation feature "${n}" (known: ${Object.keys(FEATURES).join(', ')})`);
     return f;
   });
+  const labelMode = options.labels ?? 'auto';
+  const horizon = options.labelHorizon ?? DEFAULT_LABEL_HORIZON;
+  if (!Number.isInteger(horizon) || horizon < 1) throw new LabelHorizonError(horizon);
+  const follower = FEATURES['follower.position']!;
   const episodes: Episode[] = [];
   let layout: Layout | undefined;
   let arm = '';
@@ -81,14 +99,19 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
       if (list) list.push(m);
       else byTopic.set(m.topic, [m]);
     }
-    for (const f of [...obsFeatures, ACTION_FEATURE]) {
+    for (const f of obsFeatures) {
       if (!byTopic.get(f.topic)?.length) throw new MissingFeatureError(file, f.name, f.topic);
     }
+    const hasActions = labelMode !== 'derived' && !!byTopic.get(ACTION_FEATURE.topic)?.length;
+    if (labelMode === 'recorded' && !hasActions) throw new NoRecordedActionsError(file);
+    // Derived labels are the follower's states ahead: the follower topic is needed even when the
+    // observation does not include it.
+    if (!hasActions && !byTopic.get(follower.topic)?.length) throw new MissingFeatureError(file, follower.name, follower.topic);
     const sizeOf = (f: FeatureSpec) => values(rec, f, byTopic.get(f.topic)![0]!).length;
     const fileLayout: Layout = {
       jointNames,
       observation: obsFeatures.map((f) => ({ name: f.name, size: sizeOf(f) })),
-      action: [{ name: ACTION_FEATURE.name, size: sizeOf(ACTION_FEATURE) }],
+      action: [{ name: ACTION_FEATURE.name, size: sizeOf(hasActions ? ACTION_FEATURE : follower) }],
     };
     if (layout && JSON.stringify(layout) !== JSON.stringify(fileLayout)) {
       throw new NoEpisodesError(files, `${file} has a different layout (${JSON.stringify(fileLayout)}) than the files before it`);
@@ -96,36 +119,56 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
     layout = fileLayout;
     const rewardsAt = new Map<bigint, number>();
     for (const m of byTopic.get('/reward') ?? []) rewardsAt.set(m.logTimeNs, decodeMessage<{ data: number }>(rec, m).data);
-    const featureAt = [...obsFeatures, ACTION_FEATURE].map((f) => {
+    const indexByTime = (f: FeatureSpec) => {
       const at = new Map<bigint, RecordedMessage>();
-      for (const m of byTopic.get(f.topic)!) at.set(m.logTimeNs, m);
+      for (const m of byTopic.get(f.topic) ?? []) at.set(m.logTimeNs, m);
       return at;
-    });
-    const actionTimes = byTopic.get(ACTION_FEATURE.topic)!.map((m) => m.logTimeNs);
+    };
+    const obsAt = obsFeatures.map(indexByTime);
+    const actionAt = hasActions ? indexByTime(ACTION_FEATURE) : undefined;
+    const followerAt = indexByTime(follower);
+    const actionTimes = hasActions ? byTopic.get(ACTION_FEATURE.topic)!.map((m) => m.logTimeNs) : [];
+    const followerTimes = (byTopic.get(follower.topic) ?? []).map((m) => m.logTimeNs);
+    const periodNs = periodNsOf(Number.isFinite(rate) && rate > 0 ? rate : undefined, BigInt64Array.from(followerTimes.length ? followerTimes : actionTimes));
     for (const ep of episodesOf(rec)) {
       if (ep.discarded) continue;
       if (options.outcomes && !options.outcomes.includes(ep.outcome)) continue;
       if (options.operators && !options.operators.includes(ep.operator ?? '')) continue;
-      episodes.push(buildEpisode(rec, file, ep, [...obsFeatures, ACTION_FEATURE], featureAt, rewardsAt, actionTimes, fileLayout));
+      const end = ep.endNs ?? BigInt(Number.MAX_SAFE_INTEGER) * 1000n;
+      const inEpisode = (t: bigint) => t >= ep.startNs && t <= end;
+      // Per episode: one recorded with a leader keeps its /action; one without is labelled from its states.
+      if (actionAt && actionTimes.some(inEpisode)) {
+        const times = actionTimes.filter((t) => inEpisode(t) && obsAt.every((at) => at.has(t)));
+        episodes.push(buildEpisode(rec, file, ep, times, obsFeatures, obsAt, (t) => values(rec, ACTION_FEATURE, actionAt.get(t)!), rewardsAt, fileLayout, 'recorded'));
+      } else if (followerAt.size > 0) {
+        const times = followerTimes.filter((t) => inEpisode(t) && obsAt.every((at) => at.has(t)));
+        const size = fileLayout.action[0]!.size;
+        const states = new Float32Array(times.length * size);
+        times.forEach((t, row) => states.set(values(rec, follower, followerAt.get(t)!), row * size));
+        const labels = deriveActionLabels(states, BigInt64Array.from(times), size, horizon, periodNs);
+        episodes.push(buildEpisode(rec, file, ep, times, obsFeatures, obsAt, (_t, row) => labels.subarray(row * size, (row + 1) * size), rewardsAt, fileLayout, 'derived'));
+      }
     }
   }
   const usable = episodes.filter((e) => e.length > 0);
   if (!layout || usable.length === 0) throw new NoEpisodesError(files, 'no episode with samples matched (check --outcome / --operator filters and that the files hold recorded episodes)');
-  return { arm, rateHz: rates.size === 1 ? [...rates][0] : undefined, simulated, layout, episodes: usable, files };
+  const rateHz = rates.size === 1 ? [...rates][0] : undefined;
+  const derived = usable.filter((e) => e.labels === 'derived').length;
+  return { arm, rateHz, simulated, layout, episodes: usable, files, labels: summariseLabels(usable.length - derived, derived, horizon, rateHz) };
 }
 
 function buildEpisode(
   rec: Recording,
   file: string,
   ep: EpisodeInfo,
+  times: bigint[],
   features: FeatureSpec[],
   featureAt: Map<bigint, RecordedMessage>[],
+  actionOf: (t: bigint, row: number) => ArrayLike<number>,
   rewardsAt: Map<bigint, number>,
-  actionTimes: bigint[],
   layout: Layout,
+  labels: 'recorded' | 'derived',
 ): Episode {
-  const end = ep.endNs ?? BigInt(Number.MAX_SAFE_INTEGER) * 1000n;
-  const times = actionTimes.filter((t) => t >= ep.startNs && t <= end && featureAt.every((at) => at.has(t)));
   const obsSize = layout.observation.reduce((n, p) => n + p.size, 0);
   const actSize = layout.action[0]!.size;
   const observations = new Float32Array(times.length * obsSize);
@@ -136,12 +179,12 @@ function buildEpisode(
     features.forEach((f, k) => {
       const v = values(rec, f, featureAt[k]!.get(t)!);
       checkFinite(file, f.topic, t, v);
-      if (f === ACTION_FEATURE) actions.set(v, row * actSize);
-      else {
-        observations.set(v, o);
-        o += v.length;
-      }
+      observations.set(v, o);
+      o += v.length;
     });
+    const a = Array.from(actionOf(t, row));
+    checkFinite(file, labels === 'recorded' ? ACTION_FEATURE.topic : `${FEATURES['follower.position']!.topic} (derived action)`, t, a);
+    actions.set(a, row * actSize);
     rewards[row] = rewardsAt.get(t) ?? 0;
   });
   return {
@@ -156,6 +199,7 @@ function buildEpisode(
     actions,
     rewards,
     timesNs: BigInt64Array.from(times),
+    labels,
   };
 }
 

@@ -2,6 +2,7 @@
  * The model-metadata contract: what a trained policy file says about itself (stored as ONNX
  * metadata_props, string values) so the control loop can refuse a model that does not fit the arm.
  */
+import type { LabelSource } from './action-labels.ts';
 import type { Layout } from './features.ts';
 
 export const POLICY_FORMAT = 'armbridge.policy/1';
@@ -18,6 +19,13 @@ export interface PolicyMetadata {
   readonly rateHz?: number;
   /** How actions are produced: 'absolute' (the network outputs target positions) or 'relative' (a change the graph adds to follower.position). */
   readonly actionMode?: 'absolute' | 'relative';
+  /**
+   * How the training actions were labelled: the recorded `/action`, derived from the follower's
+   * states (`follower.position` `labelHorizonSteps` control steps ahead: recordings without
+   * actions, e.g. kinesthetic teaching), or mixed. Undefined in older models (recorded).
+   */
+  readonly actionLabels?: LabelSource;
+  readonly labelHorizonSteps?: number;
   /** sha256 of the training recordings, in order. */
   readonly dataDigest: string;
   readonly trainingBackend: string;
@@ -35,6 +43,8 @@ export function metadataToProps(m: PolicyMetadata): Record<string, string> {
     'armbridge.algo': m.algo,
     ...(m.rateHz !== undefined ? { 'armbridge.rate_hz': String(m.rateHz) } : {}),
     ...(m.actionMode !== undefined ? { 'armbridge.action_mode': m.actionMode } : {}),
+    ...(m.actionLabels !== undefined ? { 'armbridge.action_labels': m.actionLabels } : {}),
+    ...(m.labelHorizonSteps !== undefined ? { 'armbridge.action_labels_derived_from': `follower.position +${m.labelHorizonSteps} steps`, 'armbridge.action_label_horizon_steps': String(m.labelHorizonSteps) } : {}),
     'armbridge.data_digest': m.dataDigest,
     'armbridge.training_backend': m.trainingBackend,
     'armbridge.created': m.created,
@@ -54,6 +64,8 @@ export function propsToMetadata(props: Readonly<Record<string, string>>): Policy
     algo: props['armbridge.algo'] ?? '',
     rateHz: props['armbridge.rate_hz'] !== undefined && Number(props['armbridge.rate_hz']) > 0 ? Number(props['armbridge.rate_hz']) : undefined,
     actionMode: props['armbridge.action_mode'] === 'relative' ? 'relative' : props['armbridge.action_mode'] === 'absolute' ? 'absolute' : undefined,
+    actionLabels: props['armbridge.action_labels'] === 'recorded' || props['armbridge.action_labels'] === 'derived' || props['armbridge.action_labels'] === 'mixed' ? props['armbridge.action_labels'] : undefined,
+    labelHorizonSteps: Number(props['armbridge.action_label_horizon_steps']) >= 1 ? Number(props['armbridge.action_label_horizon_steps']) : undefined,
     dataDigest: props['armbridge.data_digest'] ?? '',
     trainingBackend: props['armbridge.training_backend'] ?? '',
     created: props['armbridge.created'] ?? '',

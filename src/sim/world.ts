@@ -13,6 +13,11 @@ export interface SimWorldOptions {
   readonly arm: SimArmKind;
   readonly seed?: number;
   readonly clock?: SimClock;
+  /**
+   * Which arm the operator's hand moves: the leader (teleoperation, default), or the follower
+   * itself with its torque off (kinesthetic teaching; the servos still report where it is).
+   */
+  readonly hand?: 'leader' | 'follower';
 }
 
 export interface EpisodeStart {
@@ -40,7 +45,7 @@ export class SimWorld {
     this.leader = createSimArm({ arm: options.arm, role: 'leader', clock: this.clock });
     this.follower = createSimArm({ arm: options.arm, role: 'follower', clock: this.clock });
     this.task = new ReachTask({ arm: options.arm });
-    this.operator = new ScriptedOperator(this.leader, this.rng);
+    this.operator = new ScriptedOperator(options.hand === 'follower' ? this.follower : this.leader, this.rng);
   }
 
   /** Draws a target and has the operator go for it with `skill` (and, for poor, a failure mode). */

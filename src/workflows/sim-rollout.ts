@@ -30,8 +30,14 @@ export function moveToStartPose(arm: SimArm): void {
   arm.bus.servos.forEach((s, i) => s.moveTo(arm.zeroCounts[i]! + REST[arm.kind][i]! * COUNTS_PER_RAD));
 }
 
-/** Who drives the follower: the scripted operator through the leader (teleop), or a policy. */
-export type Driver = { readonly kind: 'operator'; readonly mix: Partial<Record<Skill, number>> } | { readonly kind: 'policy'; readonly model: string };
+/**
+ * Who drives the follower: the scripted operator through the leader (teleop), the operator's hand
+ * on the follower itself with its torque off (kinesthetic teaching: states only, no /action), or a policy.
+ */
+export type Driver =
+  | { readonly kind: 'operator'; readonly mix: Partial<Record<Skill, number>> }
+  | { readonly kind: 'kinesthetic'; readonly mix: Partial<Record<Skill, number>> }
+  | { readonly kind: 'policy'; readonly model: string };
 
 export interface RolloutOptions {
   readonly arm: SimArmKind;
@@ -72,7 +78,8 @@ export interface RolloutResult {
 
 export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
   const clock = new ManualClock();
-  const world = new SimWorld({ arm: options.arm, seed: options.seed, clock });
+  const kinesthetic = options.driver.kind === 'kinesthetic';
+  const world = new SimWorld({ arm: options.arm, seed: options.seed, clock, hand: kinesthetic ? 'follower' : 'leader' });
   const profile = armProfile(options.arm, 'follower');
   const leaderProfile = armProfile(options.arm, 'leader');
   const fCal = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
@@ -89,7 +96,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
   });
   world.leader.bus.servos.forEach((s, i) => s.set('Homing_Offset', lCal.joints[leaderProfile.joints[i]!.name]!.homing_offset));
   const session = options.driver.kind === 'policy' ? await ort.InferenceSession.create(options.driver.model, { intraOpNumThreads: 1 }) : undefined;
-  const mix = options.driver.kind === 'operator' ? options.driver.mix : {};
+  const mix = options.driver.kind !== 'policy' ? options.driver.mix : {};
   const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
   const pick = (): Skill => {
     let x = world.rng.next() * total;
@@ -103,7 +110,8 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
           arm: options.arm,
           rate_hz: String(options.rateHz),
           software: `armbridge ${ARMBRIDGE_VERSION}`,
-          operator: options.driver.kind === 'operator' ? `scripted (mix ${JSON.stringify(mix)})` : `policy ${options.driver.model}`,
+          operator: options.driver.kind !== 'policy' ? `scripted${kinesthetic ? ', kinesthetic' : ''} (mix ${JSON.stringify(mix)})` : `policy ${options.driver.model}`,
+          ...(kinesthetic ? { demonstration: 'kinesthetic', actions: 'none (states only: train derives labels from them)' } : {}),
           simulated: 'true',
           virtual_time: 'true',
           seed: String(options.seed),
@@ -115,9 +123,9 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
       )
     : undefined;
   const topics = recorder && {
-    leader: await recorder.topic('/leader/joint_states', 'sensor_msgs/msg/JointState'),
+    leader: kinesthetic ? undefined : await recorder.topic('/leader/joint_states', 'sensor_msgs/msg/JointState'),
     follower: await recorder.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
-    action: await recorder.topic('/action', 'sensor_msgs/msg/JointState'),
+    action: kinesthetic ? undefined : await recorder.topic('/action', 'sensor_msgs/msg/JointState'),
     episode: await recorder.topic('/episode', 'std_msgs/msg/String'),
     target: await recorder.topic('/target_pose', 'geometry_msgs/msg/PoseStamped'),
     reward: await recorder.topic('/reward', 'std_msgs/msg/Float64'),
@@ -140,18 +148,21 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
       clock.advanceMs(1);
       const readFollower = () => world.follower.bus.servos.forEach((s, i) => (follower[i] = fConv[i]!.toUnits((s.update(), s.get('Present_Position')))));
       readFollower();
-      world.follower.bus.servos.forEach((s) => {
-        s.set('Goal_Position', s.get('Present_Position'));
-        s.set('Torque_Enable', 1);
-      });
-      const skill = options.driver.kind === 'operator' ? pick() : 'policy';
+      // Kinesthetic teaching: the follower stays limp and the hand moves it.
+      if (!kinesthetic) {
+        world.follower.bus.servos.forEach((s) => {
+          s.set('Goal_Position', s.get('Present_Position'));
+          s.set('Torque_Enable', 1);
+        });
+      }
+      const skill = options.driver.kind !== 'policy' ? pick() : 'policy';
       const start = world.startEpisode(skill === 'policy' ? 'expert' : (skill as Skill));
       if (options.driver.kind === 'policy') world.operator.release();
       const filter = new SafetyFilter({ names, lower: fConv.map((c) => c.lower), upper: fConv.map((c) => c.upper), maxStep: 4 / options.rateHz, now: () => clock.nowUs() / 1000 });
       filter.reset(follower);
       const ns = () => t0 + BigInt(Math.round(clock.nowUs() * 1000));
       const ev = (x: EpisodeEvent) => recorder?.log(topics!.episode, { data: JSON.stringify(x) }, ns());
-      ev({ event: 'start', episode: e, operator: options.driver.kind === 'operator' ? `scripted-${skill}` : 'policy', detail: { skill, failure: start.plan.failure, target: [...start.target.position] } });
+      ev({ event: 'start', episode: e, operator: options.driver.kind !== 'policy' ? `scripted-${skill}` : 'policy', detail: { skill, failure: start.plan.failure, target: [...start.target.position], ...(kinesthetic ? { hand: 'follower' } : {}) } });
       const gain = options.explorationGain ? Math.exp(options.explorationGain * world.rng.normal()) : 1;
       let ret = 0;
       let success = false;
@@ -174,8 +185,8 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
           world.leader.bus.servos.forEach((s, i) => (leader[i] = lConv[i]!.toUnits((s.update(), s.get('Present_Position')))));
           desired = leader;
         }
-        const { command } = filter.filter(desired);
-        world.follower.bus.servos.forEach((s, i) => s.set('Goal_Position', fConv[i]!.toTicks(command[i]!)));
+        const { command } = filter.filter(kinesthetic ? follower : desired);
+        if (!kinesthetic) world.follower.bus.servos.forEach((s, i) => s.set('Goal_Position', fConv[i]!.toTicks(command[i]!)));
         const r = world.evaluate();
         ret += r.reward;
         success = r.success;
@@ -183,9 +194,9 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
         if (recorder && topics) {
           const t = ns();
           const js = (frame: string, p: ArrayLike<number>) => ({ header: { stamp: rosTime(t), frame_id: frame }, name: names, position: Float64Array.from(p), velocity: [], effort: [] });
-          if (!session) recorder.log(topics.leader, js('leader', leader), t);
+          if (!session && topics.leader) recorder.log(topics.leader, js('leader', leader), t);
           recorder.log(topics.follower, js('follower', follower), t);
-          recorder.log(topics.action, js('action', command), t);
+          if (topics.action) recorder.log(topics.action, js('action', command), t);
           const p = start.target.position;
           recorder.log(topics.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: p[0], y: p[1], z: p[2] }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
           recorder.log(topics.reward, { data: r.reward }, t);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { describeLabels, type LabelSummary } from '../dataset/action-labels.ts';
 import { loadDataset, type LoadOptions } from '../dataset/load.ts';
 import { metadataToProps, POLICY_FORMAT, type PolicyMetadata } from '../dataset/policy-metadata.ts';
 import { splitByEpisode } from '../dataset/split.ts';
@@ -55,6 +56,8 @@ export interface TrainOutcome {
   readonly curvePath: string;
   readonly metadata: PolicyMetadata;
   readonly episodes: { readonly train: number; readonly val: number };
+  /** Which action labels training used (recorded, derived from the states, mixed). */
+  readonly labels: LabelSummary;
 }
 
 /** Validation episodes: few, since every held-out episode is a target the policy never sees (bench:learn's ablation). */
@@ -73,6 +76,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   const { train, val } = splitByEpisode(ds.episodes, job.valFraction ?? DEFAULT_VAL_FRACTION, job.seed ?? 0);
   const { tf, backend } = await loadTf(job.backend);
   log(`training ${job.algo} on ${train.length} episodes (${val.length} for validation), tfjs backend: ${backend}\n`);
+  log(`${describeLabels(ds.labels)}\n`);
   const epochs = job.epochs ?? defaultEpochs(train.reduce((a, e) => a + e.length, 0));
   const followerAt = ds.layout.observation.findIndex((p) => p.name === 'follower.position');
   const actSize = ds.layout.action[0]!.size;
@@ -107,6 +111,8 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     algo: job.algo === 'rwr' ? `rwr-${job.rwr?.kind ?? 'linear'}` : job.algo,
     rateHz: ds.rateHz,
     actionMode: actionBase ? 'relative' : 'absolute',
+    actionLabels: ds.labels.source,
+    labelHorizonSteps: ds.labels.horizonSteps,
     dataDigest: hash.digest('hex'),
     trainingBackend: backend,
     created: new Date().toISOString(),
@@ -142,6 +148,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
           bestValLoss: result.bestValLoss,
           selectionScores: result.selectionScores,
           actionMode: metadata.actionMode,
+          actionLabels: { ...ds.labels, description: describeLabels(ds.labels) },
           rateHz: metadata.rateHz,
           stoppedEarly: result.stoppedEarly,
           weightSummary: result.weightSummary,
@@ -156,5 +163,5 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   } catch (e) {
     throw new ModelFolderError(job.out, { cause: e });
   }
-  return { result, backend, modelPath, summaryPath, curvePath, metadata, episodes: { train: train.length, val: val.length } };
+  return { result, backend, modelPath, summaryPath, curvePath, metadata, episodes: { train: train.length, val: val.length }, labels: ds.labels };
 }

@@ -474,3 +474,40 @@ describe('armbridge export / import (CLI)', () => {
     expect(err).toBeLessThanOrEqual(1e-5);
   });
 });
+
+describe('import lerobot: a state-only dataset (no action column, e.g. kinesthetic demonstrations)', () => {
+  it('imports the states without /action and trains on labels derived from them', async () => {
+    // A dataset as LeRobot would hold one recorded without a leader: our export with `action` removed.
+    const d = fresh('state-only');
+    await exportLeRobot([fast], d, { task: 'Reach the target and hold' });
+    const infoPath = join(d, 'meta/info.json');
+    const info = JSON.parse(await readFile(infoPath, 'utf8')) as { features: Record<string, unknown> };
+    delete info.features.action;
+    await writeFile(infoPath, JSON.stringify(info));
+    const data = join(d, 'data/chunk-000/file-000.parquet');
+    const tmp = `${data}.full`;
+    await con.run(`COPY (SELECT * FROM read_parquet('${data}')) TO '${tmp}' (FORMAT PARQUET)`);
+    await con.run(`COPY (SELECT * EXCLUDE (action) FROM read_parquet('${tmp}')) TO '${data}' (FORMAT PARQUET)`);
+    await rm(tmp);
+    expect(Object.keys(await types(data))).not.toContain('action');
+
+    const back = fresh('state-only') + '.mcap';
+    const r = await importLeRobot(d, back);
+    expect(r.topics).not.toContain('/action');
+    expect(r.topics).toContain('/follower/joint_states');
+    const original = await loadDataset([fast]);
+    const ds = await loadDataset([back]);
+    expect(ds.labels).toMatchObject({ source: 'derived', derivedEpisodes: 4, recordedEpisodes: 0 });
+    expect(ds.episodes.map((e) => e.length)).toEqual(original.episodes.map((e) => e.length));
+    // The states come back (float32 storage); the labels are the states 2 steps ahead.
+    const e = ds.episodes[0]!;
+    for (let k = 0; k < 6; k++) expect(e.observations[k]).toBeCloseTo(original.episodes[0]!.observations[k]!, 5);
+    for (let j = 0; j < 6; j++) expect(e.actions[j]).toBe(e.observations[2 * 9 + j]);
+
+    const out = fresh('state-only-model');
+    const t = await main(['train', back, '--out', out, '--epochs', '2', '--hidden', '16', '--select', 'off', '--backend', 'cpu', '--no-report'], { stdout: new Writable({ write: (_c, _e, cb) => cb() }) as unknown as typeof process.stdout, stderr: process.stderr });
+    expect(t).toBe(0);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { actionLabels: { source: string; horizonSteps: number } };
+    expect(summary.actionLabels).toMatchObject({ source: 'derived', horizonSteps: 2 });
+  }, 60_000);
+});

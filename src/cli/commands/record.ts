@@ -31,6 +31,7 @@ const options = z.object({
   seed: z.coerce.number().int().default(1).describe('Seed of the simulated world (--sim)'),
   inProcess: z.boolean().default(false).describe('Simulated arms over the in-process binding instead of ptys (--sim)'),
   virtualTime: z.boolean().default(false).describe('With --sim: generate the episodes in simulated time, as fast as the machine computes them (same file format, marked virtual_time); no ports, no reset time'),
+  kinesthetic: z.boolean().default(false).describe('Kinesthetic teaching: no leader arm; the follower\'s torque stays off while a person moves it by hand (--sim: the scripted operator\'s hand), its states are recorded without /action (train derives the labels); at the end it is held and parked'),
   task: z.enum(['reach']).default('reach').describe('Simulated task (--sim)'),
 });
 
@@ -68,10 +69,10 @@ export const recordCommand: Command<typeof options> = {
     const out = o.out ?? `recordings/${o.arm}-${new Date().toISOString().replace(/[:.]/g, '-')}.mcap`;
     await mkdir(dirname(out), { recursive: true }).catch(() => undefined);
     if (o.virtualTime) {
-      stdout.write(`generating ${o.episodes} ${o.task} episodes on the simulated ${o.arm} in virtual time at ${rateHz} Hz, ${episodeS} s each, operator mix ${o.mix}, seed ${o.seed}\n`);
+      stdout.write(`generating ${o.episodes} ${o.kinesthetic ? 'kinesthetic (states only, no /action) ' : ''}${o.task} episodes on the simulated ${o.arm} in virtual time at ${rateHz} Hz, ${episodeS} s each, operator mix ${o.mix}, seed ${o.seed}\n`);
       // onnxruntime (imported by the rollout module) is heavy: loaded only when used.
       const { rollout } = await import('../../workflows/sim-rollout.ts');
-      const r = await rollout({ arm: o.arm, seed: o.seed, episodes: o.episodes, episodeS, rateHz, driver: { kind: 'operator', mix }, out, overwrite: o.overwrite });
+      const r = await rollout({ arm: o.arm, seed: o.seed, episodes: o.episodes, episodeS, rateHz, driver: { kind: o.kinesthetic ? 'kinesthetic' : 'operator', mix }, out, overwrite: o.overwrite });
       const bySkill = new Map<string, { n: number; ok: number }>();
       for (const e of r.episodes) {
         const b = bySkill.get(e.skill) ?? { n: 0, ok: 0 };
@@ -91,6 +92,31 @@ export const recordCommand: Command<typeof options> = {
       stdout.write((o.sim ? '' : '; after an episode: s / f = label it success / failure, or type a score and Enter') + '\n');
     }
     try {
+      if (o.kinesthetic) {
+        const { recordKinestheticArm, recordKinestheticSim } = await import('../../workflows/record-kinesthetic.ts');
+        if (!o.sim && !o.follower) throw new UsageError('--kinesthetic needs --follower PORT (the arm you move by hand; no leader), or --sim');
+        const common = {
+          arm: o.arm,
+          out,
+          overwrite: o.overwrite,
+          rateHz,
+          episodes: o.episodes,
+          episodeS,
+          resetS: o.resetS,
+          signal: controller.signal,
+          keys: keys?.poll,
+          onProgress: progressPrinter(stdout, o.episodes),
+          log: (s: string) => stdout.write(s),
+        };
+        const r = o.sim
+          ? await recordKinestheticSim({ ...common, mix, seed: o.seed, transport: o.inProcess ? 'in-process' : 'pty' })
+          : await recordKinestheticArm({ ...common, port: o.follower!, calibration: o.followerCalibration ?? `calibration/${o.arm}-follower.json`, operator: o.operator, label: keys ? (_e, done) => keys.nextLabel(done) : undefined });
+        stdout.write(
+          `\n${r.kept} kinesthetic episodes kept, ${r.discarded} discarded; ${r.recordedCycles} states recorded at ${r.achievedHz.toFixed(1)} Hz (no /action: train derives the labels), ${r.missedReads} missed reads; ` +
+            `held, then parked${r.park.reached ? '' : ' (rest pose not reached in time)'} → ${out}\n`,
+        );
+        return 0;
+      }
       if (o.sim) {
         const r = await recordSim({
           arm: o.arm,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { join } from 'node:path';
+import { DEFAULT_LABEL_HORIZON, describeLabels } from '../../dataset/action-labels.ts';
 import { trainFromRecordings } from '../../workflows/train.ts';
 import { trainLossFigure } from '../../workflows/train-figures.ts';
 import type { Command } from '../command.ts';
@@ -25,6 +26,8 @@ const options = z.object({
   seed: z.coerce.number().int().default(0).describe('Seed (initialisation, split, shuffling)'),
   outcome: z.string().optional().describe('Only episodes with these outcomes, e.g. success'),
   operator: z.string().optional().describe('Only episodes by these operators (comma-separated, as recorded, e.g. scripted-expert)'),
+  labels: z.enum(['auto', 'recorded', 'derived']).default('auto').describe('Action labels: auto (the recorded /action where an episode has one, else derived from the follower\'s states: kinesthetic, state-only ROS or LeRobot recordings), recorded (refuse episodes without /action), derived (ignore /action)'),
+  labelHorizon: z.coerce.number().int().positive().default(DEFAULT_LABEL_HORIZON).describe('Derived labels: the follower\'s joints this many control steps ahead of each state (measured best on the simulated reach task at 20 Hz)'),
   backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional().describe('tfjs backend (default: tfjs-node if installed, else wasm, else cpu)'),
   noReport: noReportOption,
 });
@@ -60,6 +63,8 @@ export const trainCommand: Command<typeof options> = {
       load: {
         outcomes: o.outcome ? (o.outcome.split(',') as ('success' | 'failure' | 'score' | 'unlabelled')[]) : undefined,
         operators: o.operator ? o.operator.split(',') : undefined,
+        labels: o.labels,
+        labelHorizon: o.labelHorizon,
       },
       log: (s) => stdout.write(s),
       onEpoch: (s, epochs) => {
@@ -72,7 +77,7 @@ export const trainCommand: Command<typeof options> = {
     const bestSelection = res.selectionScores.length ? Math.max(...res.selectionScores.map((x) => x.score)) : undefined;
     stdout.write(
       `\n${res.history.length} epochs${res.stoppedEarly ? ' (stopped early)' : ''}; kept epoch ${res.bestEpoch} (${res.selectionScores.length ? `best success on the simulated selection targets, ${(bestSelection! * 100).toFixed(0)} %` : 'the last'}); best validation loss ${res.bestValLoss.toPrecision(4)}; ` +
-        `${r.metadata.actionMode} actions at ${r.metadata.rateHz ?? '?'} Hz; ` +
+        `${r.metadata.actionMode} actions at ${r.metadata.rateHz ?? '?'} Hz; ${describeLabels(r.labels)}; ` +
         `${res.trainSamples} training samples, backend ${r.backend}\nmodel ${r.modelPath}\ncurve ${r.curvePath}\nsummary ${r.summaryPath}\n`,
     );
     if (!o.noReport) {
@@ -92,6 +97,7 @@ export const trainCommand: Command<typeof options> = {
               ['episodes train / validation', `${r.episodes.train} / ${r.episodes.val}`],
               ['samples train / validation', `${res.trainSamples} / ${res.valSamples}`],
               ['actions', `${r.metadata.actionMode} at ${r.metadata.rateHz ?? '?'} Hz`],
+              ['action labels', describeLabels(r.labels)],
               ['policy', `${r.metadata.policyKind}, joints ${r.metadata.jointNames.join(', ')}`],
             ],
           },

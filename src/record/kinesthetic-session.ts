@@ -1,0 +1,254 @@
+/**
+ * Kinesthetic teaching: no leader arm. The follower's torque is off while a person moves it by
+ * hand; at a fixed rate its states (and the task topics, where there is a task) are recorded into
+ * the usual layout, without `/action` and without `/leader/joint_states` (training derives action
+ * labels from the states: dataset/action-labels.ts). Episodes, keys and labels are as in
+ * teleoperated recording (record-session.ts).
+ *
+ * Safety: nothing is ever commanded during the recording. How it ends:
+ *   - normally (every episode done, `q`, the stop signal): `endKinesthetic` takes hold of the arm
+ *     where it is (torque on, goal = present: no jump), then parks it slowly, then torque off at
+ *     the rest pose. Never dropped from where the hand left it.
+ *   - e-stop (`e`/space, the e-stop signal) or a lost arm (no answer for `faultAfterMs`): hold where
+ *     it is, then torque off (as teleop's e-stop), the open episode is closed as cut, SafetyStopError.
+ *
+ * Ownership: the caller opens and closes the arm and the recorder; this module only reads the arm
+ * during the recording and writes the torque registers at its start and its end.
+ */
+import type { Arm } from '../arm/arm.ts';
+import { SafetyStopError } from '../arm/errors.ts';
+import { parkArm, type ParkOptions } from '../arm/park.ts';
+import { RateLoop } from '../arm/rate-loop.ts';
+import type { EpisodeEvent } from './episodes.ts';
+import type { ControlKey, EpisodeHooks, RecordProgress } from './record-session.ts';
+import { wallNs, type Recorder } from './recorder.ts';
+import { rosTime, type JointStateMsg } from './ros-schemas.ts';
+
+export interface KinestheticSessionOptions {
+  readonly follower: Arm;
+  readonly recorder: Recorder;
+  readonly rateHz: number;
+  readonly episodes: number;
+  readonly episodeS: number;
+  readonly resetS: number;
+  readonly hooks?: EpisodeHooks;
+  /** Polled once per cycle for a key press. */
+  readonly keys?: () => ControlKey | undefined;
+  /** Ends the recording normally (the caller then holds and parks: `endKinesthetic`). */
+  readonly stop?: AbortSignal;
+  /** Emergency stop: hold, torque off, the open episode is closed as cut, SafetyStopError. */
+  readonly signal?: AbortSignal;
+  /** A recording with no fresh state for this long is a fault (SafetyStopError). Default 250 ms. */
+  readonly faultAfterMs?: number;
+  readonly onProgress?: (p: RecordProgress) => void;
+  /** Called every cycle after the state was logged (tests and live displays). */
+  readonly onCycle?: (c: { readonly index: number; readonly tMs: number; readonly follower: Float64Array | null }) => void;
+}
+
+export interface KinestheticSessionResult {
+  readonly kept: number;
+  readonly discarded: number;
+  readonly cycles: number;
+  readonly recordedCycles: number;
+  readonly achievedHz: number;
+  readonly overruns: number;
+  /** Cycles whose follower read failed (no sample recorded). */
+  readonly missedReads: number;
+  readonly stoppedBy: 'done' | 'key' | 'signal' | 'error';
+}
+
+const FAULT_AFTER_MS = 250;
+
+export async function recordKinesthetic(options: KinestheticSessionOptions): Promise<KinestheticSessionResult> {
+  const { recorder, follower, hooks } = options;
+  // Torque off on every servo, acknowledged (setTorque waits for each servo's status): the hand
+  // must be able to move the arm. A servo that does not confirm fails the start, before recording.
+  await follower.setTorque(false);
+  const topics = {
+    follower: await recorder.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
+    episode: await recorder.topic('/episode', 'std_msgs/msg/String'),
+    target: hooks?.task ? await recorder.topic('/target_pose', 'geometry_msgs/msg/PoseStamped') : undefined,
+    reward: hooks?.task ? await recorder.topic('/reward', 'std_msgs/msg/Float64') : undefined,
+    success: hooks?.task ? await recorder.topic('/task/success', 'std_msgs/msg/Bool') : undefined,
+  };
+  const names = [...follower.names];
+  const joint = (t: bigint, position: Float64Array): JointStateMsg => ({ header: { stamp: rosTime(t), frame_id: 'follower' }, name: names, position: Float64Array.from(position), velocity: [], effort: [] });
+  const event = (t: bigint, e: EpisodeEvent) => recorder.log(topics.episode, { data: JSON.stringify(e) }, t);
+  const readCall = { timeoutMs: Math.max(5, 2000 / options.rateHz), retries: 0 };
+  const faultAfterMs = options.faultAfterMs ?? FAULT_AFTER_MS;
+  const present = new Float64Array(follower.size);
+  const loop = new RateLoop(options.rateHz);
+  const labelsDone = new AbortController();
+  const labels: Promise<void>[] = [];
+
+  let phase = 'idle' as 'episode' | 'reset' | 'idle';
+  let phaseStart = 0;
+  let index = -1;
+  let kept = 0;
+  let discarded = 0;
+  let recordedCycles = 0;
+  let missedReads = 0;
+  let rewardSum = 0;
+  let rewardN = 0;
+  let lastSuccess: boolean | undefined;
+  let lastDiscardable = false;
+  let lastFreshMs = 0;
+  let lastProgress = -Infinity;
+  let cyclesSinceProgress = 0;
+  let stoppedBy: KinestheticSessionResult['stoppedBy'] | undefined;
+  let estop: string | undefined;
+  let cycles = 0;
+  const t0 = performance.now();
+
+  const startEpisode = (tMs: number, t: bigint) => {
+    index++;
+    phase = 'episode';
+    phaseStart = tMs;
+    rewardSum = 0;
+    rewardN = 0;
+    lastSuccess = undefined;
+    lastDiscardable = false;
+    const info = hooks?.start?.(index) ?? {};
+    event(t, { event: 'start', episode: index, operator: info.operator, detail: { ...info.detail, demonstration: 'kinesthetic' } });
+  };
+  const endEpisode = (t: bigint, reason: 'time' | 'next' | 'stop') => {
+    const ep = index;
+    const sum = rewardN ? rewardSum : undefined;
+    event(t, { event: 'end', episode: ep, success: lastSuccess, reward_sum: sum, reason });
+    kept++;
+    lastDiscardable = true;
+    if (hooks?.label) {
+      const success = lastSuccess;
+      labels.push(
+        hooks.label({ index: ep, success, rewardSum: sum }, labelsDone.signal).then((l) => {
+          if (l) event(wallNs(performance.now()), { event: 'label', episode: ep, outcome: l.outcome, score: l.score });
+        }),
+      );
+    }
+  };
+  const toReset = (tMs: number) => {
+    phase = 'reset';
+    phaseStart = tMs;
+    hooks?.reset?.();
+  };
+
+  try {
+    while (stoppedBy === undefined) {
+      await loop.next();
+      const perfMs = performance.now();
+      const tMs = perfMs - t0;
+      const t = wallNs(perfMs);
+      cycles++;
+      if (options.signal?.aborted) {
+        estop = 'e-stop signal';
+        break;
+      }
+      if (recorder.writeError) {
+        stoppedBy = 'error';
+        break;
+      }
+      let fresh = true;
+      try {
+        await follower.read(present, readCall);
+        lastFreshMs = tMs;
+      } catch (e) {
+        fresh = false;
+        missedReads++;
+        if (tMs - lastFreshMs >= faultAfterMs) throw new SafetyStopError(`lost the arm state: no answer from the follower for ${Math.round(tMs - lastFreshMs)} ms (${(e as Error).message})`, { cause: e });
+      }
+      if (phase === 'idle') startEpisode(tMs, t);
+      const key = options.keys?.();
+      if (key === 'estop') {
+        estop = 'e-stop key';
+        break;
+      }
+      const stopNow = key === 'stop' || !!options.stop?.aborted;
+      if (phase === 'episode') {
+        if (fresh) recorder.log(topics.follower, joint(t, present), t);
+        const task = hooks?.task?.();
+        if (task && topics.target && topics.reward && topics.success) {
+          const p = task.targetPosition;
+          if (p) recorder.log(topics.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: p[0], y: p[1], z: p[2] }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+          if (task.reward !== undefined) {
+            recorder.log(topics.reward, { data: task.reward }, t);
+            rewardSum += task.reward;
+            rewardN++;
+          }
+          if (task.success !== undefined) {
+            recorder.log(topics.success, { data: task.success }, t);
+            lastSuccess = task.success;
+          }
+        }
+        if (fresh) recordedCycles++;
+        const timeUp = tMs - phaseStart >= options.episodeS * 1000;
+        if (key === 'rerecord') {
+          event(t, { event: 'discard', episode: index });
+          discarded++;
+          toReset(tMs);
+        } else if (timeUp || key === 'next' || stopNow) {
+          endEpisode(t, stopNow ? 'stop' : key === 'next' ? 'next' : 'time');
+          if (stopNow) stoppedBy = key === 'stop' ? 'key' : 'signal';
+          else if (kept >= options.episodes) stoppedBy = 'done';
+          else toReset(tMs);
+        }
+      } else if (phase === 'reset') {
+        if (key === 'rerecord' && lastDiscardable) {
+          event(t, { event: 'discard', episode: index });
+          kept--;
+          discarded++;
+          lastDiscardable = false;
+        }
+        if (stopNow) stoppedBy = key === 'stop' ? 'key' : 'signal';
+        else if (tMs - phaseStart >= options.resetS * 1000 || key === 'next') startEpisode(tMs, t);
+      }
+      options.onCycle?.({ index: cycles - 1, tMs, follower: fresh ? present : null });
+      cyclesSinceProgress++;
+      if (options.onProgress && tMs - lastProgress >= 250) {
+        const left = (phase === 'episode' ? options.episodeS : options.resetS) - (tMs - phaseStart) / 1000;
+        options.onProgress({
+          episode: index,
+          kept,
+          phase: phase === 'reset' ? 'reset' : 'episode',
+          phaseLeftS: Math.max(0, left),
+          achievedHz: lastProgress === -Infinity ? options.rateHz : (cyclesSinceProgress * 1000) / (tMs - lastProgress),
+          droppedSamples: recorder.stats.dropped,
+          overruns: loop.stats.overruns,
+        });
+        lastProgress = tMs;
+        cyclesSinceProgress = 0;
+      }
+    }
+    if (estop) throw new SafetyStopError(`e-stop: ${estop}`);
+  } catch (e) {
+    // E-stop or lost arm: hold where it is (if it still answers), then torque off, as teleop does.
+    if (phase === 'episode') event(wallNs(performance.now()), { event: 'end', episode: index, success: lastSuccess, reason: 'stop' });
+    labelsDone.abort();
+    await follower.enableTorqueHolding().catch(() => undefined);
+    await follower.torqueOffAll();
+    throw e;
+  }
+  labelsDone.abort();
+  await Promise.all(labels);
+  if (stoppedBy === 'error' && recorder.writeError) throw recorder.writeError;
+  const seconds = (performance.now() - t0) / 1000;
+  return { kept, discarded, cycles, recordedCycles, achievedHz: cycles / Math.max(1e-9, seconds), overruns: loop.stats.overruns, missedReads, stoppedBy: stoppedBy ?? 'done' };
+}
+
+/**
+ * The safe end of a kinesthetic recording: take hold of the arm where the hand left it (torque on,
+ * goal = present position, no jump), let `release` run (the person, or the simulator's hand, lets
+ * go; `letGoMs` gives a person time to), then park slowly and turn torque off at the rest pose.
+ */
+export async function endKinesthetic(follower: Arm, release: () => void = () => undefined, park: ParkOptions & { readonly letGoMs?: number } = {}): Promise<{ held: boolean; reached: boolean; seconds: number }> {
+  let held = false;
+  try {
+    await follower.enableTorqueHolding();
+    held = true;
+  } finally {
+    release();
+  }
+  // A person needs a moment to take their hands off before the arm moves.
+  if (park.letGoMs) await new Promise((r) => setTimeout(r, park.letGoMs));
+  const r = await parkArm(follower, park);
+  return { held, ...r };
+}

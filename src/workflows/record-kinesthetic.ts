@@ -1,0 +1,201 @@
+/**
+ * `record --sim --kinesthetic` in real time: kinesthetic teaching on the simulated follower. The
+ * scripted operator's hand moves the follower itself (torque off; its servos still report where it
+ * is over the wire), the follower is served as a real serial port (a pty, else the in-process
+ * binding) and recorded by the same kinesthetic session as a real arm (record/kinesthetic-session.ts);
+ * every episode is scored by the task. At the end the arm is held, the hand lets go, and it parks.
+ */
+import { readFile } from 'node:fs/promises';
+import { Arm } from '../arm/arm.ts';
+import { loadCalibration } from '../arm/calibration.ts';
+import { armProfile } from '../arm/profiles.ts';
+import { endKinesthetic, recordKinesthetic, type KinestheticSessionResult } from '../record/kinesthetic-session.ts';
+import type { ControlKey, EpisodeLabel, RecordProgress } from '../record/record-session.ts';
+import { ARMBRIDGE_VERSION, Recorder, type RecorderStats } from '../record/recorder.ts';
+import type { Skill } from '../sim/operator.ts';
+import type { SimArmKind } from '../sim/presets.ts';
+import { SimWorld } from '../sim/world.ts';
+import { simCalibrationPath } from './paths.ts';
+import type { SkillMix } from './record-sim.ts';
+import { serveSimArm, type SimPort } from './sim-port.ts';
+
+export interface KinestheticSimOptions {
+  readonly arm: SimArmKind;
+  readonly out: string;
+  readonly overwrite?: boolean;
+  readonly rateHz: number;
+  readonly episodes: number;
+  readonly episodeS: number;
+  readonly resetS: number;
+  readonly mix?: SkillMix;
+  readonly seed?: number;
+  readonly transport?: 'pty' | 'in-process';
+  /** Ends the recording normally (then hold and park). */
+  readonly stop?: AbortSignal;
+  /** E-stop: hold, torque off, SafetyStopError. */
+  readonly signal?: AbortSignal;
+  readonly keys?: () => ControlKey | undefined;
+  readonly label?: (e: { index: number; success?: boolean; rewardSum?: number }) => Promise<EpisodeLabel | undefined>;
+  readonly onProgress?: (p: RecordProgress) => void;
+  /** Every cycle, with the simulated world (tests look at the servos behind the wire). */
+  readonly probe?: (world: SimWorld) => void;
+  readonly log?: (line: string) => void;
+}
+
+export interface KinestheticSimResult extends KinestheticSessionResult {
+  readonly path: string;
+  readonly recorder: RecorderStats;
+  readonly transport: 'pty' | 'in-process';
+  /** The end: held where the hand left it, then parked (reached the rest pose within the timeout). */
+  readonly park: { readonly held: boolean; readonly reached: boolean; readonly seconds: number };
+}
+
+/** Where the hand brings the arm between episodes (physical radians), as teleop's operator does. */
+const REST: Readonly<Record<SimArmKind, readonly number[]>> = {
+  so101: [0, -0.2, 0.3, 0.4, 0, 0.5],
+  koch: [0, -0.2, 0.3, -0.5, 0, -0.4],
+};
+
+export async function recordKinestheticSim(options: KinestheticSimOptions): Promise<KinestheticSimResult> {
+  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, hand: 'follower' });
+  const mix = options.mix ?? { expert: 1 };
+  const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
+  const pickSkill = (): Skill => {
+    let x = world.rng.next() * total;
+    for (const [k, w] of Object.entries(mix) as [Skill, number][]) if ((x -= w) < 0) return k;
+    return 'expert';
+  };
+  const log = options.log ?? (() => undefined);
+  let port: SimPort | undefined;
+  let follower: Arm | undefined;
+  let recorder: Recorder | undefined;
+  try {
+    port = await serveSimArm(world.follower, options.transport ?? 'pty');
+    const cal = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
+    follower = await Arm.open({ profile: armProfile(options.arm, 'follower'), calibration: cal, path: port.path, binding: port.binding, bus: port.transport === 'pty' ? { timeoutMs: 100 } : { timeoutMs: 20 } });
+    recorder = await Recorder.create(
+      { path: options.out, overwrite: options.overwrite },
+      {
+        arm: options.arm,
+        rate_hz: String(options.rateHz),
+        software: `armbridge ${ARMBRIDGE_VERSION}`,
+        operator: `scripted, kinesthetic (mix ${JSON.stringify(mix)})`,
+        demonstration: 'kinesthetic',
+        actions: 'none (states only: train derives labels from them)',
+        simulated: 'true',
+        seed: String(options.seed ?? 1),
+        joint_names: follower.names.join(','),
+        units: 'radians; gripper 0 (closed) … 1 (open)',
+        follower_profile: JSON.stringify(follower.profile),
+        follower_calibration: JSON.stringify(cal),
+        episode_s: String(options.episodeS),
+        reset_s: String(options.resetS),
+        schema_version: '1',
+        package_json_version: JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string,
+      },
+    );
+    log(`recording ${options.episodes} kinesthetic episodes of ${options.episodeS} s at ${options.rateHz} Hz to ${options.out} (${port.transport}): the follower's torque is off, the hand moves it\n`);
+    const session = await recordKinesthetic({
+      follower,
+      recorder,
+      rateHz: options.rateHz,
+      episodes: options.episodes,
+      episodeS: options.episodeS,
+      resetS: options.resetS,
+      stop: options.stop,
+      signal: options.signal,
+      keys: options.keys,
+      onProgress: options.onProgress,
+      onCycle: () => options.probe?.(world),
+      hooks: {
+        start: () => {
+          const skill = pickSkill();
+          const e = world.startEpisode(skill);
+          const tp = e.target.position;
+          log(`episode ${e.index}: target (${tp.map((v) => v.toFixed(3)).join(', ')}) m, hand ${skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
+          return { operator: `scripted-${skill}`, detail: { skill, failure: e.plan.failure, target: [...tp], target_joints: [...e.target.joints], hand: 'follower' } };
+        },
+        reset: () => {
+          world.operator.start(REST[options.arm], 'expert');
+        },
+        task: () => {
+          const ev = world.evaluate();
+          return { targetPosition: world.task.target?.position, reward: ev.reward, success: ev.success };
+        },
+        label: options.label ?? (async (e) => ({ outcome: e.success ? 'success' : 'failure' })),
+      },
+    });
+    await recorder.close();
+    // Held where the hand left it, then the hand lets go, then the park.
+    const park = await endKinesthetic(follower, () => world.operator.release(), { speed: 1.5, timeoutS: 5 });
+    return { ...session, path: options.out, recorder: recorder.stats, transport: port.transport, park };
+  } finally {
+    await recorder?.close().catch(() => undefined);
+    await follower?.close();
+    await port?.close();
+    world.close();
+  }
+}
+
+export interface KinestheticArmOptions {
+  readonly arm: SimArmKind;
+  /** The follower's serial port, e.g. /dev/ttyACM0. */
+  readonly port: string;
+  readonly calibration: string;
+  readonly out: string;
+  readonly overwrite?: boolean;
+  readonly operator?: string;
+  readonly rateHz: number;
+  readonly episodes: number;
+  readonly episodeS: number;
+  readonly resetS: number;
+  readonly stop?: AbortSignal;
+  readonly signal?: AbortSignal;
+  readonly keys?: () => ControlKey | undefined;
+  readonly label?: (e: { index: number; success?: boolean; rewardSum?: number }, done: AbortSignal) => Promise<EpisodeLabel | undefined>;
+  readonly onProgress?: (p: RecordProgress) => void;
+  readonly log?: (line: string) => void;
+}
+
+/** `record --kinesthetic` on a real follower: torque off while a person moves it, then held and parked. */
+export async function recordKinestheticArm(options: KinestheticArmOptions): Promise<KinestheticSessionResult & { readonly park: KinestheticSimResult['park'] }> {
+  const cal = await loadCalibration(options.calibration);
+  await using follower = await Arm.open({ profile: armProfile(options.arm, 'follower'), calibration: cal, path: options.port });
+  await using recorder = await Recorder.create(
+    { path: options.out, overwrite: options.overwrite },
+    {
+      arm: options.arm,
+      rate_hz: String(options.rateHz),
+      software: `armbridge ${ARMBRIDGE_VERSION}`,
+      operator: options.operator ?? 'unknown',
+      demonstration: 'kinesthetic',
+      actions: 'none (states only: train derives labels from them)',
+      simulated: 'false',
+      joint_names: follower.names.join(','),
+      units: 'radians; gripper 0 (closed) … 1 (open)',
+      follower_profile: JSON.stringify(follower.profile),
+      follower_calibration: JSON.stringify(cal),
+      episode_s: String(options.episodeS),
+      reset_s: String(options.resetS),
+      schema_version: '1',
+    },
+  );
+  options.log?.(`the follower's torque is off: move it by hand. Recording ${options.episodes} episodes of ${options.episodeS} s at ${options.rateHz} Hz to ${options.out}\n`);
+  const session = await recordKinesthetic({
+    follower,
+    recorder,
+    rateHz: options.rateHz,
+    episodes: options.episodes,
+    episodeS: options.episodeS,
+    resetS: options.resetS,
+    stop: options.stop,
+    signal: options.signal,
+    keys: options.keys,
+    onProgress: options.onProgress,
+    hooks: options.label ? { label: options.label } : {},
+  });
+  await recorder.close();
+  options.log?.('\nholding the arm: let go of it; it parks in 1 s\n');
+  const park = await endKinesthetic(follower, () => undefined, { letGoMs: 1000 });
+  return { ...session, park };
+}
