@@ -72,14 +72,15 @@ describe('teleop loop in the loop worker (leader and follower owned by the worke
 
   for (const [fault, cause] of [
     ['unplug-leader', /unplugged/],
-    ['unplug-follower', /unplugged/],
+    // The cable pulled mid-transaction: that read times out; later ones find the port gone (either names the arm state lost).
+    ['unplug-follower', /lost the arm state: .*(unplugged|did not answer)/],
     ['silent-leader', /servo 2 did not answer/],
   ] as const) {
     it(`${fault}: the follower holds, the watchdog cuts its torque, SafetyStopError names the cause`, async () => {
       const { arms, env, report } = await setup();
       const e = env({ faultAtCycle: 30, fault });
       const commands: number[][] = [];
-      const err = await runTeleopInWorker({ ...arms, rateHz: 200, durationS: 10, readTimeoutMs: 10, environment: e, onRecord: (c) => c.index >= 32 && commands.push(Array.from(c.command)) }).catch((x: unknown) => x);
+      const err = await runTeleopInWorker({ ...arms, rateHz: 200, durationS: 10, readTimeoutMs: 50, environment: e, onRecord: (c) => c.index >= 32 && commands.push(Array.from(c.command)) }).catch((x: unknown) => x);
       expect(err).toBeInstanceOf(SafetyStopError);
       expect((err as Error).message).toMatch(cause);
       expect((err as Error).message).toMatch(/torque was turned off/);
