@@ -6,6 +6,7 @@ import { SafetyStopError } from '../../src/arm/errors.ts';
 import { loadDataset } from '../../src/dataset/load.ts';
 import { episodesOf } from '../../src/record/episodes.ts';
 import { inspectRecording } from '../../src/record/inspect.ts';
+import { ComplianceUnsupportedError } from '../../src/record/errors.ts';
 import { readRecording } from '../../src/record/read.ts';
 import type { SimWorld } from '../../src/sim/world.ts';
 import { recordKinestheticSim } from '../../src/workflows/record-kinesthetic.ts';
@@ -122,10 +123,49 @@ describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over 
   }, 30_000);
 });
 
+describe('record --kinesthetic --compliance damping', () => {
+  it('Feetech: every servo in damping mode while the hand moves the arm, then held and parked', async () => {
+    let cycles = 0;
+    let notDamping = 0;
+    let world: SimWorld | undefined;
+    const r = await recordKinestheticSim({
+      arm: 'so101',
+      out: join(dir, 'kin-damping.mcap'),
+      rateHz: 50,
+      episodes: 1,
+      episodeS: 0.8,
+      resetS: 0.2,
+      compliance: 'damping',
+      transport: 'in-process',
+      probe: (w) => {
+        world = w;
+        cycles++;
+        if (!w.follower.bus.servos.every((s) => s.damping)) notDamping++;
+      },
+    });
+    expect(cycles).toBeGreaterThan(20);
+    expect(notDamping).toBe(0);
+    expect(r.park).toMatchObject({ held: true, reached: true });
+    expect(world!.follower.bus.servos.every((s) => !s.torqueEnabled)).toBe(true);
+    expect((await inspectRecording(join(dir, 'kin-damping.mcap'))).metadata.compliance).toBe('damping');
+  }, 30_000);
+
+  it('Dynamixel (Koch) has no damping mode: ComplianceUnsupportedError before anything is recorded', async () => {
+    const err = await recordKinestheticSim({ arm: 'koch', out: join(dir, 'kin-koch-damping.mcap'), rateHz: 50, episodes: 1, episodeS: 0.5, resetS: 0.1, compliance: 'damping', transport: 'in-process' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ComplianceUnsupportedError);
+    expect(err).toMatchObject({ code: 'COMPLIANCE_UNSUPPORTED' });
+    expect((err as Error).message).toMatch(/dynamixel servos have none: use --compliance torque-off/);
+    expect((await inspectRecording(join(dir, 'kin-koch-damping.mcap'))).episodes).toHaveLength(0);
+  }, 30_000);
+});
+
 describe('record --kinesthetic usage', () => {
   it('needs --follower (no leader) or --sim', async () => {
     const r = await runCli('record', '--kinesthetic', '--episodes', '1', '--out', join(dir, 'x.mcap'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--kinesthetic needs --follower PORT/);
+    const c = await runCli('record', '--sim', '--compliance', 'damping', '--episodes', '1', '--out', join(dir, 'y.mcap'));
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--compliance applies to --kinesthetic/);
   });
 });
