@@ -42,9 +42,11 @@ describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over 
     const r = await recordKinestheticSim({
       arm: 'so101',
       out,
-      rateHz: 50,
+      // 20 Hz (the rate of the learning benchmark): 100 ms read timeouts keep this test meaningful
+      // on a loaded 2-core machine, where a pty answer can take tens of ms.
+      rateHz: 20,
       episodes: 2,
-      episodeS: 1,
+      episodeS: 1.5,
       resetS: 0.3,
       seed: 4,
       transport: 'pty',
@@ -62,7 +64,7 @@ describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over 
     expect(r.kept).toBe(2);
     expect(r.stoppedBy).toBe('done');
     // Every cycle of the recording: torque off on every servo, and the hand moved the joints.
-    expect(cycles).toBeGreaterThan(40);
+    expect(cycles).toBeGreaterThan(30);
     expect(torqueOnDuringRecording).toBe(0);
     expect(maxPan - minPan).toBeGreaterThan(0.05);
     // The end: held where the hand left it, parked at the rest pose, then torque off.
@@ -77,8 +79,8 @@ describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over 
     const topics = Object.fromEntries(rec.topics.map((t) => [t.topic, t.messages]));
     expect(topics['/action']).toBeUndefined();
     expect(topics['/leader/joint_states']).toBeUndefined();
-    expect(topics['/follower/joint_states']).toBeGreaterThan(60);
-    expect(rec.metadata).toMatchObject({ demonstration: 'kinesthetic', simulated: 'true', rate_hz: '50' });
+    expect(topics['/follower/joint_states']).toBeGreaterThan(30);
+    expect(rec.metadata).toMatchObject({ demonstration: 'kinesthetic', simulated: 'true', rate_hz: '20' });
     expect(rec.episodes.map((e) => e.operator)).toEqual(['scripted-expert', 'scripted-expert']);
     // The recorded states are what the servos reported over the wire while the hand moved them.
     const ds = await loadDataset([out]);
@@ -117,7 +119,8 @@ describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over 
 
   it('the CLI: record --sim --kinesthetic reports states without /action and the park', async () => {
     const out = join(dir, 'kin-cli.mcap');
-    const r = await runCli('record', '--sim', '--kinesthetic', '--arm', 'so101', '--episodes', '1', '--episode-s', '0.5', '--reset-s', '0.2', '--rate', '50', '--out', out);
+    const r = await runCli('record', '--sim', '--kinesthetic', '--arm', 'so101', '--episodes', '1', '--episode-s', '0.5', '--reset-s', '0.2', '--rate', '20', '--out', out);
+    expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/1 kinesthetic episodes kept, 0 discarded; \d+ states recorded at [\d.]+ Hz \(no \/action: train derives the labels\).*held, then parked/);
   }, 30_000);
