@@ -15,7 +15,7 @@ import { denseLayers } from '../learn/mlp.ts';
 import { writeOnnx } from '../learn/onnx-export.ts';
 import type { Normalization } from '../dataset/normalization.ts';
 import type { MlpSnapshot } from '../learn/mlp.ts';
-import { defaultEpochs, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
+import { defaultEpochs, defaultOptimizer, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { renderSvg } from '../report/render.ts';
 import { rollout } from './sim-rollout.ts';
@@ -75,7 +75,8 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   for (const f of job.data) hash.update(await readFile(f));
   const { train, val } = splitByEpisode(ds.episodes, job.valFraction ?? DEFAULT_VAL_FRACTION, job.seed ?? 0);
   const { tf, backend } = await loadTf(job.backend);
-  log(`training ${job.algo} on ${train.length} episodes (${val.length} for validation), tfjs backend: ${backend}\n`);
+  const optimizer = job.optimizer ?? defaultOptimizer();
+  log(`training ${job.algo} on ${train.length} episodes (${val.length} for validation), ${optimizer === 'wasm' ? 'wasm SIMD trainer' : `tfjs backend: ${backend}`}\n`);
   log(`${describeLabels(ds.labels)}\n`);
   const epochs = job.epochs ?? defaultEpochs(train.reduce((a, e) => a + e.length, 0));
   const followerAt = ds.layout.observation.findIndex((p) => p.name === 'follower.position');

@@ -6,6 +6,7 @@ import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { recordSession, type RecordProgress } from '../../record/record-session.ts';
+import { progressOfRecords, runRecordInWorker } from '../../control/loop-host.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { parseSkillMix, recordSim, type SkillMix } from '../../workflows/record-sim.ts';
 import { armPairOptions } from '../arm-options.ts';
@@ -150,8 +151,7 @@ export const recordCommand: Command<typeof options> = {
         leader: await loadCalibration(o.leaderCalibration ?? `calibration/${o.arm}-leader.json`),
         follower: await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`),
       };
-      await using leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: cal.leader, path: o.leader });
-      await using follower = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration: cal.follower, path: o.follower });
+      const followerProfile = armProfile(o.arm, 'follower');
       await using recorder = await Recorder.create(
         { path: out, overwrite: o.overwrite },
         {
@@ -160,9 +160,9 @@ export const recordCommand: Command<typeof options> = {
           software: `armbridge ${ARMBRIDGE_VERSION}`,
           operator: o.operator,
           simulated: 'false',
-          joint_names: follower.names.join(','),
+          joint_names: followerProfile.joints.map((j) => j.name).join(','),
           units: 'radians; gripper 0 (closed) … 1 (open)',
-          follower_profile: JSON.stringify(follower.profile),
+          follower_profile: JSON.stringify(followerProfile),
           follower_calibration: JSON.stringify(cal.follower),
           leader_calibration: JSON.stringify(cal.leader),
           episode_s: String(episodeS),
@@ -170,6 +170,25 @@ export const recordCommand: Command<typeof options> = {
           schema_version: '1',
         },
       );
+      const label = keys ? (_e: unknown, done: AbortSignal) => keys.nextLabel(done) : undefined;
+      if (process.platform === 'linux') {
+        // The loop, both ports and the episode control run in the loop worker; MCAP encoding, keys and labels stay here.
+        const r = await runRecordInWorker({
+          arm: { kind: o.arm, calibration: cal.follower, path: o.follower },
+          leader: { calibration: cal.leader, path: o.leader },
+          rateHz,
+          episodes: { episodes: o.episodes, episodeS, resetS: o.resetS },
+          recorder,
+          estop: controller.signal,
+          control: keys?.poll,
+          label,
+          onRecord: progressOfRecords(progressPrinter(stdout, o.episodes), rateHz, () => recorder.stats.dropped),
+        });
+        stdout.write(`\n${r.session?.kept ?? 0} episodes kept, ${r.session?.discarded ?? 0} discarded, ${r.achievedHz.toFixed(1)} Hz → ${out}\n`);
+        return 0;
+      }
+      await using leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: cal.leader, path: o.leader });
+      await using follower = await Arm.open({ profile: followerProfile, calibration: cal.follower, path: o.follower });
       const r = await recordSession({
         leader,
         follower,
@@ -181,7 +200,7 @@ export const recordCommand: Command<typeof options> = {
         signal: controller.signal,
         keys: keys?.poll,
         onProgress: progressPrinter(stdout, o.episodes),
-        hooks: keys ? { label: (_e, done) => keys.nextLabel(done) } : {},
+        hooks: label ? { label } : {},
       });
       await parkArm(follower).catch(() => undefined);
       stdout.write(`\n${r.kept} episodes kept, ${r.discarded} discarded, ${r.achievedHz.toFixed(1)} Hz → ${out}\n`);

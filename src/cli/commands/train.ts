@@ -29,6 +29,8 @@ const options = z.object({
   labels: z.enum(['auto', 'recorded', 'derived']).default('auto').describe('Action labels: auto (the recorded /action where an episode has one, else derived from the follower\'s states: kinesthetic, state-only ROS or LeRobot recordings), recorded (refuse episodes without /action), derived (ignore /action)'),
   labelHorizon: z.coerce.number().int().positive().default(DEFAULT_LABEL_HORIZON).describe('Derived labels: the follower\'s joints this many control steps ahead of each state (measured best on the simulated reach task at 20 Hz)'),
   backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional().describe('tfjs backend (default: tfjs-node if installed, else wasm, else cpu)'),
+  optimizer: z.enum(['wasm', 'lean', 'tfjs']).optional().describe('wasm (default where supported): the WebAssembly SIMD trainer; lean: hand-written step on tfjs; tfjs: optimizer.minimize'),
+  threads: z.coerce.number().int().min(1).max(2).optional().describe('Threads of the wasm trainer (default 2 on two or more cores); the model does not depend on it'),
   noReport: noReportOption,
 });
 
@@ -60,6 +62,8 @@ export const trainCommand: Command<typeof options> = {
       hidden: o.hidden.split(',').map(Number),
       seed: o.seed,
       backend: o.backend,
+      optimizer: o.optimizer,
+      threads: o.threads,
       load: {
         outcomes: o.outcome ? (o.outcome.split(',') as ('success' | 'failure' | 'score' | 'unlabelled')[]) : undefined,
         operators: o.operator ? o.operator.split(',') : undefined,
@@ -74,16 +78,17 @@ export const trainCommand: Command<typeof options> = {
       },
     });
     const res = r.result;
+    const trainedOn = res.engine.optimizer === 'wasm' ? `wasm SIMD trainer on ${res.engine.threads} thread${res.engine.threads > 1 ? 's' : ''}` : `tfjs ${r.backend} (${res.engine.optimizer})`;
     const bestSelection = res.selectionScores.length ? Math.max(...res.selectionScores.map((x) => x.score)) : undefined;
     stdout.write(
       `\n${res.history.length} epochs${res.stoppedEarly ? ' (stopped early)' : ''}; kept epoch ${res.bestEpoch} (${res.selectionScores.length ? `best success on the simulated selection targets, ${(bestSelection! * 100).toFixed(0)} %` : 'the last'}); best validation loss ${res.bestValLoss.toPrecision(4)}; ` +
         `${r.metadata.actionMode} actions at ${r.metadata.rateHz ?? '?'} Hz; ${describeLabels(r.labels)}; ` +
-        `${res.trainSamples} training samples, backend ${r.backend}\nmodel ${r.modelPath}\ncurve ${r.curvePath}\nsummary ${r.summaryPath}\n`,
+        `${res.trainSamples} training samples, ${trainedOn}\nmodel ${r.modelPath}\ncurve ${r.curvePath}\nsummary ${r.summaryPath}\n`,
     );
     if (!o.noReport) {
       await writeRunReport(join(o.out, 'report.html'), {
         title: `armbridge train: ${r.metadata.algo} → ${o.out}`,
-        subtitle: `trained ${new Date().toISOString()} on ${o.data.split(',').filter(Boolean).length} recording(s), backend ${r.backend}`,
+        subtitle: `trained ${new Date().toISOString()} on ${o.data.split(',').filter(Boolean).length} recording(s), ${trainedOn}`,
         settings: settingsOf(o),
         figures: [trainLossFigure('loss', r.metadata.algo, res)],
         tables: [
