@@ -34,6 +34,7 @@ const options = z.object({
   inProcess: z.boolean().default(false).describe('Simulated arms over the in-process binding instead of ptys (--sim)'),
   virtualTime: z.boolean().default(false).describe('With --sim: generate the episodes in simulated time, as fast as the machine computes them (same file format, marked virtual_time); no ports, no reset time'),
   kinesthetic: z.boolean().default(false).describe('Kinesthetic teaching: no leader arm; the follower\'s torque stays off while a person moves it by hand (--sim: the scripted operator\'s hand), its states are recorded without /action (train derives the labels); at the end it is held and parked'),
+  compliance: z.enum(['torque-off', 'damping']).default('torque-off').describe('With --kinesthetic: how the follower yields to the hand: torque off, or damping (Feetech STS only: an arm let go sinks slowly instead of falling; heavier to move)'),
   task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task (--sim): reach a target, or pick the cube and place it on the goal (episodes of 8 s by default)'),
 });
 
@@ -60,6 +61,7 @@ export const recordCommand: Command<typeof options> = {
   ],
   async run(o, { stdout, stderr, signal }) {
     if (o.virtualTime && !o.sim) throw new UsageError('--virtual-time needs --sim (only the simulator can run faster than real time)');
+    if (o.compliance !== 'torque-off' && !o.kinesthetic) throw new UsageError('--compliance applies to --kinesthetic recording (the follower moved by hand)');
     let mix: SkillMix;
     try {
       mix = parseSkillMix(o.mix);
@@ -106,6 +108,7 @@ export const recordCommand: Command<typeof options> = {
           episodes: o.episodes,
           episodeS,
           resetS: o.resetS,
+          compliance: o.compliance,
           signal: controller.signal,
           keys: keys?.poll,
           onProgress: progressPrinter(stdout, o.episodes),
