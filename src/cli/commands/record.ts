@@ -32,6 +32,7 @@ const options = z.object({
   inProcess: z.boolean().default(false).describe('Simulated arms over the in-process binding instead of ptys (--sim)'),
   virtualTime: z.boolean().default(false).describe('With --sim: generate the episodes in simulated time, as fast as the machine computes them (same file format, marked virtual_time); no ports, no reset time'),
   kinesthetic: z.boolean().default(false).describe('Kinesthetic teaching: no leader arm; the follower\'s torque stays off while a person moves it by hand (--sim: the scripted operator\'s hand), its states are recorded without /action (train derives the labels); at the end it is held and parked'),
+  compliance: z.enum(['torque-off', 'damping']).default('torque-off').describe('With --kinesthetic: how the follower yields to the hand: torque off, or damping (Feetech STS only: an arm let go sinks slowly instead of falling; heavier to move)'),
   task: z.enum(['reach']).default('reach').describe('Simulated task (--sim)'),
 });
 
@@ -57,6 +58,7 @@ export const recordCommand: Command<typeof options> = {
   ],
   async run(o, { stdout, stderr, signal }) {
     if (o.virtualTime && !o.sim) throw new UsageError('--virtual-time needs --sim (only the simulator can run faster than real time)');
+    if (o.compliance !== 'torque-off' && !o.kinesthetic) throw new UsageError('--compliance applies to --kinesthetic recording (the follower moved by hand)');
     let mix: SkillMix;
     try {
       mix = parseSkillMix(o.mix);
@@ -103,6 +105,7 @@ export const recordCommand: Command<typeof options> = {
           episodes: o.episodes,
           episodeS,
           resetS: o.resetS,
+          compliance: o.compliance,
           signal: controller.signal,
           keys: keys?.poll,
           onProgress: progressPrinter(stdout, o.episodes),
