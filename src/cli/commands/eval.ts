@@ -124,8 +124,8 @@ export const evalCommand: Command<typeof options> = {
     }
     stdout.write(
       table(
-        ['episode', 'success', 'return', 'final distance (cm)', 'outcome'],
-        r.episodes.map((e) => [e.index, e.success ? 'yes' : 'no', e.return.toFixed(2), (e.finalDistanceM * 100).toFixed(1), e.outcome]),
+        ['episode', 'success', 'return', 'final distance (cm)'],
+        r.episodes.map((e) => [e.index, e.success ? 'yes' : 'no', e.return.toFixed(2), (e.finalDistanceM * 100).toFixed(1)]),
       ),
     );
     stdout.write(`\nsuccess ${(r.successRate * 100).toFixed(1)} % (${r.episodes.filter((e) => e.success).length}/${r.episodes.length}), mean return ${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)} (std over episodes)\n`);
