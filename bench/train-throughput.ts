@@ -11,6 +11,7 @@
  * (the tfjs cpu backend, at batch 256 only, runs once after the others).
  *
  *   npx tsx bench/train-throughput.ts [--seconds 3] [--reps 3] [--batches 256,1024,4096]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/train-throughput.ts   (Node 20: the FMA kernels)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { loadTf, type BackendName } from '../src/learn/backend.ts';
 import { mseLoss } from '../src/learn/losses.ts';
 import { createLeanTrainer } from '../src/learn/lean-step.ts';
 import { createMlp, dispose, forward, type MlpSnapshot } from '../src/learn/mlp.ts';
-import { WasmMlpTrainer } from '../src/learn/wasm-mlp-trainer.ts';
+import { WasmMlpTrainer, wasmFmaSupported } from '../src/learn/wasm-mlp-trainer.ts';
 import { formatRows, type BenchRow } from './stats.ts';
 
 const SIZES = [12, 256, 256, 6];
@@ -212,7 +213,7 @@ export async function benchTraining(seconds: number, log: (s: string) => void, o
       rows.push({
         section: 'train',
         case: caseName,
-        metric: `armbridge wasm SIMD trainer, ${threads} thread${threads > 1 ? 's' : ''}${threads === defaultThreads ? ' (default)' : ''} samples/s`,
+        metric: `armbridge wasm SIMD trainer${wasmFmaSupported() ? ' (FMA)' : ''}, ${threads} thread${threads > 1 ? 's' : ''}${threads === defaultThreads ? ' (default)' : ''} samples/s`,
         value: v,
         unit: '/s',
         ...vsTorch(v),
