@@ -7,12 +7,15 @@ import type { LoadOptions } from '../src/dataset/load.ts';
 import type { TrainConfig } from '../src/learn/trainer.ts';
 import type { Skill } from '../src/sim/operator.ts';
 import type { SimArmKind } from '../src/sim/presets.ts';
+import { stripActions } from '../src/record/strip-actions.ts';
 import { improve } from '../src/workflows/improve.ts';
 import { rollout, type RolloutResult } from '../src/workflows/sim-rollout.ts';
 import { trainFromRecordings, type TrainJob } from '../src/workflows/train.ts';
 
 export type LearnJob =
-  | { readonly type: 'demos'; readonly arm: SimArmKind; readonly n: number; readonly mix: Partial<Record<Skill, number>>; readonly seed: number; readonly rateHz: number; readonly out: string }
+  | { readonly type: 'demos'; readonly arm: SimArmKind; readonly n: number; readonly mix: Partial<Record<Skill, number>>; readonly seed: number; readonly rateHz: number; readonly out: string; readonly kinesthetic?: boolean }
+  /** A copy of `data` without /action (and /leader) in every episode (`every` 1) or every second one (2: mixed data). */
+  | { readonly type: 'strip'; readonly data: string; readonly out: string; readonly every: 1 | 2 }
   | { readonly type: 'operator'; readonly arm: SimArmKind; readonly skill: Skill; readonly evalSeed: number; readonly episodes: number; readonly rateHz: number }
   | {
       readonly type: 'train';
@@ -41,8 +44,12 @@ export async function runJob(job: LearnJob): Promise<LearnJobResult> {
   const seconds = () => (performance.now() - t0) / 1000;
   switch (job.type) {
     case 'demos': {
-      const r = await rollout({ arm: job.arm, seed: job.seed, episodes: job.n, episodeS: 3, rateHz: job.rateHz, driver: { kind: 'operator', mix: job.mix }, out: job.out, overwrite: true });
+      const r = await rollout({ arm: job.arm, seed: job.seed, episodes: job.n, episodeS: 3, rateHz: job.rateHz, driver: { kind: job.kinesthetic ? 'kinesthetic' : 'operator', mix: job.mix }, out: job.out, overwrite: true });
       return { score: score(r), seconds: seconds() };
+    }
+    case 'strip': {
+      const r = await stripActions(job.data, job.out, (e) => e % job.every === 0, { overwrite: true });
+      return { score: { successRate: NaN, meanReturn: NaN, stdReturn: NaN }, seconds: seconds(), samples: r.stripped };
     }
     case 'operator': {
       const r = await rollout({ arm: job.arm, seed: job.evalSeed, episodes: job.episodes, episodeS: 3, rateHz: job.rateHz, driver: { kind: 'operator', mix: { [job.skill]: 1 } } });

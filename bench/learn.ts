@@ -9,6 +9,7 @@
  *   npm run bench:learn                 (full: about an hour on this 2-core machine)
  *   npm run bench:learn -- --quick      (one arm, one mix, one seed, fewer episodes)
  *   npm run bench:learn -- --json       (the results as JSON on stdout; tables to stderr)
+ *   npm run bench:learn -- --only state-only   (only the demonstrations-without-actions table)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimArmKind } from '../src/sim/presets.ts';
 import { table } from '../src/workflows/table.ts';
+import type { TrainConfig } from '../src/learn/trainer.ts';
 import type { LearnJob, LearnJobResult, Score } from './learn-job.ts';
 
 const args = process.argv.slice(2);
@@ -42,6 +44,10 @@ const iteratedAt = goods.includes(0.5) ? 0.5 : goods[0]!;
 const ablationSeeds = seeds.slice(0, Number(arg('ablation-seeds', '1')));
 /** Seeds of the methods other than BC and RWR exp (the claims): all by default; --minor-seeds 1 for a shorter run. */
 const minorSeeds = seeds.slice(0, Number(arg('minor-seeds', String(seeds.length))));
+/** Sections: all (default), or only the state-only table (--only state-only). */
+const only = arg('only', '');
+/** Derived labels: the follower's joints this many steps ahead (default: the trainer's). */
+const labelHorizon = args.includes('--label-horizon') ? Number(arg('label-horizon', '')) : undefined;
 const dir = mkdtempSync(join(tmpdir(), 'armbridge-learn-'));
 const out = (s: string) => (json ? process.stderr : process.stdout).write(s);
 const log = (s: string) => process.stderr.write(s);
@@ -66,8 +72,11 @@ async function run(job: LearnJob, label: string): Promise<LearnJobResult> {
     const line = stdout.trim().split('\n').pop() ?? '';
     if (code !== 0 || !line.startsWith('{')) throw new Error(`bench job ${label} failed (${code}): ${stderr.slice(-2000)}`);
     done++;
-    log(`[${done}/${queued}] ${label} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
-    return JSON.parse(line) as LearnJobResult;
+    const result = JSON.parse(line) as LearnJobResult;
+    // Each result as it comes, so a run cut short still says what it measured.
+    const got = 'score' in result && Number.isFinite(result.score.successRate) ? `: ${(result.score.successRate * 100).toFixed(0)} % / ${result.score.meanReturn.toFixed(2)}` : '';
+    log(`[${done}/${queued}] ${label}${got} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+    return result;
   } finally {
     running--;
     waiting.shift()?.();
@@ -113,6 +122,49 @@ const ABLATION: { name: string; data: 'expert' | 'mix50'; config: Record<string,
   { name: 'RWR exp β = 2 on raw returns (before), 50 % expert', data: 'mix50', config: { algo: 'rwr', rwr: { kind: 'exp', beta: 2 }, rwrBaseline: 'none' } },
   { name: 'RWR exp β = 0.5, nearest-start baseline (default), 50 % expert', data: 'mix50', config: { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } } },
 ];
+
+/**
+ * Demonstrations without recorded actions: the same expert episodes with and without /action, the
+ * same targets and hand paths taught kinesthetically (the hand on the follower, states only), and
+ * RWR on the 50 % mix with all, half or none of the episodes' actions. Labels are derived from the
+ * follower's states (dataset/action-labels.ts).
+ */
+const STATE_ONLY: { name: string; data: 'expert' | 'expert-stripped' | 'kinesthetic' | 'mix50' | 'mix50-half' | 'mix50-stripped'; labels: string; algo: 'bc' | 'rwr' }[] = [
+  { name: 'BC, expert demonstrations with recorded /action (teleop)', data: 'expert', labels: 'recorded', algo: 'bc' },
+  { name: 'BC, the same episodes without /action', data: 'expert-stripped', labels: 'derived', algo: 'bc' },
+  { name: 'BC, kinesthetic expert demonstrations (same targets, hand on the follower)', data: 'kinesthetic', labels: 'derived', algo: 'bc' },
+  { name: 'RWR exp, 50 % expert with recorded /action', data: 'mix50', labels: 'recorded', algo: 'rwr' },
+  { name: 'RWR exp, the same episodes, every second one without /action', data: 'mix50-half', labels: 'mixed', algo: 'rwr' },
+  { name: 'RWR exp, the same episodes without /action', data: 'mix50-stripped', labels: 'derived', algo: 'rwr' },
+];
+
+async function stateOnlyArm(arm: SimArmKind): Promise<{ name: string; labels: string; summary: Summary }[]> {
+  const file = (tag: string) => join(dir, `${arm}-so-${tag}.mcap`);
+  await Promise.all([
+    run({ type: 'demos', arm, n: demos, mix: { expert: 1 }, seed: baseSeed, rateHz, out: file('expert') }, `${arm}: ${demos} expert demonstrations (teleop)`),
+    run({ type: 'demos', arm, n: demos, mix: { expert: 1 }, seed: baseSeed, rateHz, out: file('kinesthetic'), kinesthetic: true }, `${arm}: ${demos} kinesthetic expert demonstrations`),
+    run({ type: 'demos', arm, n: demos, mix: mixOf(0.5), seed: baseSeed, rateHz, out: file('mix50') }, `${arm}: ${demos} demonstrations, 50 % expert`),
+  ]);
+  await Promise.all([
+    run({ type: 'strip', data: file('expert'), out: file('expert-stripped'), every: 1 }, `${arm}: expert demonstrations without /action`),
+    run({ type: 'strip', data: file('mix50'), out: file('mix50-half'), every: 2 }, `${arm}: 50 % expert, every second episode without /action`),
+    run({ type: 'strip', data: file('mix50'), out: file('mix50-stripped'), every: 1 }, `${arm}: 50 % expert without /action`),
+  ]);
+  return Promise.all(
+    STATE_ONLY.map(async (row) => {
+      const config: TrainConfig = row.algo === 'rwr' ? { algo: 'rwr', rwr: { kind: 'exp', beta: 0.5 } } : { algo: 'bc' };
+      const scores = await Promise.all(
+        seeds.map((seed) =>
+          run(
+            { type: 'train', arm, data: file(row.data), out: join(dir, `${arm}-so-${row.data}-${row.algo}-${seed}`), config: { ...config, seed }, load: labelHorizon ? { labelHorizon } : undefined, evalSeed, episodes: evalEpisodes },
+            `${arm}: ${row.name}, seed ${seed}`,
+          ).then(scoreOf),
+        ),
+      );
+      return { name: row.name, labels: row.labels, summary: summarise(scores) };
+    }),
+  );
+}
 
 interface ArmResults {
   expert: Score;
@@ -182,18 +234,30 @@ try {
     out(`\n${arm}: BC data efficiency on expert demonstrations (expert operator ${pct(r.expert)})\n\n${table(['demonstrations', 'BC success / return'], r.efficiency.map((e) => [e.n, cell(e.summary)]))}`);
     if (r.ablation.length) out(`\n${arm}: ablation of the learning setup (BC on ${demos} expert demonstrations unless noted; seeds ${ablationSeeds.join(', ')})\n\n${table(['setup', 'success / return'], r.ablation.map((a) => [a.name, cell(a.summary)]))}`);
   };
-  const record = () => ({ seeds, minorSeeds, ablationSeeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, seconds: (performance.now() - t0) / 1000, results });
+  const stateOnly: Record<string, Awaited<ReturnType<typeof stateOnlyArm>>> = {};
+  const printStateOnly = (arm: SimArmKind) =>
+    out(
+      `\n${arm}: demonstrations without recorded actions (labels derived from the follower's states${labelHorizon ? `, ${labelHorizon} steps ahead` : ', default horizon'}; ${demos} demonstrations, seeds ${seeds.join(', ')})\n\n` +
+        table(['demonstrations', 'action labels', 'success / return'], stateOnly[arm]!.map((r) => [r.name, r.labels, cell(r.summary)])),
+    );
+  const resultsFile = only === 'state-only' ? 'bench/results/learn-state-only.json' : 'bench/results/learn.json';
+  const record = () => ({ seeds, minorSeeds, ablationSeeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, labelHorizon, seconds: (performance.now() - t0) / 1000, results, stateOnly });
   mkdirSync('bench/results', { recursive: true });
   await Promise.all(
     arms.map(async (arm) => {
-      results[arm] = await benchArm(arm);
-      print(arm);
-      writeFileSync('bench/results/learn.json', JSON.stringify(record(), null, 2));
+      const [main, so] = await Promise.all([only === 'state-only' ? undefined : benchArm(arm), stateOnlyArm(arm)]);
+      if (main) {
+        results[arm] = main;
+        print(arm);
+      }
+      stateOnly[arm] = so;
+      printStateOnly(arm);
+      writeFileSync(resultsFile, JSON.stringify(record(), null, 2));
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
   out(`\n(${seconds.toFixed(0)} s in all, ${concurrency} jobs at a time)\n`);
-  writeFileSync('bench/results/learn.json', JSON.stringify(record(), null, 2));
+  writeFileSync(resultsFile, JSON.stringify(record(), null, 2));
   if (json) process.stdout.write(`${JSON.stringify(record())}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

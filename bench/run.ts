@@ -1,44 +1,85 @@
 /**
  * `npm run bench`: one table of every benchmark, each with a baseline measured in the same run and
- * the ratio; also written to bench/results/latest.json. Never asserts time: it reports it.
- *   npm run bench -- --seconds 1     shorter runs
- *   npm run bench -- --full          recording benchmark at 60 s per rate, as the issue asks
- *   npm run bench -- --deploy-seconds 5   shorter deployment cases (default 30 s each)
+ * the ratio; also written to bench/results/latest.json (rows {section, case, metric, value, unit,
+ * baseline: {name, value}, ratio}). Never asserts time: it reports it.
+ *   npm run bench -- --section deploy    one section: bus | teleop | record | deploy | train | learn
+ *                                        (comma-separated for several); the other sections' rows in
+ *                                        latest.json are kept from their last run
+ *   npm run bench -- --seconds 1         shorter runs
+ *   npm run bench -- --record-seconds 20 recording runs of 20 s (default: --seconds; --full: 60)
+ *   npm run bench -- --deploy-seconds 5  shorter deployment cases (default 30 s each)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { benchBusCycles } from './bus-cycles.ts';
-import { benchDeploy } from './deploy-loop.ts';
-import { benchRecording } from './recording.ts';
-import { benchTeleop } from './teleop-loop.ts';
-import { benchTraining } from './train-throughput.ts';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { formatRows, type BenchRow } from './stats.ts';
 
+const SECTIONS = ['bus', 'teleop', 'record', 'deploy', 'train', 'learn'] as const;
+type Section = (typeof SECTIONS)[number];
+
 const args = process.argv.slice(2);
-const secondsArg = args.indexOf('--seconds');
-const seconds = secondsArg >= 0 ? Number(args[secondsArg + 1]) : 3;
+const arg = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const seconds = Number(arg('seconds') ?? 3);
+const recordSeconds = Number(arg('record-seconds') ?? (args.includes('--full') ? 60 : seconds));
+const deploySeconds = Number(arg('deploy-seconds') ?? 30);
+const asked = (arg('section') ?? SECTIONS.filter((s) => s !== 'learn').join(',')).split(',');
+for (const s of asked) {
+  if (!SECTIONS.includes(s as Section)) {
+    process.stderr.write(`unknown --section ${s}: one of ${SECTIONS.join(', ')} (comma-separated for several)\n`);
+    process.exit(2);
+  }
+}
+const sections = asked as Section[];
 
 const log = (s: string) => process.stderr.write(s);
 const rows: BenchRow[] = [];
-log(`armbridge bench (${cpus().length} cores, node ${process.version}, ${seconds} s per case)\n`);
-log('bus cycles (sync read + sync write, 6 servos, 1 Mbps)\n');
-rows.push(...(await benchBusCycles(seconds, log)));
-log('teleop loop (leader → SafetyFilter → follower, in-process simulator)\n');
-rows.push(...(await benchTeleop(seconds, log)));
-const recordSeconds = args.includes('--full') ? 60 : seconds;
-log(`recording (${recordSeconds} s per rate; --full for 60 s)\n`);
-rows.push(...(await benchRecording(recordSeconds, log)));
-const deployArg = args.indexOf('--deploy-seconds');
-const deploySeconds = deployArg >= 0 ? Number(args[deployArg + 1]) : 30;
-log(`deployment loop (ONNX policy, in-process simulator, ${deploySeconds} s per case; --deploy-seconds N to change)\n`);
-rows.push(...(await benchDeploy(deploySeconds, log)));
-log('training throughput (tfjs backends vs PyTorch)\n');
-rows.push(...(await benchTraining(seconds, log)));
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+log(`armbridge bench (${cpus().length} cores, node ${process.version}, ${seconds} s per case; sections ${sections.join(', ')}; load average ${load()})\n`);
+// Heavy modules are imported by the section that needs them, so one section starts quickly.
+for (const section of sections) {
+  if (section === 'bus') {
+    log('bus cycles (sync read + sync write, 6 servos, 1 Mbps)\n');
+    rows.push(...(await (await import('./bus-cycles.ts')).benchBusCycles(seconds, log)));
+  } else if (section === 'teleop') {
+    log('teleop loop (leader → SafetyFilter → follower, loop worker)\n');
+    rows.push(...(await (await import('./teleop-loop.ts')).benchTeleop(seconds, log)));
+  } else if (section === 'record') {
+    log(`recording (${recordSeconds} s per rate; --record-seconds N or --full for 60 s)\n`);
+    rows.push(...(await (await import('./recording.ts')).benchRecording(recordSeconds, log)));
+  } else if (section === 'deploy') {
+    log(`deployment loop (ONNX policy, in-process simulator, ${deploySeconds} s per case; --deploy-seconds N to change)\n`);
+    rows.push(...(await (await import('./deploy-loop.ts')).benchDeploy(deploySeconds, log)));
+  } else if (section === 'train') {
+    log('training throughput (tfjs backends vs PyTorch)\n');
+    rows.push(...(await (await import('./train-throughput.ts')).benchTraining(seconds, log)));
+  } else {
+    // The learning comparison is its own benchmark (npm run bench:learn, about an hour); here its quick mode.
+    log('learning comparison: npm run bench:learn (here its --quick mode; tables below, results in bench/results/learn.json)\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./learn.ts', import.meta.url).pathname, '--quick'], { stdio: 'inherit' });
+    if (r.status !== 0) log(`bench:learn --quick exited with ${r.status ?? r.signal}\n`);
+  }
+  log(`  (load average after ${section}: ${load()})\n`);
+}
 
 process.stdout.write('\n' + formatRows(rows));
 mkdirSync('bench/results', { recursive: true });
+const path = 'bench/results/latest.json';
+// Rows of sections not run this time stay as they were (with the date of their run).
+let kept: (BenchRow & { date?: string })[] = [];
+if (existsSync(path)) {
+  try {
+    const old = JSON.parse(readFileSync(path, 'utf8')) as { date?: string; rows?: (BenchRow & { date?: string })[] };
+    kept = (old.rows ?? []).filter((r) => !sections.includes(r.section as Section)).map((r) => ({ ...r, date: r.date ?? old.date }));
+  } catch {
+    kept = [];
+  }
+}
+const date = new Date().toISOString();
 writeFileSync(
-  'bench/results/latest.json',
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: cpus().length, seconds, rows }, null, 2),
+  path,
+  JSON.stringify({ date, node: process.version, cores: cpus().length, seconds, sections, loadAverage: loadavg(), rows: [...kept, ...rows.map((r) => ({ ...r, date }))] }, null, 2),
 );
-process.stdout.write('\nwritten to bench/results/latest.json\n');
+process.stdout.write(`\nwritten to ${path}${kept.length ? ` (${kept.length} rows of other sections kept from earlier runs)` : ''}\n`);

@@ -8,9 +8,13 @@
  * `LoopCommand`); the worker's blocking sleeper waits on it, so `Atomics.notify` wakes the loop at once.
  *
  * Layout: Int32 header [pad, written, pad, pad] then capacity records of `recordSize` float64:
- * [epochMs, index, status, inferenceUs, latencyUs, overruns, fresh, reward, success,
- * state × n, command × n, raw × n, extra × m] (NaN: absent; success −1 absent, 0, 1).
+ * [epochMs, index, status, inferenceUs, latencyUs, overruns, fresh, reward, success, tMs,
+ * leaderFresh, episode, phase, recorded, phaseLeftMs, kept,
+ * state × n, command × n, raw × n, leader × n, extra × m] (NaN: absent; success −1 absent, 0, 1;
+ * episode −1 and phase 0 outside a recording session).
  */
+import { EPISODE_PHASE_CODES, type EpisodePhase } from '../record/episode-control.ts';
+
 
 export const LoopCommand = {
   Run: 0,
@@ -21,15 +25,33 @@ export const LoopCommand = {
 } as const;
 export type LoopCommand = (typeof LoopCommand)[keyof typeof LoopCommand];
 
+/** Keys of a recording session, forwarded to the loop's thread (an e-stop goes through LoopCommand). */
+export const LoopKey = { None: 0, Next: 1, Rerecord: 2, Stop: 3 } as const;
+export type LoopKey = (typeof LoopKey)[keyof typeof LoopKey];
+
 /** The stop / e-stop word, shared by the main thread (writer) and the loop's worker (reader). */
 export class LoopControl {
   readonly buffer: SharedArrayBuffer;
   /** Slot 0 holds the LoopCommand: what a blocking sleeper waits on. */
   readonly word: Int32Array;
 
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
+  /** Slot 1 holds a session key for a recording loop (LoopKey), taken by the loop at its next cycle. */
+  readonly #keys: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
     this.buffer = buffer;
     this.word = new Int32Array(buffer, 0, 1);
+    this.#keys = new Int32Array(buffer, 0, 2);
+  }
+
+  /** Main thread: a recording-session key (next episode, re-record, stop the session), if the loop took the last one; false: try again later. */
+  trySendKey(key: LoopKey): boolean {
+    return Atomics.compareExchange(this.#keys, 1, LoopKey.None, key) === LoopKey.None;
+  }
+
+  /** Loop thread: the key sent since the last call (LoopKey.None if none), cleared. */
+  takeKey(): LoopKey {
+    return Atomics.exchange(this.#keys, 1, LoopKey.None) as LoopKey;
   }
 
   command(): LoopCommand {
@@ -46,7 +68,7 @@ export class LoopControl {
 
 const STATUS_CODES = ['ok', 'hold', 'fault', 'clamped'] as const;
 const HEADER_INTS = 4;
-const FIXED = 9;
+const FIXED = 16;
 
 /** The scalar part of a cycle, as written and as read back. */
 interface CycleFields {
@@ -60,6 +82,16 @@ interface CycleFields {
   overruns: number;
 }
 
+/** Where a recording session stands at a cycle (absent outside one). */
+export interface CycleEpisode {
+  readonly index: number;
+  readonly phase: EpisodePhase;
+  /** This cycle belongs to a recorded episode. */
+  readonly recorded: boolean;
+  readonly phaseLeftS: number;
+  readonly kept: number;
+}
+
 export interface CycleRecord extends CycleFields {
   /** Null when the read failed this cycle. */
   state: Float64Array | null;
@@ -71,6 +103,11 @@ export interface CycleRecord extends CycleFields {
   /** NaN when the task gave none. */
   reward: number;
   success: boolean | undefined;
+  /** ms since the loop started. */
+  tMs: number;
+  /** The leader's joints (teleop, record); null: no leader, or its read failed. */
+  leader: Float64Array | null;
+  episode: CycleEpisode | undefined;
 }
 
 export class CycleRing {
@@ -86,7 +123,7 @@ export class CycleRing {
     this.joints = joints;
     this.extras = extras;
     this.capacity = capacity;
-    this.#recordSize = FIXED + 3 * joints + extras;
+    this.#recordSize = FIXED + 4 * joints + extras;
     const bytes = HEADER_INTS * 4 + capacity * this.#recordSize * 8;
     this.buffer = buffer ?? new SharedArrayBuffer(bytes);
     if (this.buffer.byteLength !== bytes) throw new RangeError(`ring buffer of ${this.buffer.byteLength} bytes, expected ${bytes}`);
@@ -103,6 +140,9 @@ export class CycleRing {
       extra?: ArrayLike<number> | null;
       reward?: number;
       success?: boolean;
+      tMs?: number;
+      leader?: ArrayLike<number> | null;
+      episode?: { readonly index: number; readonly phase: EpisodePhase; readonly recorded: boolean; readonly phaseLeftS: number; readonly kept: number };
     },
   ): void {
     const seq = Atomics.load(this.#ints, 1);
@@ -118,12 +158,22 @@ export class CycleRing {
     d[o + 6] = r.state ? 1 : 0;
     d[o + 7] = r.reward ?? NaN;
     d[o + 8] = r.success === undefined ? -1 : r.success ? 1 : 0;
+    d[o + 9] = r.tMs ?? NaN;
+    d[o + 10] = r.leader ? 1 : 0;
+    const ep = r.episode;
+    d[o + 11] = ep ? ep.index : -1;
+    d[o + 12] = ep ? EPISODE_PHASE_CODES.indexOf(ep.phase) : 0;
+    d[o + 13] = ep?.recorded ? 1 : 0;
+    d[o + 14] = ep ? ep.phaseLeftS : NaN;
+    d[o + 15] = ep ? ep.kept : 0;
+    const leader = r.leader;
     for (let i = 0; i < n; i++) {
       d[o + FIXED + i] = r.state ? r.state[i]! : NaN;
       d[o + FIXED + n + i] = r.command[i]!;
       d[o + FIXED + 2 * n + i] = r.raw ? r.raw[i]! : NaN;
+      d[o + FIXED + 3 * n + i] = leader ? leader[i]! : NaN;
     }
-    const e = o + FIXED + 3 * n;
+    const e = o + FIXED + 4 * n;
     for (let i = 0; i < this.extras; i++) d[e + i] = r.extra ? r.extra[i]! : NaN;
     // Publish after the record is complete (Atomics.store orders the plain writes before it).
     Atomics.store(this.#ints, 1, seq + 1);
@@ -155,9 +205,12 @@ export class CycleRing {
         state: fresh ? d.slice(o + FIXED, o + FIXED + n) : null,
         command: d.slice(o + FIXED + n, o + FIXED + 2 * n),
         raw: hasRaw ? d.slice(o + FIXED + 2 * n, o + FIXED + 3 * n) : null,
-        extra: this.extras > 0 && !Number.isNaN(d[o + FIXED + 3 * n]!) ? d.slice(o + FIXED + 3 * n, o + FIXED + 3 * n + this.extras) : null,
+        extra: this.extras > 0 && !Number.isNaN(d[o + FIXED + 4 * n]!) ? d.slice(o + FIXED + 4 * n, o + FIXED + 4 * n + this.extras) : null,
         reward: d[o + 7]!,
         success: d[o + 8] === -1 ? undefined : d[o + 8] === 1,
+        tMs: d[o + 9]!,
+        leader: d[o + 10] === 1 ? d.slice(o + FIXED + 3 * n, o + FIXED + 4 * n) : null,
+        episode: d[o + 11]! >= 0 ? { index: d[o + 11]!, phase: EPISODE_PHASE_CODES[d[o + 12]!] ?? 'idle', recorded: d[o + 13] === 1, phaseLeftS: d[o + 14]!, kept: d[o + 15]! } : undefined,
       });
     }
     // A slow reader could have been lapped while copying: re-check and drop what was overwritten.

@@ -1,12 +1,33 @@
 /**
- * What the deploy worker needs besides a serial port path, supplied by a module it imports by URL
- * (so `control/` never imports what provides it: a simulated world, a task publishing targets).
- * The module exports `createDeployEnvironment(params)`; `params` is JSON (it crosses the thread
- * boundary). Everything here runs on the worker thread, next to the loop.
+ * What the loop worker needs besides serial port paths, supplied by a module it imports by URL
+ * (so `control/` never imports what provides it: a simulated world with its leader and follower, a
+ * task publishing targets, a scripted operator). The module exports `createLoopEnvironment(params)`
+ * (or, the older name, `createDeployEnvironment`); `params` is JSON (it crosses the thread boundary).
+ * Everything here runs on the worker thread, next to the loop.
  */
 import type { BindingInterface } from '@serialport/bindings-interface';
 import type { EpisodeEvent } from '../record/episodes.ts';
-import type { DeployCycle } from './deploy-loop.ts';
+import type { EpisodeWorldHooks } from '../record/episode-control.ts';
+
+/** What the environment sees of each cycle (deploy, teleop, record). Arrays are reused: copy what you keep. */
+export interface LoopCycleView {
+  readonly index: number;
+  /** ms since the loop started. */
+  readonly tMs: number;
+  /** performance.now() of the cycle start, on the loop's thread. */
+  readonly perfMs: number;
+  /** The follower's joints (null: its read failed this cycle). */
+  readonly state: Float64Array | null;
+  readonly command: Float64Array;
+  readonly status: string;
+}
+
+/** A port the loop opens: a path and the binding to open it with (undefined: the thread's default). */
+export interface EnvironmentPort {
+  readonly path: string;
+  readonly binding?: BindingInterface;
+  readonly busTimeoutMs?: number;
+}
 
 /** What the task says about a cycle (logged on /reward and /task/success, so a run is training data). */
 export interface TaskSample {
@@ -24,8 +45,15 @@ export interface DeployEnvironment {
   readonly transport: string;
   /** Observation features after the follower's joints: their layout (checked against the model) and a reader. */
   readonly extra?: { readonly layout: readonly { readonly name: string; readonly size: number }[]; read(): ArrayLike<number> };
-  /** Called every cycle after the write; may score it. */
-  onCycle?(c: DeployCycle): TaskSample | void;
+  /** The leader's port (teleop, record); absent: the spec's leader path. */
+  readonly leader?: EnvironmentPort;
+  /** Recording sessions: the world's side of each episode (pick a target, move the operator). */
+  readonly episodes?: EpisodeWorldHooks;
+  /**
+   * Called every cycle after the write; may score it. In a recording session it is called for the
+   * recorded cycles only (after the episode's start hook).
+   */
+  onCycle?(c: LoopCycleView): TaskSample | void;
   /** Episode events since the last call (start, end): logged on /episode at the cycle's time. */
   takeEvents?(): readonly EpisodeEvent[];
   /** The run ended: close the open episode (its 'end' event comes from the next takeEvents). */
@@ -36,6 +64,8 @@ export interface DeployEnvironment {
 }
 
 export type CreateDeployEnvironment = (params: unknown) => Promise<DeployEnvironment>;
+export type LoopEnvironment = DeployEnvironment;
+export type CreateLoopEnvironment = CreateDeployEnvironment;
 
 /** Where the worker finds the environment: a module URL and its JSON parameters. */
 export interface EnvironmentRef {

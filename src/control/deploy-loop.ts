@@ -8,7 +8,7 @@
  * SafetyStopError; an e-stop (signal) → hold, torque off, SafetyStopError; NaN or out-of-range
  * actions → the filter refuses or clamps them and counts it.
  *
- * This runs on the calling thread. `runDeployInWorker` (deploy-worker-host.ts) runs the same loop in
+ * This runs on the calling thread. `runDeployInWorker` (loop-host.ts) runs the same loop in
  * a worker thread with a blocking sleeper, and logs from the main thread.
  */
 import type { Arm } from '../arm/arm.ts';
@@ -120,7 +120,8 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
           obs.set(extra, n);
         }
         const ti = performance.now();
-        raw = await policy.infer(obs);
+        // Synchronous where the runtime allows it: an await would let queued microtasks run inside the cycle's inference.
+        raw = policy.inferSync(obs) ?? (await policy.infer(obs));
         lastInferenceUs = (performance.now() - ti) * 1000;
         inferenceUs.push(lastInferenceUs);
         // Too many late cycles in a row: the observation is stale, hold instead of acting on it.

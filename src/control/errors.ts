@@ -43,3 +43,10 @@ export class RateMismatchError extends ArmbridgeError {
     );
   }
 }
+
+/** A loop asked of the loop engine without what its kind needs (deploy: a model; teleop, record: a leader; record: episodes). */
+export class LoopSpecError extends ArmbridgeError {
+  constructor(readonly kind: string, readonly missing: string) {
+    super('LOOP_SPEC', `a ${kind} loop needs ${missing}: give it in the loop's options (deploy: model; teleop and record: leader; record: episodes)`);
+  }
+}

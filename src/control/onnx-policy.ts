@@ -1,8 +1,23 @@
 /**
  * A trained policy run by onnxruntime-node for the control loop: the model's metadata is checked
  * against the arm first (joint names and the observation layout the loop will feed), one intra-op
- * thread, a preallocated input tensor, and a few warm-up runs before the first real cycle.
+ * thread, sequential execution, a preallocated input tensor, and a few warm-up runs before the first
+ * real cycle.
+ *
+ * Inference in the loop is as fast as alone only when (measured, scratch/infer-bench in the
+ * loop-engine branch; README "Deployment"):
+ * - it runs synchronously: onnxruntime-node's `session.run` defers the native call to a
+ *   `setImmediate`, so every inference waited one event-loop turn (whatever I/O callbacks and timers
+ *   were due ran first: 19 → 14 µs p50, 249 → 78 µs p99 alone). The policy calls the native session
+ *   of onnxruntime-node's binding directly (the same object its backend wraps), and falls back to
+ *   the public API if that binding is not where 1.30 has it;
+ * - its code and weights are in the core's caches: after the thread slept 2 ms on a busy machine the
+ *   first run took ≈ 100 µs p50 (another process had the core), a second one right after ≈ 20 µs.
+ *   `warm()` runs the model once on the last observation; the loop worker calls it in the spin
+ *   window just before each deadline (wake-tuning.ts), where the thread would only spin.
+ * The output buffer is the runtime's (onnxruntime-node 1.30 ignores preallocated outputs).
  */
+import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import type { PolicyMetadata } from '../dataset/policy-metadata.ts';
 import type { Layout } from '../dataset/features.ts';
@@ -20,44 +35,96 @@ export class OnnxPolicy {
   readonly metadata: PolicyMetadata;
   readonly obsSize: number;
   readonly actSize: number;
-  readonly #session: ort.InferenceSession;
+  /** 'native-sync': the binding's session, called synchronously; 'session-api': ort.InferenceSession (one event-loop turn per run). */
+  readonly runner: 'native-sync' | 'session-api';
+  readonly #session: ort.InferenceSession | undefined;
+  readonly #native: NativeSession | undefined;
+  readonly #feeds: { observation: ort.Tensor };
   readonly #input: Float32Array;
   readonly #tensor: ort.Tensor;
 
-  private constructor(path: string, metadata: PolicyMetadata, session: ort.InferenceSession) {
+  private constructor(path: string, metadata: PolicyMetadata, session: ort.InferenceSession | undefined, native: NativeSession | undefined) {
     this.path = path;
     this.metadata = metadata;
     this.#session = session;
+    this.#native = native;
+    this.runner = native ? 'native-sync' : 'session-api';
     this.obsSize = metadata.observation.reduce((n, p) => n + p.size, 0);
     this.actSize = metadata.action.reduce((n, p) => n + p.size, 0);
     this.#input = new Float32Array(this.obsSize);
     this.#tensor = new ort.Tensor('float32', this.#input, [1, this.obsSize]);
+    this.#feeds = { observation: this.#tensor };
   }
 
   static async load(path: string, expect: PolicyExpectation, warmup = 20): Promise<OnnxPolicy> {
     const meta = await readPolicyMetadata(path);
     checkFit(path, meta, expect);
-    let session: ort.InferenceSession;
+    const options = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' } as const;
+    let session: ort.InferenceSession | undefined;
+    let native: NativeSession | undefined;
     try {
-      session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      native = nativeSession(path, options);
+      if (!native) session = await ort.InferenceSession.create(path, options);
     } catch (e) {
       throw new ModelLoadError(path, (e as Error).message, { cause: e });
     }
-    const p = new OnnxPolicy(path, meta, session);
+    const p = new OnnxPolicy(path, meta, session, native);
     for (let i = 0; i < warmup; i++) await p.infer(p.#input);
     return p;
   }
 
-  /** One inference; returns the action (a fresh array from the runtime). */
+  /** One inference, synchronous where the binding allows it; returns the action (the runtime's array: copy what you keep). */
   async infer(observation: ArrayLike<number>): Promise<Float32Array> {
     this.#input.set(observation);
-    const out = await this.#session.run({ observation: this.#tensor });
+    if (this.#native) return this.#native.run(this.#feeds, NO_FETCHES, NO_OPTIONS).action!.data as Float32Array;
+    const out = await this.#session!.run(this.#feeds);
     return out.action!.data as Float32Array;
   }
 
-  async close(): Promise<void> {
-    await this.#session.release();
+  /**
+   * One inference without leaving the caller's turn (no promise, no microtask queued before it):
+   * what the loop calls when `runner` is 'native-sync'; undefined otherwise (use `infer`).
+   */
+  inferSync(observation: ArrayLike<number>): Float32Array | undefined {
+    if (!this.#native) return undefined;
+    this.#input.set(observation);
+    return this.#native.run(this.#feeds, NO_FETCHES, NO_OPTIONS).action!.data as Float32Array;
   }
+
+  /** Runs the model once on the last observation and drops the result: brings its code and weights into this core's caches. */
+  warm(): void {
+    this.#native?.run(this.#feeds, NO_FETCHES, NO_OPTIONS);
+  }
+
+  async close(): Promise<void> {
+    this.#native?.dispose();
+    await this.#session?.release();
+  }
+}
+
+/** The synchronous session object of onnxruntime-node's native binding (what its backend wraps). */
+interface NativeSession {
+  loadModel(path: string, options: object): void;
+  run(feeds: object, fetches: object, options: object): Record<string, { data: unknown } | undefined>;
+  dispose(): void;
+}
+
+const NO_FETCHES = Object.freeze({ action: null });
+const NO_OPTIONS = Object.freeze({});
+
+/** A native session for `path`, or undefined when this onnxruntime-node has no binding where 1.30 has it. */
+function nativeSession(path: string, options: object): NativeSession | undefined {
+  let binding: { binding: { InferenceSession: new () => NativeSession }; initOrt: () => void };
+  try {
+    binding = createRequire(import.meta.url)('onnxruntime-node/dist/binding.js') as typeof binding;
+    if (typeof binding.binding?.InferenceSession !== 'function' || typeof binding.initOrt !== 'function') return undefined;
+  } catch {
+    return undefined;
+  }
+  binding.initOrt();
+  const s = new binding.binding.InferenceSession();
+  s.loadModel(path, options);
+  return s;
 }
 
 function checkFit(path: string, meta: PolicyMetadata, expect: PolicyExpectation): void {

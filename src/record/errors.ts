@@ -25,3 +25,12 @@ export class CorruptRecordingError extends ArmbridgeError {
     super('RECORDING_CORRUPT', `${path} is not a readable MCAP recording: ${detail}`, options);
   }
 }
+
+export class ComplianceUnsupportedError extends ArmbridgeError {
+  constructor(
+    readonly compliance: string,
+    readonly vendor: string,
+  ) {
+    super('COMPLIANCE_UNSUPPORTED', `--compliance ${compliance} needs servos with a damping mode (Feetech STS: Torque_Enable = 2); this arm's ${vendor} servos have none: use --compliance torque-off`);
+  }
+}

@@ -1,6 +1,6 @@
 /**
- * Kinesthetic teaching: no leader arm. The follower's torque is off while a person moves it by
- * hand; at a fixed rate its states (and the task topics, where there is a task) are recorded into
+ * Kinesthetic teaching: no leader arm. The follower's torque is off (or, on Feetech servos, in
+ * their damping mode) while a person moves it by hand; at a fixed rate its states (and the task topics, where there is a task) are recorded into
  * the usual layout, without `/action` and without `/leader/joint_states` (training derives action
  * labels from the states: dataset/action-labels.ts). Episodes, keys and labels are as in
  * teleoperated recording (record-session.ts).
@@ -20,6 +20,7 @@ import { SafetyStopError } from '../arm/errors.ts';
 import { parkArm, type ParkOptions } from '../arm/park.ts';
 import { RateLoop } from '../arm/rate-loop.ts';
 import type { EpisodeEvent } from './episodes.ts';
+import { ComplianceUnsupportedError } from './errors.ts';
 import type { ControlKey, EpisodeHooks, RecordProgress } from './record-session.ts';
 import { wallNs, type Recorder } from './recorder.ts';
 import { rosTime, type JointStateMsg } from './ros-schemas.ts';
@@ -31,6 +32,12 @@ export interface KinestheticSessionOptions {
   readonly episodes: number;
   readonly episodeS: number;
   readonly resetS: number;
+  /**
+   * How the arm yields to the hand: 'torque-off' (default: every servo limp), or 'damping' (Feetech
+   * STS Torque_Enable = 2: the output only resists motion, so an arm let go mid-demonstration sinks
+   * slowly instead of falling; moving it by hand is heavier). Dynamixel: torque-off only.
+   */
+  readonly compliance?: Compliance;
   readonly hooks?: EpisodeHooks;
   /** Polled once per cycle for a key press. */
   readonly keys?: () => ControlKey | undefined;
@@ -59,11 +66,23 @@ export interface KinestheticSessionResult {
 
 const FAULT_AFTER_MS = 250;
 
+export type Compliance = 'torque-off' | 'damping';
+
+/** Makes the arm movable by hand: torque off, or the Feetech damping mode; acknowledged by every servo. */
+export async function yieldToHand(follower: Arm, compliance: Compliance = 'torque-off'): Promise<void> {
+  if (compliance === 'damping') {
+    if (follower.profile.vendor !== 'feetech') throw new ComplianceUnsupportedError(compliance, follower.profile.vendor);
+    for (const id of follower.ids) await follower.bus.write(id, 'Torque_Enable', 2);
+  } else {
+    await follower.setTorque(false);
+  }
+}
+
 export async function recordKinesthetic(options: KinestheticSessionOptions): Promise<KinestheticSessionResult> {
   const { recorder, follower, hooks } = options;
-  // Torque off on every servo, acknowledged (setTorque waits for each servo's status): the hand
-  // must be able to move the arm. A servo that does not confirm fails the start, before recording.
-  await follower.setTorque(false);
+  // Torque off (or damping) on every servo, acknowledged (each write waits for the servo's status):
+  // the hand must be able to move the arm. A servo that does not confirm fails the start.
+  await yieldToHand(follower, options.compliance);
   const topics = {
     follower: await recorder.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
     episode: await recorder.topic('/episode', 'std_msgs/msg/String'),

@@ -150,7 +150,7 @@ export class SimServo {
   }
 
   /**
-   * A hand on the joint: while set and torque is off, the joint follows `driver(nowUs)` (counts),
+   * A hand on the joint: while set and torque is off (or in Feetech damping), the joint follows `driver(nowUs)` (counts),
    * evaluated whenever the servo is read, so motion is smooth at any sampling rate. This is how a
    * person (or the scripted operator) moves a leader arm, or sweeps an arm during calibration.
    */
@@ -161,6 +161,20 @@ export class SimServo {
 
   get torqueEnabled(): boolean {
     return this.get('Torque_Enable') !== 0;
+  }
+
+  /**
+   * Feetech damping mode (Torque_Enable = 2, PROTOCOLS.md B): no position control, the output only
+   * resists motion, so a hand moves the joint and a joint let go slows to a stop instead of
+   * falling. Dynamixel has no such value.
+   */
+  get damping(): boolean {
+    return this.vendor === 'feetech' && this.get('Torque_Enable') === 2;
+  }
+
+  /** The position controller drives the joint (torque on, not damping). */
+  #positionControl(): boolean {
+    return this.torqueEnabled && !this.damping;
   }
 
   /** Hardware error bits currently latched (Feetech Status register / Dynamixel Hardware_Error_Status). */
@@ -255,7 +269,7 @@ export class SimServo {
     const now = this.#clock.nowUs();
     let t = this.#lastUs;
     if (now <= t) return;
-    if (this.#driver && !this.torqueEnabled) {
+    if (this.#driver && !this.#positionControl()) {
       const p = Math.min(this.#travel.max, Math.max(this.#travel.min, this.#driver(now)));
       this.#vel = ((p - this.#pos) / (now - t)) * 1e6;
       this.#pos = p;
@@ -302,7 +316,7 @@ export class SimServo {
   #step(dt: number): void {
     const accel = this.#maxAccel();
     let vDesired = 0;
-    if (this.torqueEnabled) {
+    if (this.#positionControl()) {
       const velocityMode = this.get('Operating_Mode') === 1;
       if (velocityMode) {
         const unit = this.vendor === 'feetech' ? 1 : 15.633;
@@ -315,7 +329,7 @@ export class SimServo {
       }
     }
     const dv = Math.max(-accel * dt, Math.min(accel * dt, vDesired - this.#vel));
-    this.#vel = this.torqueEnabled ? this.#vel + dv : this.#vel * Math.max(0, 1 - 50 * dt);
+    this.#vel = this.#positionControl() ? this.#vel + dv : this.#vel * Math.max(0, 1 - (this.damping ? 200 : 50) * dt);
     if (Math.abs(this.#vel) < 1e-3) this.#vel = 0;
     this.#pos += this.#vel * dt;
     if (this.#pos < this.#travel.min || this.#pos > this.#travel.max) {
@@ -325,7 +339,7 @@ export class SimServo {
   }
 
   #atRest(): boolean {
-    if (!this.torqueEnabled) return true;
+    if (!this.#positionControl()) return true;
     if (this.get('Operating_Mode') === 1) return this.get('Goal_Velocity') === 0;
     const e = this.targetCounts() - this.#pos;
     return Math.abs(e) <= DEAD_BAND_COUNTS || this.#pos === this.#travel.min || this.#pos === this.#travel.max;
@@ -334,7 +348,7 @@ export class SimServo {
   /** Load as a fraction of maximum torque, signed (position error through the P gain, saturating
    * at the output limit: Feetech Torque_Limit, and Protective_Torque while in overload protection). */
   #loadFraction(): number {
-    if (!this.torqueEnabled) return 0;
+    if (!this.#positionControl()) return 0;
     const e = this.targetCounts() - this.#pos;
     let cap = 1;
     if (this.vendor === 'feetech') {

@@ -4,7 +4,7 @@
  * through the SafetyFilter, and each episode is scored by the task. What `armbridge deploy --sim` runs.
  *
  * `thread: 'worker'` (default) runs the loop, the simulated arm and the task in the deploy worker
- * (control/deploy-worker-host.ts) and logs from this thread; `'main'` runs it all on this thread.
+ * (control/loop-host.ts) and logs from this thread; `'main'` runs it all on this thread.
  */
 import { Arm } from '../arm/arm.ts';
 import { loadCalibration } from '../arm/calibration.ts';
@@ -12,9 +12,10 @@ import { parkArm } from '../arm/park.ts';
 import { armProfile } from '../arm/profiles.ts';
 import { readPolicyMetadata, resolveControlRate, type ControlRate } from '../control/control-rate.ts';
 import { runDeploy, type DeployResult } from '../control/deploy-loop.ts';
-import { runDeployInWorker, type LoopStatus } from '../control/deploy-worker-host.ts';
+import { runDeployInWorker, type LoopStatus } from '../control/loop-host.ts';
 import { OnnxPolicy } from '../control/onnx-policy.ts';
 import type { RealtimeStatus } from '../control/realtime-priority.ts';
+import type { WakeTuning } from '../control/wake-tuning.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../record/recorder.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { createDeployEnvironment, type SimDeployEnvParams } from './deploy-sim-env.ts';
@@ -37,8 +38,10 @@ export interface SimDeployOptions {
   readonly thread?: 'worker' | 'main';
   /** SCHED_FIFO priority for the worker (0: normal priority). */
   readonly realtimePriority?: number;
-  /** The worker's spin before each deadline, µs (default: 500 or a quarter period). */
+  /** The worker's spin before each deadline, µs (default: tuned to the machine, control/wake-tuning.ts). */
   readonly spinUs?: number;
+  /** Run the model once in the spin window before each deadline (default true; control/onnx-policy.ts). */
+  readonly warmInference?: boolean;
   readonly say?: (line: string) => void;
   readonly onStatus?: (s: LoopStatus) => void;
 }
@@ -47,6 +50,8 @@ export interface SimDeployResult extends DeployResult {
   readonly transport: 'pty' | 'in-process';
   readonly thread: 'worker' | 'main';
   readonly realtime: RealtimeStatus | undefined;
+  /** The worker's wake strategy (absent on the main thread). */
+  readonly wake?: WakeTuning;
   readonly episodes: number;
   readonly successes: number;
   readonly meanReward: number;
@@ -78,6 +83,7 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
         environment: { module: ENV_MODULE, params },
         realtimePriority: options.realtimePriority,
         spinUs: options.spinUs,
+        warmInference: options.warmInference,
         park: { speed: 1.5, timeoutS: 5 },
         recorder,
         estop: options.estop,

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { Arm } from '../arm/arm.ts';
 import { loadCalibration } from '../arm/calibration.ts';
 import { armProfile } from '../arm/profiles.ts';
-import { endKinesthetic, recordKinesthetic, type KinestheticSessionResult } from '../record/kinesthetic-session.ts';
+import { endKinesthetic, recordKinesthetic, type Compliance, type KinestheticSessionResult } from '../record/kinesthetic-session.ts';
 import type { ControlKey, EpisodeLabel, RecordProgress } from '../record/record-session.ts';
 import { ARMBRIDGE_VERSION, Recorder, type RecorderStats } from '../record/recorder.ts';
 import type { Skill } from '../sim/operator.ts';
@@ -27,6 +27,8 @@ export interface KinestheticSimOptions {
   readonly episodes: number;
   readonly episodeS: number;
   readonly resetS: number;
+  /** Torque off (default) or the Feetech damping mode while the hand moves the arm. */
+  readonly compliance?: Compliance;
   readonly mix?: SkillMix;
   readonly seed?: number;
   readonly transport?: 'pty' | 'in-process';
@@ -81,6 +83,7 @@ export async function recordKinestheticSim(options: KinestheticSimOptions): Prom
         software: `armbridge ${ARMBRIDGE_VERSION}`,
         operator: `scripted, kinesthetic (mix ${JSON.stringify(mix)})`,
         demonstration: 'kinesthetic',
+        compliance: options.compliance ?? 'torque-off',
         actions: 'none (states only: train derives labels from them)',
         simulated: 'true',
         seed: String(options.seed ?? 1),
@@ -102,6 +105,7 @@ export async function recordKinestheticSim(options: KinestheticSimOptions): Prom
       episodes: options.episodes,
       episodeS: options.episodeS,
       resetS: options.resetS,
+      compliance: options.compliance,
       stop: options.stop,
       signal: options.signal,
       keys: options.keys,
@@ -149,6 +153,7 @@ export interface KinestheticArmOptions {
   readonly episodes: number;
   readonly episodeS: number;
   readonly resetS: number;
+  readonly compliance?: Compliance;
   readonly stop?: AbortSignal;
   readonly signal?: AbortSignal;
   readonly keys?: () => ControlKey | undefined;
@@ -169,6 +174,7 @@ export async function recordKinestheticArm(options: KinestheticArmOptions): Prom
       software: `armbridge ${ARMBRIDGE_VERSION}`,
       operator: options.operator ?? 'unknown',
       demonstration: 'kinesthetic',
+      compliance: options.compliance ?? 'torque-off',
       actions: 'none (states only: train derives labels from them)',
       simulated: 'false',
       joint_names: follower.names.join(','),
@@ -188,6 +194,7 @@ export async function recordKinestheticArm(options: KinestheticArmOptions): Prom
     episodes: options.episodes,
     episodeS: options.episodeS,
     resetS: options.resetS,
+    compliance: options.compliance,
     stop: options.stop,
     signal: options.signal,
     keys: options.keys,

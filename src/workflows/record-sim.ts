@@ -13,6 +13,11 @@ import { ARMBRIDGE_VERSION, Recorder, type RecorderStats } from '../record/recor
 import type { Skill } from '../sim/operator.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { SimWorld } from '../sim/world.ts';
+import { progressOfRecords, runRecordInWorker } from '../control/loop-host.ts';
+import type { RealtimeStatus } from '../control/realtime-priority.ts';
+import type { WakeTuning } from '../control/wake-tuning.ts';
+import type { Calibration } from '../arm/calibration.ts';
+import { describeEpisodeStart, REST_POSE, SIM_ARMS_ENVIRONMENT, type SimArmsEnvParams } from './sim-arms-env.ts';
 import { simCalibrationPath } from './paths.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
 
@@ -47,20 +52,99 @@ export interface SimRecordOptions {
   readonly label?: (e: { index: number; success?: boolean; rewardSum?: number }) => Promise<EpisodeLabel | undefined>;
   readonly onProgress?: (p: RecordProgress) => void;
   readonly log?: (line: string) => void;
+  /** Where the loop runs: the loop worker (default on Linux; the simulated arms run there too) or this thread. */
+  readonly thread?: 'worker' | 'main';
+  /** SCHED_FIFO priority for the loop worker (0: normal priority). */
+  readonly realtimePriority?: number;
 }
 
 export interface SimRecordResult extends RecordSessionResult {
   readonly path: string;
   readonly recorder: RecorderStats;
   readonly transport: 'pty' | 'in-process';
+  readonly thread: 'worker' | 'main';
+  readonly realtime?: RealtimeStatus;
+  readonly wake?: WakeTuning;
+  /** Cycles the main thread could not take from the ring in time (worker; not recorded). */
+  readonly logDropped?: number;
 }
 
-const REST: Readonly<Record<SimArmKind, readonly number[]>> = {
-  so101: [0, -0.2, 0.3, 0.4, 0, 0.5],
-  koch: [0, -0.2, 0.3, -0.5, 0, -0.4],
-};
+const REST = REST_POSE;
+
+async function recordingMetadata(options: SimRecordOptions, mix: SkillMix, cals: { leader: Calibration; follower: Calibration }): Promise<Record<string, string>> {
+  const profile = armProfile(options.arm, 'follower');
+  return {
+    arm: options.arm,
+    rate_hz: String(options.rateHz),
+    software: `armbridge ${ARMBRIDGE_VERSION}`,
+    operator: `scripted (mix ${JSON.stringify(mix)})`,
+    simulated: 'true',
+    seed: String(options.seed ?? 1),
+    joint_names: profile.joints.map((j) => j.name).join(','),
+    units: 'radians; gripper 0 (closed) … 1 (open)',
+    follower_profile: JSON.stringify(profile),
+    follower_calibration: JSON.stringify(cals.follower),
+    leader_calibration: JSON.stringify(cals.leader),
+    episode_s: String(options.episodeS),
+    reset_s: String(options.resetS),
+    schema_version: '1',
+    package_json_version: JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string,
+  };
+}
+
+/** Recording with the simulated arms and the loop in the loop worker (control/loop-host.ts); MCAP encoding stays on this thread. */
+async function recordSimInWorker(options: SimRecordOptions): Promise<SimRecordResult> {
+  const mix = options.mix ?? { expert: 1 };
+  const log = options.log ?? (() => undefined);
+  const cals = { leader: await loadCalibration(simCalibrationPath(options.arm, 'leader')), follower: await loadCalibration(simCalibrationPath(options.arm, 'follower')) };
+  const params: SimArmsEnvParams = { arm: options.arm, mode: 'record', seed: options.seed ?? 1, transport: options.transport ?? 'pty', mix };
+  const recorder = await Recorder.create({ path: options.out, overwrite: options.overwrite }, await recordingMetadata(options, mix, cals));
+  try {
+    const r = await runRecordInWorker({
+      arm: { kind: options.arm, calibration: cals.follower },
+      leader: { calibration: cals.leader },
+      rateHz: options.rateHz,
+      episodes: { episodes: options.episodes, episodeS: options.episodeS, resetS: options.resetS },
+      recorder,
+      environment: { module: SIM_ARMS_ENVIRONMENT, params },
+      realtimePriority: options.realtimePriority,
+      estop: options.signal,
+      control: options.keys,
+      label: options.label ?? (async (e) => ({ outcome: e.success ? 'success' : 'failure' })),
+      park: { speed: 1.5, timeoutS: 5 },
+      onReady: (i) => log(`recording ${options.episodes} episodes of ${options.episodeS} s at ${options.rateHz} Hz to ${options.out} (${i.transport}; loop in a worker thread at ${i.realtime.detail})\n`),
+      onEvents: (_t, events) => {
+        for (const e of events) if (e.event === 'start') log(describeEpisodeStart(e));
+      },
+      onRecord: options.onProgress ? progressOfRecords(options.onProgress, options.rateHz, () => recorder.stats.dropped) : undefined,
+    });
+    await recorder.close();
+    const s = r.session!;
+    return {
+      kept: s.kept,
+      discarded: s.discarded,
+      cycles: r.cycles,
+      recordedCycles: s.recordedCycles,
+      achievedHz: r.achievedHz,
+      overruns: r.overruns,
+      latenessUs: r.latenessUs,
+      safety: r.safety,
+      stoppedBy: s.stoppedBy,
+      path: options.out,
+      recorder: recorder.stats,
+      transport: r.environment?.transport === 'pty' ? 'pty' : 'in-process',
+      thread: 'worker',
+      realtime: r.realtime,
+      wake: r.wake,
+      logDropped: r.logDropped,
+    };
+  } finally {
+    await recorder.close().catch(() => undefined);
+  }
+}
 
 export async function recordSim(options: SimRecordOptions): Promise<SimRecordResult> {
+  if ((options.thread ?? (process.platform === 'linux' ? 'worker' : 'main')) === 'worker') return recordSimInWorker(options);
   const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1 });
   const mix = options.mix ?? { expert: 1 };
   const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
@@ -81,26 +165,7 @@ export async function recordSim(options: SimRecordOptions): Promise<SimRecordRes
       arms.push(await Arm.open({ profile: armProfile(options.arm, role), calibration: cals[role], path: ports[i]!.path, binding: ports[i]!.binding, bus }));
     }
     const [leader, follower] = arms as [Arm, Arm];
-    recorder = await Recorder.create(
-      { path: options.out, overwrite: options.overwrite },
-      {
-        arm: options.arm,
-        rate_hz: String(options.rateHz),
-        software: `armbridge ${ARMBRIDGE_VERSION}`,
-        operator: `scripted (mix ${JSON.stringify(mix)})`,
-        simulated: 'true',
-        seed: String(options.seed ?? 1),
-        joint_names: follower.names.join(','),
-        units: 'radians; gripper 0 (closed) … 1 (open)',
-        follower_profile: JSON.stringify(follower.profile),
-        follower_calibration: JSON.stringify(cals.follower),
-        leader_calibration: JSON.stringify(cals.leader),
-        episode_s: String(options.episodeS),
-        reset_s: String(options.resetS),
-        schema_version: '1',
-        package_json_version: JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string,
-      },
-    );
+    recorder = await Recorder.create({ path: options.out, overwrite: options.overwrite }, await recordingMetadata(options, mix, cals));
     log(`recording ${options.episodes} episodes of ${options.episodeS} s at ${options.rateHz} Hz to ${options.out} (${ports[0]!.transport})\n`);
     const session = await recordSession({
       leader,
@@ -133,7 +198,7 @@ export async function recordSim(options: SimRecordOptions): Promise<SimRecordRes
     });
     await recorder.close();
     await parkArm(follower, { speed: 1.5, timeoutS: 5 }).catch(() => undefined);
-    return { ...session, path: options.out, recorder: recorder.stats, transport: ports[0]!.transport };
+    return { ...session, path: options.out, recorder: recorder.stats, transport: ports[0]!.transport, thread: 'main' };
   } finally {
     await recorder?.close().catch(() => undefined);
     for (const a of arms.reverse()) await a.close();

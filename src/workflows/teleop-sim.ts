@@ -8,6 +8,10 @@ import { loadCalibration } from '../arm/calibration.ts';
 import { parkArm } from '../arm/park.ts';
 import { armProfile } from '../arm/profiles.ts';
 import { runTeleop, type TeleopCycle, type TeleopResult } from '../arm/teleop.ts';
+import { runTeleopInWorker, teleopCycleOf } from '../control/loop-host.ts';
+import type { RealtimeStatus } from '../control/realtime-priority.ts';
+import type { WakeTuning } from '../control/wake-tuning.ts';
+import { describeEpisodeStart, SIM_ARMS_ENVIRONMENT, type SimArmsEnvParams } from './sim-arms-env.ts';
 import type { Skill } from '../sim/operator.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { SimWorld } from '../sim/world.ts';
@@ -29,8 +33,14 @@ export interface SimTeleopOptions {
   readonly estop?: AbortSignal;
   /** Fault injection: pull the leader's cable this many seconds in. */
   readonly unplugLeaderAfterS?: number;
+  /** Fault injection: pull the follower's cable this many seconds in. */
+  readonly unplugFollowerAfterS?: number;
   readonly onCycle?: (cycle: TeleopCycle) => void;
   readonly log?: (line: string) => void;
+  /** Where the loop runs: the loop worker (default on Linux; the simulated arms run there too) or this thread. */
+  readonly thread?: 'worker' | 'main';
+  /** SCHED_FIFO priority for the loop worker (0: normal priority). */
+  readonly realtimePriority?: number;
 }
 
 export interface SimTeleopResult extends TeleopResult {
@@ -39,9 +49,64 @@ export interface SimTeleopResult extends TeleopResult {
   readonly successes: number;
   readonly meanReward: number;
   readonly parked: boolean;
+  readonly thread: 'worker' | 'main';
+  readonly realtime?: RealtimeStatus;
+  readonly wake?: WakeTuning;
+  /** Cycles the main thread could not take from the ring in time (worker). */
+  readonly logDropped?: number;
+}
+
+/** Teleop with the simulated arms and the loop in the loop worker (control/loop-host.ts). */
+async function runSimTeleopInWorker(options: SimTeleopOptions): Promise<SimTeleopResult> {
+  const log = options.log ?? (() => undefined);
+  const params: SimArmsEnvParams = {
+    arm: options.arm,
+    mode: 'teleop',
+    seed: options.seed ?? 1,
+    transport: options.transport ?? 'pty',
+    skill: options.skill ?? 'expert',
+    episodeS: options.episodeS ?? 4,
+    unplugLeaderAfterS: options.unplugLeaderAfterS,
+    unplugFollowerAfterS: options.unplugFollowerAfterS,
+  };
+  let unplugSaid = false;
+  const r = await runTeleopInWorker({
+    arm: { kind: options.arm, calibration: await loadCalibration(simCalibrationPath(options.arm, 'follower')) },
+    leader: { calibration: await loadCalibration(simCalibrationPath(options.arm, 'leader')) },
+    rateHz: options.rateHz,
+    durationS: options.durationS,
+    signal: options.signal,
+    estop: options.estop,
+    readTimeoutMs: 50,
+    environment: { module: SIM_ARMS_ENVIRONMENT, params },
+    realtimePriority: options.realtimePriority,
+    park: { rateHz: 100, speed: 1.5, timeoutS: 5 },
+    onReady: (i) => log(`simulated ${options.arm} leader and follower over ${i.transport}, loop in a worker thread at ${i.realtime.detail}\n`),
+    onEvents: (_t, events) => {
+      for (const e of events) if (e.event === 'start') log(describeEpisodeStart(e));
+    },
+    onRecord: (c) => {
+      const unplugAt = options.unplugLeaderAfterS ?? options.unplugFollowerAfterS;
+      if (!unplugSaid && unplugAt !== undefined && c.tMs >= unplugAt * 1000) {
+        unplugSaid = true;
+        log(`fault injection: pulling the ${options.unplugLeaderAfterS !== undefined ? 'leader' : 'follower'} cable\n`);
+      }
+      options.onCycle?.(teleopCycleOf(c));
+    },
+  });
+  const env = r.environment ?? {};
+  return {
+    ...r,
+    transport: env.transport === 'pty' ? 'pty' : 'in-process',
+    episodes: Number(env.episodes),
+    successes: Number(env.successes),
+    meanReward: Number(env.meanReward),
+    parked: r.parked ?? false,
+  };
 }
 
 export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleopResult> {
+  if ((options.thread ?? (process.platform === 'linux' ? 'worker' : 'main')) === 'worker') return runSimTeleopInWorker(options);
   const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1 });
   const ports: SimPort[] = [];
   const arms: Arm[] = [];
@@ -111,7 +176,7 @@ export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleop
     });
     if (episodeSuccess) successes++;
     const park = await parkArm(follower, { rateHz: 100, speed: 1.5, timeoutS: 5 });
-    return { ...result, transport: leaderPort.transport, episodes, successes, meanReward: rewardN ? rewardSum / rewardN : NaN, parked: park.reached };
+    return { ...result, transport: leaderPort.transport, episodes, successes, meanReward: rewardN ? rewardSum / rewardN : NaN, parked: park.reached, thread: 'main' };
   } finally {
     for (const a of arms.reverse()) await a.close();
     for (const p of ports) await p.close();

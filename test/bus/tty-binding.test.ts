@@ -6,7 +6,7 @@ import { loadCalibration } from '../../src/arm/calibration.ts';
 import { SafetyStopError } from '../../src/arm/errors.ts';
 import { MotorBus } from '../../src/bus/motor-bus.ts';
 import { TtyBinding } from '../../src/bus/tty-binding.ts';
-import { runDeployInWorker } from '../../src/control/deploy-worker-host.ts';
+import { runDeployInWorker } from '../../src/control/loop-host.ts';
 import { createSimArm } from '../../src/sim/presets.ts';
 import { PtySimServer } from '../../src/sim/pty-server.ts';
 import { simCalibrationPath } from '../../src/workflows/paths.ts';

@@ -7,10 +7,10 @@ import { loadCalibration } from '../../src/arm/calibration.ts';
 import { SafetyStopError } from '../../src/arm/errors.ts';
 import { blockingSleeper } from '../../src/arm/rate-loop.ts';
 import { CycleRing, LoopCommand, LoopControl } from '../../src/control/cycle-ring.ts';
-import { runDeployInWorker } from '../../src/control/deploy-worker-host.ts';
+import { runDeployInWorker } from '../../src/control/loop-host.ts';
 import { DeployEnvironmentError, ModelMismatchError } from '../../src/control/errors.ts';
 import { FIXED_ENVIRONMENT } from '../../src/control/fixed-environment.ts';
-import { LoopWorkerError } from '../../src/control/deploy-worker-host.ts';
+import { LoopWorkerError } from '../../src/control/loop-host.ts';
 import { requestRealtimePriority } from '../../src/control/realtime-priority.ts';
 import { decodeMessage, readRecording } from '../../src/record/read.ts';
 import { Recorder } from '../../src/record/recorder.ts';
@@ -261,7 +261,7 @@ describe('deploy loop in a worker thread (simulated follower on the worker)', ()
     const { calibration, env } = await setup();
     await expect(runDeployInWorker({ arm: { kind: 'so101', calibration }, model: '/nonexistent/p.onnx', rateHz: 100, durationS: 1, environment: env() })).rejects.toThrow(/cannot load model \/nonexistent\/p.onnx/);
     await writeFile(join(tmpdir(), 'armbridge-not-an-env.mjs'), 'export const x = 1;');
-    await expect(runDeployInWorker({ arm: { kind: 'so101', calibration }, model: '/nonexistent/p.onnx', rateHz: 100, durationS: 1, environment: { module: `file://${join(tmpdir(), 'armbridge-not-an-env.mjs')}`, params: {} } })).rejects.toThrow(/does not export createDeployEnvironment/);
+    await expect(runDeployInWorker({ arm: { kind: 'so101', calibration }, model: '/nonexistent/p.onnx', rateHz: 100, durationS: 1, environment: { module: `file://${join(tmpdir(), 'armbridge-not-an-env.mjs')}`, params: {} } })).rejects.toThrow(/does not export createLoopEnvironment\(params\) \(or createDeployEnvironment\)/);
   });
 
   it('a fixed observation that does not match its layout is a DeployEnvironmentError naming the layout', async () => {

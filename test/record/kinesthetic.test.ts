@@ -6,6 +6,7 @@ import { SafetyStopError } from '../../src/arm/errors.ts';
 import { loadDataset } from '../../src/dataset/load.ts';
 import { episodesOf } from '../../src/record/episodes.ts';
 import { inspectRecording } from '../../src/record/inspect.ts';
+import { ComplianceUnsupportedError } from '../../src/record/errors.ts';
 import { readRecording } from '../../src/record/read.ts';
 import type { SimWorld } from '../../src/sim/world.ts';
 import { recordKinestheticSim } from '../../src/workflows/record-kinesthetic.ts';
@@ -41,9 +42,11 @@ describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over 
     const r = await recordKinestheticSim({
       arm: 'so101',
       out,
-      rateHz: 50,
+      // 20 Hz (the rate of the learning benchmark): 100 ms read timeouts keep this test meaningful
+      // on a loaded 2-core machine, where a pty answer can take tens of ms.
+      rateHz: 20,
       episodes: 2,
-      episodeS: 1,
+      episodeS: 1.5,
       resetS: 0.3,
       seed: 4,
       transport: 'pty',
@@ -61,7 +64,7 @@ describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over 
     expect(r.kept).toBe(2);
     expect(r.stoppedBy).toBe('done');
     // Every cycle of the recording: torque off on every servo, and the hand moved the joints.
-    expect(cycles).toBeGreaterThan(40);
+    expect(cycles).toBeGreaterThan(30);
     expect(torqueOnDuringRecording).toBe(0);
     expect(maxPan - minPan).toBeGreaterThan(0.05);
     // The end: held where the hand left it, parked at the rest pose, then torque off.
@@ -76,8 +79,8 @@ describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over 
     const topics = Object.fromEntries(rec.topics.map((t) => [t.topic, t.messages]));
     expect(topics['/action']).toBeUndefined();
     expect(topics['/leader/joint_states']).toBeUndefined();
-    expect(topics['/follower/joint_states']).toBeGreaterThan(60);
-    expect(rec.metadata).toMatchObject({ demonstration: 'kinesthetic', simulated: 'true', rate_hz: '50' });
+    expect(topics['/follower/joint_states']).toBeGreaterThan(30);
+    expect(rec.metadata).toMatchObject({ demonstration: 'kinesthetic', simulated: 'true', rate_hz: '20' });
     expect(rec.episodes.map((e) => e.operator)).toEqual(['scripted-expert', 'scripted-expert']);
     // The recorded states are what the servos reported over the wire while the hand moved them.
     const ds = await loadDataset([out]);
@@ -116,9 +119,46 @@ describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over 
 
   it('the CLI: record --sim --kinesthetic reports states without /action and the park', async () => {
     const out = join(dir, 'kin-cli.mcap');
-    const r = await runCli('record', '--sim', '--kinesthetic', '--arm', 'so101', '--episodes', '1', '--episode-s', '0.5', '--reset-s', '0.2', '--rate', '50', '--out', out);
+    const r = await runCli('record', '--sim', '--kinesthetic', '--arm', 'so101', '--episodes', '1', '--episode-s', '0.5', '--reset-s', '0.2', '--rate', '20', '--out', out);
+    expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/1 kinesthetic episodes kept, 0 discarded; \d+ states recorded at [\d.]+ Hz \(no \/action: train derives the labels\).*held, then parked/);
+  }, 30_000);
+});
+
+describe('record --kinesthetic --compliance damping', () => {
+  it('Feetech: every servo in damping mode while the hand moves the arm, then held and parked', async () => {
+    let cycles = 0;
+    let notDamping = 0;
+    let world: SimWorld | undefined;
+    const r = await recordKinestheticSim({
+      arm: 'so101',
+      out: join(dir, 'kin-damping.mcap'),
+      rateHz: 50,
+      episodes: 1,
+      episodeS: 0.8,
+      resetS: 0.2,
+      compliance: 'damping',
+      transport: 'in-process',
+      probe: (w) => {
+        world = w;
+        cycles++;
+        if (!w.follower.bus.servos.every((s) => s.damping)) notDamping++;
+      },
+    });
+    expect(cycles).toBeGreaterThan(20);
+    expect(notDamping).toBe(0);
+    expect(r.park).toMatchObject({ held: true, reached: true });
+    expect(world!.follower.bus.servos.every((s) => !s.torqueEnabled)).toBe(true);
+    expect((await inspectRecording(join(dir, 'kin-damping.mcap'))).metadata.compliance).toBe('damping');
+  }, 30_000);
+
+  it('Dynamixel (Koch) has no damping mode: ComplianceUnsupportedError before anything is recorded', async () => {
+    const err = await recordKinestheticSim({ arm: 'koch', out: join(dir, 'kin-koch-damping.mcap'), rateHz: 50, episodes: 1, episodeS: 0.5, resetS: 0.1, compliance: 'damping', transport: 'in-process' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ComplianceUnsupportedError);
+    expect(err).toMatchObject({ code: 'COMPLIANCE_UNSUPPORTED' });
+    expect((err as Error).message).toMatch(/dynamixel servos have none: use --compliance torque-off/);
+    expect((await inspectRecording(join(dir, 'kin-koch-damping.mcap'))).episodes).toHaveLength(0);
   }, 30_000);
 });
 
@@ -127,5 +167,8 @@ describe('record --kinesthetic usage', () => {
     const r = await runCli('record', '--kinesthetic', '--episodes', '1', '--out', join(dir, 'x.mcap'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/--kinesthetic needs --follower PORT/);
+    const c = await runCli('record', '--sim', '--compliance', 'damping', '--episodes', '1', '--out', join(dir, 'y.mcap'));
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--compliance applies to --kinesthetic/);
   });
 });

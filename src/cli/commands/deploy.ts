@@ -6,7 +6,7 @@ import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
 import { FALLBACK_RATE_HZ, MIN_RATE_FRACTION, readPolicyMetadata, resolveControlRate, type ControlRate } from '../../control/control-rate.ts';
 import { runDeploy, type DeployResult } from '../../control/deploy-loop.ts';
-import { runDeployInWorker, type LoopStatus } from '../../control/deploy-worker-host.ts';
+import { runDeployInWorker, type LoopStatus } from '../../control/loop-host.ts';
 import { FIXED_ENVIRONMENT, type FixedEnvironmentParams } from '../../control/fixed-environment.ts';
 import { UsageError } from '../command.ts';
 import { OnnxPolicy } from '../../control/onnx-policy.ts';

@@ -6,6 +6,7 @@ import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { recordSession, type RecordProgress } from '../../record/record-session.ts';
+import { progressOfRecords, runRecordInWorker } from '../../control/loop-host.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { parseSkillMix, recordSim, type SkillMix } from '../../workflows/record-sim.ts';
 import { armPairOptions } from '../arm-options.ts';
@@ -31,6 +32,7 @@ const options = z.object({
   inProcess: z.boolean().default(false).describe('Simulated arms over the in-process binding instead of ptys (--sim)'),
   virtualTime: z.boolean().default(false).describe('With --sim: generate the episodes in simulated time, as fast as the machine computes them (same file format, marked virtual_time); no ports, no reset time'),
   kinesthetic: z.boolean().default(false).describe('Kinesthetic teaching: no leader arm; the follower\'s torque stays off while a person moves it by hand (--sim: the scripted operator\'s hand), its states are recorded without /action (train derives the labels); at the end it is held and parked'),
+  compliance: z.enum(['torque-off', 'damping']).default('torque-off').describe('With --kinesthetic: how the follower yields to the hand: torque off, or damping (Feetech STS only: an arm let go sinks slowly instead of falling; heavier to move)'),
   task: z.enum(['reach']).default('reach').describe('Simulated task (--sim)'),
 });
 
@@ -56,6 +58,7 @@ export const recordCommand: Command<typeof options> = {
   ],
   async run(o, { stdout, stderr, signal }) {
     if (o.virtualTime && !o.sim) throw new UsageError('--virtual-time needs --sim (only the simulator can run faster than real time)');
+    if (o.compliance !== 'torque-off' && !o.kinesthetic) throw new UsageError('--compliance applies to --kinesthetic recording (the follower moved by hand)');
     let mix: SkillMix;
     try {
       mix = parseSkillMix(o.mix);
@@ -102,6 +105,7 @@ export const recordCommand: Command<typeof options> = {
           episodes: o.episodes,
           episodeS,
           resetS: o.resetS,
+          compliance: o.compliance,
           signal: controller.signal,
           keys: keys?.poll,
           onProgress: progressPrinter(stdout, o.episodes),
@@ -147,8 +151,7 @@ export const recordCommand: Command<typeof options> = {
         leader: await loadCalibration(o.leaderCalibration ?? `calibration/${o.arm}-leader.json`),
         follower: await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`),
       };
-      await using leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: cal.leader, path: o.leader });
-      await using follower = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration: cal.follower, path: o.follower });
+      const followerProfile = armProfile(o.arm, 'follower');
       await using recorder = await Recorder.create(
         { path: out, overwrite: o.overwrite },
         {
@@ -157,9 +160,9 @@ export const recordCommand: Command<typeof options> = {
           software: `armbridge ${ARMBRIDGE_VERSION}`,
           operator: o.operator,
           simulated: 'false',
-          joint_names: follower.names.join(','),
+          joint_names: followerProfile.joints.map((j) => j.name).join(','),
           units: 'radians; gripper 0 (closed) … 1 (open)',
-          follower_profile: JSON.stringify(follower.profile),
+          follower_profile: JSON.stringify(followerProfile),
           follower_calibration: JSON.stringify(cal.follower),
           leader_calibration: JSON.stringify(cal.leader),
           episode_s: String(episodeS),
@@ -167,6 +170,25 @@ export const recordCommand: Command<typeof options> = {
           schema_version: '1',
         },
       );
+      const label = keys ? (_e: unknown, done: AbortSignal) => keys.nextLabel(done) : undefined;
+      if (process.platform === 'linux') {
+        // The loop, both ports and the episode control run in the loop worker; MCAP encoding, keys and labels stay here.
+        const r = await runRecordInWorker({
+          arm: { kind: o.arm, calibration: cal.follower, path: o.follower },
+          leader: { calibration: cal.leader, path: o.leader },
+          rateHz,
+          episodes: { episodes: o.episodes, episodeS, resetS: o.resetS },
+          recorder,
+          estop: controller.signal,
+          control: keys?.poll,
+          label,
+          onRecord: progressOfRecords(progressPrinter(stdout, o.episodes), rateHz, () => recorder.stats.dropped),
+        });
+        stdout.write(`\n${r.session?.kept ?? 0} episodes kept, ${r.session?.discarded ?? 0} discarded, ${r.achievedHz.toFixed(1)} Hz → ${out}\n`);
+        return 0;
+      }
+      await using leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: cal.leader, path: o.leader });
+      await using follower = await Arm.open({ profile: followerProfile, calibration: cal.follower, path: o.follower });
       const r = await recordSession({
         leader,
         follower,
@@ -178,7 +200,7 @@ export const recordCommand: Command<typeof options> = {
         signal: controller.signal,
         keys: keys?.poll,
         onProgress: progressPrinter(stdout, o.episodes),
-        hooks: keys ? { label: (_e, done) => keys.nextLabel(done) } : {},
+        hooks: label ? { label } : {},
       });
       await parkArm(follower).catch(() => undefined);
       stdout.write(`\n${r.kept} episodes kept, ${r.discarded} discarded, ${r.achievedHz.toFixed(1)} Hz → ${out}\n`);

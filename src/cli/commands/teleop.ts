@@ -5,6 +5,7 @@ import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
 import { runTeleop, type TeleopCycle, type TeleopResult } from '../../arm/teleop.ts';
+import { runTeleopInWorker, teleopCycleOf } from '../../control/loop-host.ts';
 import { runSimTeleop } from '../../workflows/teleop-sim.ts';
 import { percentile } from '../../workflows/stats.ts';
 import { armPairOptions } from '../arm-options.ts';
@@ -75,45 +76,41 @@ export const teleopCommand: Command<typeof options> = {
       stderr.write('give --leader PORT and --follower PORT (or --sim)\n');
       return 2;
     }
-    const leader = await Arm.open({
-      profile: armProfile(o.arm, 'leader'),
-      calibration: await loadCalibration(o.leaderCalibration ?? `calibration/${o.arm}-leader.json`),
-      path: o.leader,
-    });
+    const calibration = {
+      leader: await loadCalibration(o.leaderCalibration ?? `calibration/${o.arm}-leader.json`),
+      follower: await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`),
+    };
+    const keys = terminalKeys();
+    stdout.write(`teleoperating at ${o.rate} Hz; q = stop (the follower parks, then torque goes off); e, space or Ctrl-C = e-stop (hold, torque off)\n`);
+    const control = () => {
+      const k = keys?.poll();
+      return k === 'stop' || k === 'estop' ? k : undefined;
+    };
     try {
-      const follower = await Arm.open({
-        profile: armProfile(o.arm, 'follower'),
-        calibration: await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`),
-        path: o.follower,
-      });
-      try {
-        const keys = terminalKeys();
-        stdout.write(`teleoperating at ${o.rate} Hz; q = stop (the follower parks, then torque goes off); e, space or Ctrl-C = e-stop (hold, torque off)\n`);
-        try {
-          const r = await runTeleop({
-            leader,
-            follower,
-            rateHz: o.rate,
-            durationS: o.durationS,
-            maxSpeed: o.maxSpeed,
-            estop: signal,
-            control: () => {
-              const k = keys?.poll();
-              return k === 'stop' || k === 'estop' ? k : undefined;
-            },
-            onCycle: statusLine(stdout),
-          });
-          report(stdout, r, o.rate);
-          await parkArm(follower);
-          return 0;
-        } finally {
-          keys?.close();
-        }
-      } finally {
-        await follower.close();
+      if (process.platform === 'linux') {
+        // The loop, both ports and the parking run in the loop worker; the status line and keys stay here.
+        const line = statusLine(stdout);
+        const r = await runTeleopInWorker({
+          arm: { kind: o.arm, calibration: calibration.follower, path: o.follower },
+          leader: { calibration: calibration.leader, path: o.leader },
+          rateHz: o.rate,
+          durationS: o.durationS,
+          maxSpeed: o.maxSpeed,
+          estop: signal,
+          control,
+          onRecord: (c) => line(teleopCycleOf(c)),
+        });
+        report(stdout, r, o.rate);
+        return 0;
       }
+      await using leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: calibration.leader, path: o.leader });
+      await using follower = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration: calibration.follower, path: o.follower });
+      const r = await runTeleop({ leader, follower, rateHz: o.rate, durationS: o.durationS, maxSpeed: o.maxSpeed, estop: signal, control, onCycle: statusLine(stdout) });
+      report(stdout, r, o.rate);
+      await parkArm(follower);
+      return 0;
     } finally {
-      await leader.close();
+      keys?.close();
     }
   },
 };

@@ -1,0 +1,340 @@
+/**
+ * The loop engine's worker thread (started by loop-host.ts): every fixed-rate loop that drives an
+ * arm runs here — deploy (follower + ONNX policy), teleop (leader → follower) and record (teleop with
+ * episodes). The thread owns the ports (follower, and leader when there is one), the model, the
+ * episode state machine and the loop, and nothing else: it may block between cycles
+ * (`blockingSleeper`: Atomics.wait, then a spin tuned to the machine) and may run at SCHED_FIFO. It
+ * never touches the disk or the terminal: each cycle goes into the shared ring for the main thread
+ * to log, show and encode.
+ *
+ * Real ports are opened with the tty binding (bus/tty-binding.ts): @serialport/bindings-cpp cannot be
+ * used from a worker thread. This is the one import from `bus/` in `control/`: the transport is the
+ * worker's own business, chosen for the thread it runs on.
+ *
+ * Order matters for safety: the model is checked against the arm's joints and the observation
+ * layout before any port is opened, so a model that does not fit never gets torque enabled.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { Arm } from '../arm/arm.ts';
+import type { Calibration } from '../arm/calibration.ts';
+import type { ControlLoopResult } from '../arm/control-loop.ts';
+import { parkArm, type ParkOptions } from '../arm/park.ts';
+import { armProfile, type ArmKind } from '../arm/profiles.ts';
+import { runTeleop, type TeleopCycle } from '../arm/teleop.ts';
+import { TtyBinding } from '../bus/tty-binding.ts';
+import { EpisodeControl, type ControlKey, type EndedEpisode, type EpisodePlan } from '../record/episode-control.ts';
+import type { EpisodeEvent } from '../record/episodes.ts';
+import { CycleRing, LoopCommand, LoopControl, LoopKey } from './cycle-ring.ts';
+import type { CreateLoopEnvironment, LoopCycleView, LoopEnvironment, EnvironmentRef, TaskSample } from './deploy-environment.ts';
+import { runDeploy } from './deploy-loop.ts';
+import { DeployEnvironmentError, LoopSpecError } from './errors.ts';
+import { OnnxPolicy } from './onnx-policy.ts';
+import { dropRealtimePriority, requestRealtimePriority, type RealtimeStatus } from './realtime-priority.ts';
+import { tunedSleeper, type WakeTuning } from './wake-tuning.ts';
+import { serializeError, type SerializedError } from './worker-errors.ts';
+
+/** Which loop: deploy (policy on the follower), teleop (leader drives the follower), record (teleop with episodes). */
+export type LoopKind = 'deploy' | 'teleop' | 'record';
+
+export interface LoopArmSpec {
+  readonly calibration: Calibration;
+  /** Serial port; absent: the environment supplies it. */
+  readonly path?: string;
+  readonly busTimeoutMs?: number;
+}
+
+/** Everything the worker needs, as JSON (plus the control word's SharedArrayBuffer). */
+export interface LoopWorkerSpec {
+  readonly kind: LoopKind;
+  /** The follower (the arm every loop drives). */
+  readonly arm: LoopArmSpec & { readonly kind: ArmKind };
+  /** teleop, record: the leader. */
+  readonly leader?: LoopArmSpec;
+  /** deploy: the ONNX policy. */
+  readonly model?: string;
+  /** record: episodes, their length and the reset time between them. */
+  readonly episodes?: EpisodePlan;
+  readonly rateHz: number;
+  readonly durationS?: number;
+  readonly overrunBudget?: number;
+  readonly maxSpeed?: number;
+  readonly readTimeoutMs?: number;
+  readonly holdAfterMs?: number;
+  readonly torqueOffAfterMs?: number;
+  readonly environment?: EnvironmentRef;
+  /** SCHED_FIFO priority to ask for (1–99); 0 or absent: normal priority. */
+  readonly realtimePriority?: number;
+  /** Fixed spin before each deadline, µs; absent: tuned to this machine (wake-tuning.ts). */
+  readonly spinUs?: number;
+  /** Park after a normal end (not after a fault or e-stop); false: leave the arm where it is. */
+  readonly park?: ParkOptions | false;
+  /** deploy: run the model once in the spin window before each deadline (default true; false: the benchmark's comparison). */
+  readonly warmInference?: boolean;
+  readonly ringCapacity: number;
+}
+
+/** What a recording session did (record loops). */
+export interface SessionSummary {
+  readonly kept: number;
+  readonly discarded: number;
+  readonly recordedCycles: number;
+  readonly stoppedBy: 'done' | 'key';
+}
+
+/** A loop's result: the shared core, plus what the kind adds. */
+export interface LoopResult extends ControlLoopResult {
+  /** deploy: cycles held because too many before them woke late. */
+  readonly budgetHolds: number;
+  /** deploy: inference time per cycle, µs. */
+  readonly inferenceUs: readonly number[];
+  /** teleop, record: mean |follower − leader| over revolute joints, rad. */
+  readonly trackingErrorRad: number;
+  readonly session: SessionSummary | undefined;
+  /** After a normal end with parking: whether the follower reached its rest pose. */
+  readonly parked: boolean | undefined;
+  /** The wake strategy the loop used. */
+  readonly wake: WakeTuning;
+}
+
+export type LoopWorkerMessage =
+  | {
+      readonly type: 'ready';
+      readonly kind: LoopKind;
+      readonly realtime: RealtimeStatus;
+      readonly transport: string;
+      /** deploy: the model's algorithm and training backend. */
+      readonly algo: string;
+      readonly backend: string;
+      readonly observation: string;
+      /** The observation features after the joints (their values travel in the ring). */
+      readonly extraLayout: readonly { readonly name: string; readonly size: number }[];
+      /** The environment scores cycles (reward, success): the log gets the task topics. */
+      readonly task: boolean;
+      /** The cycle ring, sized for this run. */
+      readonly ring: SharedArrayBuffer;
+    }
+  | { readonly type: 'events'; readonly epochMs: number; readonly events: readonly EpisodeEvent[]; readonly ended: readonly EndedEpisode[] }
+  | { readonly type: 'done'; readonly result: LoopResult; readonly environment: Record<string, string | number | boolean> | undefined; readonly realtime: RealtimeStatus }
+  | { readonly type: 'error'; readonly error: SerializedError; readonly realtime: RealtimeStatus };
+
+/** A FIFO loop that overran more than this share of its cycles over a window gives FIFO up. */
+const FIFO_OVERRUN_SHARE = 0.2;
+const KEYS: readonly (ControlKey | undefined)[] = [undefined, 'next', 'rerecord', 'stop'];
+const NO_EVENTS: readonly EpisodeEvent[] = Object.freeze([]);
+
+async function loadEnvironment(ref: EnvironmentRef): Promise<LoopEnvironment> {
+  const mod = (await import(ref.module)) as { createLoopEnvironment?: CreateLoopEnvironment; createDeployEnvironment?: CreateLoopEnvironment };
+  const create = mod.createLoopEnvironment ?? mod.createDeployEnvironment;
+  if (typeof create !== 'function') throw new DeployEnvironmentError(ref.module, 'it does not export createLoopEnvironment(params) (or createDeployEnvironment)');
+  return create(ref.params);
+}
+
+async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWorkerMessage> {
+  let realtime = requestRealtimePriority(spec.realtimePriority ?? 0);
+  const followerProfile = armProfile(spec.arm.kind, 'follower');
+  const withLeader = spec.kind !== 'deploy';
+  let env: LoopEnvironment | undefined;
+  let policy: OnnxPolicy | undefined;
+  let follower: Arm | undefined;
+  let leader: Arm | undefined;
+  let session: EpisodeControl | undefined;
+  let epochOffset = performance.timeOrigin;
+  try {
+    if (spec.kind === 'deploy' && !spec.model) throw new LoopSpecError('deploy', 'a model');
+    if (withLeader && !spec.leader) throw new LoopSpecError(spec.kind, 'a leader');
+    if (spec.kind === 'record' && !spec.episodes) throw new LoopSpecError('record', 'an episode plan');
+    if (spec.environment) env = await loadEnvironment(spec.environment);
+    const path = env?.path ?? spec.arm.path;
+    if (!path) throw new DeployEnvironmentError(spec.environment?.module ?? '(none)', 'no follower port: give arm.path, or an environment that supplies one');
+    const leaderPort = env?.leader ?? (spec.leader?.path ? { path: spec.leader.path } : undefined);
+    if (withLeader && !leaderPort) throw new DeployEnvironmentError(spec.environment?.module ?? '(none)', 'no leader port: give leader.path, or an environment that supplies one');
+    const names = followerProfile.joints.map((j) => j.name);
+    const extraLayout = env?.extra?.layout ?? [];
+    const observation = [{ name: 'follower.position', size: names.length }, ...extraLayout];
+    const ring = new CycleRing(names.length, extraLayout.reduce((k, f) => k + f.size, 0), spec.ringCapacity);
+    if (spec.kind === 'deploy') policy = await OnnxPolicy.load(spec.model!, { jointNames: names, observation });
+    // A real port in this thread needs the tty binding: @serialport/bindings-cpp aborts the process
+    // when a worker thread reads a port (see bus/tty-binding.ts).
+    const defaultBinding = process.platform === 'linux' ? new TtyBinding() : undefined;
+    if (withLeader) {
+      leader = await Arm.open({
+        profile: armProfile(spec.arm.kind, 'leader'),
+        calibration: spec.leader!.calibration,
+        path: leaderPort!.path,
+        binding: leaderPort!.binding ?? defaultBinding,
+        bus: { timeoutMs: leaderPort!.busTimeoutMs ?? spec.leader!.busTimeoutMs ?? 100 },
+      });
+    }
+    follower = await Arm.open({ profile: followerProfile, calibration: spec.arm.calibration, path, binding: env?.binding ?? defaultBinding, bus: { timeoutMs: env?.busTimeoutMs ?? spec.arm.busTimeoutMs ?? 100 } });
+    const ctl = control.word;
+    // Measured here, on this thread, before the first cycle: how late this machine wakes a thread
+    // that waits for deadlines at this rate, and so how long to spin (wake-tuning.ts).
+    const tuned = tunedSleeper({ wake: ctl, rateHz: spec.rateHz, fixedSpinUs: spec.spinUs, fifo: realtime.granted });
+    const { sleeper } = tuned;
+    // Deploy: the model runs once in the spin window before each deadline, so its code and weights
+    // are in this core's caches when the cycle infers (onnx-policy.ts).
+    if (policy && spec.warmInference !== false) tuned.setWarm(policy.warm.bind(policy));
+    parentPort!.postMessage({
+      type: 'ready',
+      kind: spec.kind,
+      realtime,
+      transport: env?.transport ?? (leaderPort ? `${leaderPort.path} → ${path}` : path),
+      algo: policy?.metadata.algo ?? '',
+      backend: policy?.metadata.trainingBackend ?? '',
+      observation: observation.map((o) => `${o.name}[${o.size}]`).join(' + '),
+      extraLayout,
+      task: env?.onCycle !== undefined,
+      ring: ring.buffer,
+    } satisfies LoopWorkerMessage);
+    // Overrun guard for FIFO: count overruns per window of one second's cycles.
+    const window = Math.max(50, Math.round(spec.rateHz));
+    let windowStart = 0;
+    let overrunsAtStart = 0;
+    const fifoGuard = (index: number, tMs: number, overruns: number) => {
+      if (realtime.granted && index - windowStart >= window) {
+        if (overruns - overrunsAtStart > FIFO_OVERRUN_SHARE * window && dropRealtimePriority()) {
+          realtime = { granted: false, priority: 0, detail: `${realtime.detail}, given up after ${(tMs / 1000).toFixed(1)} s: the loop overran ${overruns - overrunsAtStart} of ${window} cycles, and a FIFO thread that never sleeps is throttled by the kernel` };
+        }
+        windowStart = index;
+        overrunsAtStart = overruns;
+      }
+    };
+    epochOffset = performance.timeOrigin;
+    const command = () => {
+      const c = Atomics.load(ctl, 0);
+      return c === LoopCommand.Estop ? 'estop' : c === LoopCommand.Stop ? 'stop' : undefined;
+    };
+    const settings = {
+      rateHz: spec.rateHz,
+      durationS: spec.durationS,
+      maxSpeed: spec.maxSpeed,
+      readTimeoutMs: spec.readTimeoutMs,
+      holdAfterMs: spec.holdAfterMs,
+      torqueOffAfterMs: spec.torqueOffAfterMs,
+      sleeper,
+    };
+    let core: ControlLoopResult & { budgetHolds?: number; inferenceUs?: readonly number[]; trackingErrorRad?: number };
+    if (spec.kind === 'deploy') {
+      core = await runDeploy({
+        ...settings,
+        follower,
+        policy: policy!,
+        overrunBudget: spec.overrunBudget,
+        environment: env,
+        control: command,
+        onCycle: (c) => {
+          fifoGuard(c.index, c.tMs, c.overruns);
+          ring.write({
+            epochMs: epochOffset + c.perfMs,
+            tMs: c.tMs,
+            index: c.index,
+            status: c.status,
+            inferenceUs: c.inferenceUs,
+            latencyUs: c.latencyUs,
+            overruns: c.overruns,
+            state: c.state,
+            command: c.command,
+            raw: c.raw,
+            extra: c.extra,
+            reward: c.task.reward,
+            success: c.task.success,
+          });
+        },
+        // Rare (an episode boundary): a message is fine here.
+        onEpisodeEvents: (perfMs, events) => parentPort!.postMessage({ type: 'events', epochMs: epochOffset + perfMs, events, ended: [] } satisfies LoopWorkerMessage),
+      });
+    } else {
+      // teleop and record: the leader's joints are the command; the environment (if any) scores and
+      // observes; a recording session decides per cycle whether the cycle belongs to an episode.
+      if (spec.kind === 'record') session = new EpisodeControl(spec.episodes!, env?.episodes ?? {});
+      const ep = session;
+      const extraRead = env?.extra ? env.extra.read.bind(env.extra) : undefined;
+      const onCycleEnv = env?.onCycle?.bind(env);
+      const view: { -readonly [K in keyof LoopCycleView]: LoopCycleView[K] } = { index: 0, tMs: 0, perfMs: 0, state: null, command: new Float64Array(0), status: 'ok' };
+      const sample = onCycleEnv ? () => onCycleEnv(view) ?? undefined : undefined;
+      const episodeView = { index: 0, phase: 'idle' as const as 'idle' | 'episode' | 'reset', recorded: false, phaseLeftS: 0, kept: 0 };
+      const teleopControl = () => command() ?? (ep?.stopped ? 'stop' : undefined);
+      core = await runTeleop({
+        ...settings,
+        leader: leader!,
+        follower,
+        control: teleopControl,
+        onCycle: (c: TeleopCycle) => {
+          fifoGuard(c.index, c.tMs, c.overruns);
+          view.index = c.index;
+          view.tMs = c.tMs;
+          view.perfMs = c.perfMs;
+          view.state = c.follower;
+          view.command = c.command;
+          view.status = c.status;
+          let task: TaskSample | undefined;
+          let events = NO_EVENTS;
+          if (ep) {
+            const key = KEYS[control.takeKey()];
+            const recorded = ep.step(c.tMs, key, sample);
+            task = ep.task as TaskSample | undefined;
+            events = ep.takeEvents();
+            episodeView.index = ep.episode;
+            episodeView.phase = ep.phase;
+            episodeView.recorded = recorded;
+            episodeView.phaseLeftS = ep.phaseLeftS(c.tMs);
+            episodeView.kept = ep.kept;
+          } else {
+            task = sample?.();
+            const envEvents = env?.takeEvents?.();
+            if (envEvents) events = envEvents;
+          }
+          ring.write({
+            epochMs: epochOffset + c.perfMs,
+            tMs: c.tMs,
+            index: c.index,
+            status: c.status,
+            inferenceUs: NaN,
+            latencyUs: c.latencyUs,
+            overruns: c.overruns,
+            state: c.follower,
+            leader: c.leader,
+            command: c.command,
+            raw: null,
+            extra: extraRead ? extraRead() : null,
+            reward: task?.reward,
+            success: task?.success,
+            episode: ep ? episodeView : undefined,
+          });
+          // Rare (an episode boundary): a message is fine here.
+          if (events.length > 0) parentPort!.postMessage({ type: 'events', epochMs: epochOffset + c.perfMs, events, ended: ep ? ep.takeEnded() : [] } satisfies LoopWorkerMessage);
+        },
+      }).catch((e: unknown) => {
+        // E-stop or lost arm: the follower is already held and limp. A recording closes its open episode as cut.
+        if (ep) {
+          ep.cut();
+          const events = ep.takeEvents();
+          if (events.length > 0) parentPort!.postMessage({ type: 'events', epochMs: epochOffset + performance.now(), events, ended: [] } satisfies LoopWorkerMessage);
+        }
+        throw e;
+      });
+    }
+    let parked: boolean | undefined;
+    if (spec.park !== false) parked = await parkArm(follower, spec.park ?? {}).then((p) => p.reached, () => false);
+    const result: LoopResult = {
+      ...core,
+      budgetHolds: core.budgetHolds ?? 0,
+      inferenceUs: core.inferenceUs ?? [],
+      trackingErrorRad: core.trackingErrorRad ?? NaN,
+      session: session ? { kept: session.kept, discarded: session.discarded, recordedCycles: session.recordedCycles, stoppedBy: session.stopped ?? 'done' } : undefined,
+      parked,
+      wake: tuned.tuning(),
+    };
+    return { type: 'done', result, environment: env?.summary?.(), realtime };
+  } catch (e) {
+    return { type: 'error', error: serializeError(e), realtime };
+  } finally {
+    await policy?.close().catch(() => undefined);
+    await follower?.close().catch(() => undefined);
+    await leader?.close().catch(() => undefined);
+    await env?.close().catch(() => undefined);
+  }
+}
+
+const data = workerData as { spec: LoopWorkerSpec; control: SharedArrayBuffer };
+parentPort!.postMessage(await main(data.spec, new LoopControl(data.control)));

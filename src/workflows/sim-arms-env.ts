@@ -1,0 +1,152 @@
+/**
+ * The simulated leader and follower as a loop environment (control/deploy-environment.ts) for the
+ * loop worker's teleop and record loops: a SimWorld whose scripted operator moves the leader, both
+ * arms served over real ptys (socat) or the in-process binding, and the reach task scoring the
+ * follower. It runs on the loop's worker thread, beside the loop (the simulator's wire timing and the
+ * loop share that thread's event loop, as in deploy-sim-env.ts).
+ *
+ * - teleop: a new target (and the operator going for it with `skill`) every `episodeS`; each start
+ *   is an episode event (the caller prints it), the task scores every cycle.
+ * - record: the recording session's episodes drive the world (`episodes.start` picks a skill from
+ *   `mix` and a target, `episodes.reset` brings the leader back to rest); the task scores the
+ *   recorded cycles and the target is the extra observation logged on /target_pose.
+ * Fault injection: the leader's or the follower's cable pulled after a time.
+ */
+import type { LoopEnvironment } from '../control/deploy-environment.ts';
+import type { EpisodeEvent } from '../record/episodes.ts';
+import type { Skill } from '../sim/operator.ts';
+import type { SimArmKind } from '../sim/presets.ts';
+import { SimWorld } from '../sim/world.ts';
+import { serveSimArm, type SimPort } from './sim-port.ts';
+
+export const SIM_ARMS_ENVIRONMENT = new URL('./sim-arms-env.ts', import.meta.url).href;
+
+export interface SimArmsEnvParams {
+  readonly arm: SimArmKind;
+  readonly mode: 'teleop' | 'record';
+  readonly seed?: number;
+  readonly transport?: 'pty' | 'in-process';
+  /** teleop: the operator's skill (default expert) and the length of each target's episode, s (default 4). */
+  readonly skill?: Skill;
+  readonly episodeS?: number;
+  /** record: skills and their weights. */
+  readonly mix?: Partial<Record<Skill, number>>;
+  /** Fault injection: pull the leader's / follower's cable this many seconds into the loop. */
+  readonly unplugLeaderAfterS?: number;
+  readonly unplugFollowerAfterS?: number;
+}
+
+/** Where the simulated operator rests the leader between recorded episodes. */
+export const REST_POSE: Readonly<Record<SimArmKind, readonly number[]>> = {
+  so101: [0, -0.2, 0.3, 0.4, 0, 0.5],
+  koch: [0, -0.2, 0.3, -0.5, 0, -0.4],
+};
+
+/** The line a caller prints for an episode's start event from this environment. */
+export function describeEpisodeStart(e: { episode: number; detail?: Record<string, unknown> }): string {
+  const d = e.detail ?? {};
+  const target = Array.isArray(d.target) ? (d.target as number[]).map((v) => v.toFixed(3)).join(', ') : '?';
+  return `episode ${e.episode}: target (${target}) m, operator ${String(d.skill)}${d.failure && d.failure !== 'none' ? ` (${String(d.failure)})` : ''}\n`;
+}
+
+export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironment> {
+  const p = raw as SimArmsEnvParams;
+  const world = new SimWorld({ arm: p.arm, seed: p.seed ?? 1 });
+  const ports: SimPort[] = [];
+  try {
+    for (const sim of [world.leader, world.follower]) ports.push(await serveSimArm(sim, p.transport ?? 'pty'));
+  } catch (e) {
+    for (const port of ports) await port.close();
+    world.close();
+    throw e;
+  }
+  const [leaderPort, followerPort] = ports as [SimPort, SimPort];
+  const busTimeoutMs = followerPort.transport === 'pty' ? 100 : 20;
+  const mix = p.mix ?? { expert: 1 };
+  const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
+  const pickSkill = (): Skill => {
+    let x = world.rng.next() * total;
+    for (const [k, w] of Object.entries(mix) as [Skill, number][]) if ((x -= w) < 0) return k;
+    return 'expert';
+  };
+  const noTarget = new Float64Array([NaN, NaN, NaN]);
+  const target = new Float64Array(3);
+  const readTarget = () => {
+    const t = world.task.target?.position;
+    if (!t) return noTarget;
+    target[0] = t[0];
+    target[1] = t[1];
+    target[2] = t[2];
+    return target;
+  };
+  const episodeMs = (p.episodeS ?? 4) * 1000;
+  const skill = p.skill ?? 'expert';
+  const unplugLeaderMs = p.unplugLeaderAfterS === undefined ? Infinity : p.unplugLeaderAfterS * 1000;
+  const unplugFollowerMs = p.unplugFollowerAfterS === undefined ? Infinity : p.unplugFollowerAfterS * 1000;
+  let nextEpisodeMs = 0;
+  let episodes = 0;
+  let successes = 0;
+  let success = false;
+  let rewardSum = 0;
+  let rewardN = 0;
+  let events: EpisodeEvent[] = [];
+  const NONE: readonly EpisodeEvent[] = Object.freeze([]);
+  const start = (s: Skill) => {
+    const e = world.startEpisode(s);
+    const detail = { skill: s, failure: e.plan.failure, target: [...e.target.position], target_joints: [...e.target.joints] };
+    return { index: e.index, detail };
+  };
+  const faults = (tMs: number) => {
+    if (tMs >= unplugLeaderMs && !world.leader.bus.disconnected) world.leader.bus.disconnect();
+    if (tMs >= unplugFollowerMs && !world.follower.bus.disconnected) world.follower.bus.disconnect();
+  };
+  return {
+    path: followerPort.path,
+    binding: followerPort.binding,
+    busTimeoutMs,
+    leader: { path: leaderPort.path, binding: leaderPort.binding, busTimeoutMs },
+    transport: followerPort.transport === 'pty' ? `real ptys (${leaderPort.path} → ${followerPort.path})` : 'the in-process binding',
+    extra: { layout: [{ name: 'target.position', size: 3 }], read: readTarget },
+    episodes:
+      p.mode === 'record'
+        ? {
+            start: () => {
+              const s = pickSkill();
+              const e = start(s);
+              episodes++;
+              return { operator: `scripted-${s}`, detail: e.detail };
+            },
+            reset: () => {
+              world.operator.start(REST_POSE[p.arm], 'expert');
+            },
+          }
+        : undefined,
+    onCycle(c) {
+      faults(c.tMs);
+      if (p.mode === 'teleop' && c.tMs >= nextEpisodeMs) {
+        if (episodes > 0 && success) successes++;
+        const e = start(skill);
+        events.push({ event: 'start', episode: e.index, operator: `scripted-${skill}`, detail: e.detail });
+        episodes++;
+        success = false;
+        nextEpisodeMs += episodeMs;
+      }
+      const ev = world.evaluate();
+      rewardSum += ev.reward;
+      rewardN++;
+      success = ev.success;
+      return { reward: ev.reward, success: ev.success };
+    },
+    takeEvents() {
+      if (events.length === 0) return NONE;
+      const out = events;
+      events = [];
+      return out;
+    },
+    summary: () => ({ transport: followerPort.transport, episodes, successes: successes + (p.mode === 'teleop' && success ? 1 : 0), meanReward: rewardN ? rewardSum / rewardN : NaN }),
+    async close() {
+      for (const port of ports.reverse()) await port.close();
+      world.close();
+    },
+  };
+}
