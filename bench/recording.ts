@@ -31,11 +31,17 @@ export async function benchRecording(seconds: number, log: (s: string) => void):
     for (const rate of [200, 500, 1000]) {
       log(`  record ${rate} Hz for ${seconds} s (loop worker, MCAP on the main thread)…\n`);
       const out = join(dir, `r${rate}.mcap`);
-      const r = await recordSim({ arm: 'so101', out, rateHz: rate, episodes: 1, episodeS: seconds, resetS: 0, transport: 'in-process', seed: 2, realtimePriority: 50 });
+      // A run the safety layer stopped (a thread stalled past the watchdog on a busy machine) is a row too.
+      const failed = (what: string) => (e: unknown) => {
+        rows.push({ section: 'record', case: `so101 in-process ${rate} Hz, ${seconds} s: ${what}`, metric: 'run', value: NaN, unit: '', note: `stopped: ${(e as Error).message}` });
+        return undefined;
+      };
+      const r = await recordSim({ arm: 'so101', out, rateHz: rate, episodes: 1, episodeS: seconds, resetS: 0, transport: 'in-process', seed: 2, realtimePriority: 50 }).catch(failed('recording'));
+      log(`  same loop without recording…\n`);
+      const base = await runSimTeleop({ arm: 'so101', rateHz: rate, durationS: seconds, transport: 'in-process', seed: 2, realtimePriority: 50 }).catch(failed('no recording'));
+      if (!r || !base) continue;
       const size = (await stat(out)).size;
       const ep = (await inspectRecording(out)).episodes[0]!;
-      log(`  same loop without recording…\n`);
-      const base = await runSimTeleop({ arm: 'so101', rateHz: rate, durationS: seconds, transport: 'in-process', seed: 2, realtimePriority: 50 });
       const jr = jitterOf(r.latenessUs);
       const jb = jitterOf(base.latenessUs);
       const droppedBase = droppedCyclesOf(base.latenessUs, 1e6 / rate);

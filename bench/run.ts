@@ -38,8 +38,30 @@ const log = (s: string) => process.stderr.write(s);
 const rows: BenchRow[] = [];
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 log(`armbridge bench (${cpus().length} cores, node ${process.version}, ${seconds} s per case; sections ${sections.join(', ')}; load average ${load()})\n`);
+mkdirSync('bench/results', { recursive: true });
+const path = 'bench/results/latest.json';
+// Rows of sections not run this time stay as they were (with the date of their run).
+let kept: (BenchRow & { date?: string })[] = [];
+if (existsSync(path)) {
+  try {
+    const old = JSON.parse(readFileSync(path, 'utf8')) as { date?: string; rows?: (BenchRow & { date?: string })[] };
+    kept = (old.rows ?? []).filter((r) => !sections.includes(r.section as Section)).map((r) => ({ ...r, date: r.date ?? old.date }));
+  } catch {
+    kept = [];
+  }
+}
+const date = new Date().toISOString();
+/** Written after every section, so a later section that fails leaves the earlier ones on disk. */
+function save(): void {
+  writeFileSync(
+    path,
+    JSON.stringify({ date, node: process.version, cores: cpus().length, seconds, sections, loadAverage: loadavg(), rows: [...kept, ...rows.map((r) => ({ ...r, date }))] }, null, 2),
+  );
+}
+
 // Heavy modules are imported by the section that needs them, so one section starts quickly.
 for (const section of sections) {
+  const before = rows.length;
   if (section === 'bus') {
     log('bus cycles (sync read + sync write, 6 servos, 1 Mbps)\n');
     rows.push(...(await (await import('./bus-cycles.ts')).benchBusCycles(seconds, log)));
@@ -62,24 +84,10 @@ for (const section of sections) {
     if (r.status !== 0) log(`bench:learn --quick exited with ${r.status ?? r.signal}\n`);
   }
   log(`  (load average after ${section}: ${load()})\n`);
+  if (rows.length > before) log('\n' + formatRows(rows.slice(before)) + '\n');
+  save();
 }
 
 process.stdout.write('\n' + formatRows(rows));
-mkdirSync('bench/results', { recursive: true });
-const path = 'bench/results/latest.json';
-// Rows of sections not run this time stay as they were (with the date of their run).
-let kept: (BenchRow & { date?: string })[] = [];
-if (existsSync(path)) {
-  try {
-    const old = JSON.parse(readFileSync(path, 'utf8')) as { date?: string; rows?: (BenchRow & { date?: string })[] };
-    kept = (old.rows ?? []).filter((r) => !sections.includes(r.section as Section)).map((r) => ({ ...r, date: r.date ?? old.date }));
-  } catch {
-    kept = [];
-  }
-}
-const date = new Date().toISOString();
-writeFileSync(
-  path,
-  JSON.stringify({ date, node: process.version, cores: cpus().length, seconds, sections, loadAverage: loadavg(), rows: [...kept, ...rows.map((r) => ({ ...r, date }))] }, null, 2),
-);
 process.stdout.write(`\nwritten to ${path}${kept.length ? ` (${kept.length} rows of other sections kept from earlier runs)` : ''}\n`);
+

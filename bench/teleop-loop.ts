@@ -70,7 +70,11 @@ export async function benchTeleop(seconds: number, log: (s: string) => void): Pr
   const rows: BenchRow[] = [];
   for (const rate of [100, 200, 500]) {
     log(`  teleop ${rate} Hz in the loop worker…\n`);
-    const r = await runSimTeleop({ arm: 'so101', rateHz: rate, durationS: seconds, transport: 'in-process', seed: 5, realtimePriority: 50 });
+    const r = await runSimTeleop({ arm: 'so101', rateHz: rate, durationS: seconds, transport: 'in-process', seed: 5, realtimePriority: 50 }).catch((e: unknown) => {
+      rows.push({ section: 'teleop', case: `so101 in-process ${rate} Hz`, metric: 'run', value: NaN, unit: '', note: `stopped: ${(e as Error).message}` });
+      return undefined;
+    });
+    if (!r) continue;
     log(`  naive setInterval ${rate} Hz on the main thread…\n`);
     const naive = await naiveLoop(rate, seconds);
     log(`  idle deadline floor ${rate} Hz…\n`);

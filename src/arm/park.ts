@@ -17,6 +17,8 @@ export interface ParkOptions {
   readonly keepTorque?: boolean;
   /** Stop waiting for the joints once within this distance of the pose. Default 0.03. */
   readonly toleranceRad?: number;
+  /** Polled every cycle: true stops the move where it is (e.g. a stop or e-stop while moving to a start pose). */
+  readonly stop?: () => boolean;
 }
 
 export async function parkArm(arm: Arm, options: ParkOptions = {}): Promise<{ reached: boolean; seconds: number }> {
@@ -33,6 +35,7 @@ export async function parkArm(arm: Arm, options: ParkOptions = {}): Promise<{ re
   try {
     while ((performance.now() - t0) / 1000 < (options.timeoutS ?? 10)) {
       await loop.next();
+      if (options.stop?.()) break;
       const { command } = filter.filter(pose);
       await arm.write(command);
       await arm.read(present);

@@ -4,6 +4,7 @@
  * filter, the inference latency, and safety status changes. Used by the in-thread loop directly and
  * by the worker host for cycles that arrive through the shared ring.
  */
+import { FEATURES } from '../dataset/features.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
 import { wallNs, type Recorder, type Topic } from '../record/recorder.ts';
 import { rosTime } from '../record/ros-schemas.ts';
@@ -26,7 +27,8 @@ export interface LoggedCycle {
 }
 
 interface Topics {
-  readonly target: Topic | undefined;
+  /** Pose features among the extra observations (target, object, goal): their topic and offset. */
+  readonly poses: readonly { readonly topic: Topic; readonly at: number }[];
   readonly reward: Topic;
   readonly success: Topic;
   readonly episode: Topic;
@@ -41,30 +43,29 @@ export class DeployLog {
   readonly #rec: Recorder;
   readonly #names: string[];
   readonly #topics: Topics;
-  /** Offset of target.position in the extra features, or -1. */
-  readonly #targetAt: number;
   #lastStatus = 'ok';
 
-  private constructor(rec: Recorder, names: readonly string[], topics: Topics, targetAt: number) {
+  private constructor(rec: Recorder, names: readonly string[], topics: Topics) {
     this.#rec = rec;
     this.#names = [...names];
     this.#topics = topics;
-    this.#targetAt = targetAt;
   }
 
   /**
-   * `extraLayout`: the observation features after the joints. A `target.position` among them is
-   * logged on /target_pose (as recordings do), so the run loads as a dataset.
+   * `extraLayout`: the observation features after the joints. Pose features among them
+   * (`target.position`, `object.position`, `goal.position`) are logged on their topics (/target_pose,
+   * /object_pose, /goal_pose) as recordings do, so the run loads as a dataset.
    */
   static async open(rec: Recorder, names: readonly string[], extraLayout: readonly { readonly name: string; readonly size: number }[] = []): Promise<DeployLog> {
-    let targetAt = -1;
+    const poses: { topic: Topic; at: number }[] = [];
     let off = 0;
     for (const f of extraLayout) {
-      if (f.name === 'target.position' && f.size === 3) targetAt = off;
+      const spec = FEATURES[f.name];
+      if (spec?.kind === 'pose_position' && f.size === 3) poses.push({ topic: await rec.topic(spec.topic, 'geometry_msgs/msg/PoseStamped'), at: off });
       off += f.size;
     }
     return new DeployLog(rec, names, {
-      target: targetAt >= 0 ? await rec.topic('/target_pose', 'geometry_msgs/msg/PoseStamped') : undefined,
+      poses,
       reward: await rec.topic('/reward', 'std_msgs/msg/Float64'),
       success: await rec.topic('/task/success', 'std_msgs/msg/Bool'),
       episode: await rec.topic('/episode', 'std_msgs/msg/String'),
@@ -73,7 +74,7 @@ export class DeployLog {
       raw: await rec.topic('/policy/action', 'sensor_msgs/msg/JointState'),
       inference: await rec.topic('/control/inference_us', 'std_msgs/msg/Float64'),
       safety: await rec.topic('/safety', 'std_msgs/msg/String'),
-    }, targetAt);
+    });
   }
 
   /** Wall-clock ns of a performance.now() reading of this thread. */
@@ -90,10 +91,11 @@ export class DeployLog {
       this.#rec.log(this.#topics.raw, js('policy', c.raw), t);
       this.#rec.log(this.#topics.inference, { data: c.inferenceUs }, t);
     }
-    if (this.#topics.target && c.extra) {
-      const o = this.#targetAt;
-      const position = { x: c.extra[o]!, y: c.extra[o + 1]!, z: c.extra[o + 2]! };
-      this.#rec.log(this.#topics.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+    if (c.extra) {
+      for (const { topic, at: o } of this.#topics.poses) {
+        const position = { x: c.extra[o]!, y: c.extra[o + 1]!, z: c.extra[o + 2]! };
+        this.#rec.log(topic, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+      }
     }
     if (c.reward !== undefined && !Number.isNaN(c.reward)) this.#rec.log(this.#topics.reward, { data: c.reward }, t);
     if (c.success !== undefined) this.#rec.log(this.#topics.success, { data: c.success }, t);

@@ -21,6 +21,7 @@ import { ArmbridgeError, InvalidArgumentError } from '../errors.ts';
 import type { ControlKey, EndedEpisode } from '../record/episode-control.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
 import { RecordLog, type LabelEpisode } from '../record/record-log.ts';
+import { FEATURES } from '../dataset/features.ts';
 import type { Recorder } from '../record/recorder.ts';
 import { CycleRing, LoopCommand, LoopControl, LoopKey, type CycleRecord } from './cycle-ring.ts';
 import { DeployLog } from './deploy-log.ts';
@@ -281,19 +282,29 @@ export interface WorkerRecordOptions extends Omit<LoopHostOptions, 'kind' | 'mod
 export function recordLogSink(recorder: Recorder, names: readonly string[], label: LabelEpisode | undefined): LoopSink {
   let log: RecordLog | undefined;
   let targetAt = -1;
+  // The task's other poses among the extra observations (object, goal): their topic and offset.
+  const poses: { topic: string; at: number }[] = [];
   return {
     async open(ready) {
-      log = await RecordLog.open(recorder, names, { task: ready.task, label });
       let k = 0;
       for (const f of ready.extraLayout) {
+        const spec = FEATURES[f.name];
         if (f.name === 'target.position' && f.size === 3) targetAt = k;
+        else if (spec?.kind === 'pose_position' && f.size === 3) poses.push({ topic: spec.topic, at: k });
         k += f.size;
       }
+      log = await RecordLog.open(recorder, names, { task: ready.task, poseTopics: poses.map((q) => q.topic), label });
     },
     cycle(r, stampNs) {
       if (!r.episode?.recorded) return;
-      const task = r.extra || !Number.isNaN(r.reward) || r.success !== undefined
-        ? { targetPosition: r.extra && targetAt >= 0 ? r.extra.subarray(targetAt, targetAt + 3) : undefined, reward: Number.isNaN(r.reward) ? undefined : r.reward, success: r.success }
+      const extra = r.extra;
+      const task = extra || !Number.isNaN(r.reward) || r.success !== undefined
+        ? {
+            targetPosition: extra && targetAt >= 0 ? extra.subarray(targetAt, targetAt + 3) : undefined,
+            poses: extra ? poses.map((q) => ({ topic: q.topic, position: extra.subarray(q.at, q.at + 3) })) : undefined,
+            reward: Number.isNaN(r.reward) ? undefined : r.reward,
+            success: r.success,
+          }
         : undefined;
       log!.cycle(stampNs, r.leader, r.state, r.command, task);
     },

@@ -20,6 +20,7 @@ import type { Calibration } from '../arm/calibration.ts';
 import type { ControlLoopResult } from '../arm/control-loop.ts';
 import { parkArm, type ParkOptions } from '../arm/park.ts';
 import { armProfile, type ArmKind } from '../arm/profiles.ts';
+import type { Sleeper } from '../arm/rate-loop.ts';
 import { runTeleop, type TeleopCycle } from '../arm/teleop.ts';
 import { TtyBinding } from '../bus/tty-binding.ts';
 import { EpisodeControl, type ControlKey, type EndedEpisode, type EpisodePlan } from '../record/episode-control.ts';
@@ -33,8 +34,23 @@ import { dropRealtimePriority, requestRealtimePriority, type RealtimeStatus } fr
 import { tunedSleeper, type WakeTuning } from './wake-tuning.ts';
 import { serializeError, type SerializedError } from './worker-errors.ts';
 
-/** Which loop: deploy (policy on the follower), teleop (leader drives the follower), record (teleop with episodes). */
-export type LoopKind = 'deploy' | 'teleop' | 'record';
+/**
+ * Which loop: deploy (policy on the follower), teleop (leader drives the follower), record (teleop
+ * with episodes), replay (a recorded episode on the follower: its body is a module the worker
+ * imports by URL, `spec.body`, so `control/` does not import `replay/`).
+ */
+export type LoopKind = 'deploy' | 'teleop' | 'record' | 'replay';
+
+/** What a loop body module (`spec.body`) gets: the open follower, the tuned sleeper, the stop / e-stop word. */
+export interface LoopBodyContext {
+  readonly follower: Arm;
+  readonly calibration: Calibration;
+  readonly sleeper: Sleeper;
+  control(): 'stop' | 'estop' | undefined;
+}
+
+/** A loop body module exports `runLoopBody(context, params)`; its result must be JSON (it crosses the thread boundary). */
+export type RunLoopBody = (context: LoopBodyContext, params: unknown) => Promise<unknown>;
 
 export interface LoopArmSpec {
   readonly calibration: Calibration;
@@ -54,6 +70,8 @@ export interface LoopWorkerSpec {
   readonly model?: string;
   /** record: episodes, their length and the reset time between them. */
   readonly episodes?: EpisodePlan;
+  /** replay: the module that runs the loop on the open follower (exports runLoopBody) and its JSON parameters. */
+  readonly body?: EnvironmentRef;
   readonly rateHz: number;
   readonly durationS?: number;
   readonly overrunBudget?: number;
@@ -94,6 +112,8 @@ export interface LoopResult extends ControlLoopResult {
   readonly parked: boolean | undefined;
   /** The wake strategy the loop used. */
   readonly wake: WakeTuning;
+  /** replay: what the body returned. */
+  readonly body: unknown;
 }
 
 export type LoopWorkerMessage =
@@ -121,6 +141,7 @@ export type LoopWorkerMessage =
 const FIFO_OVERRUN_SHARE = 0.2;
 const KEYS: readonly (ControlKey | undefined)[] = [undefined, 'next', 'rerecord', 'stop'];
 const NO_EVENTS: readonly EpisodeEvent[] = Object.freeze([]);
+const EMPTY_SAFETY: ControlLoopResult['safety'] = { cycles: 0, clampedCycles: 0, stepLimitedCycles: 0, nonFinite: 0, holds: 0, faults: 0, perJoint: {}, estop: undefined, watchdog: undefined };
 
 async function loadEnvironment(ref: EnvironmentRef): Promise<LoopEnvironment> {
   const mod = (await import(ref.module)) as { createLoopEnvironment?: CreateLoopEnvironment; createDeployEnvironment?: CreateLoopEnvironment };
@@ -132,7 +153,7 @@ async function loadEnvironment(ref: EnvironmentRef): Promise<LoopEnvironment> {
 async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWorkerMessage> {
   let realtime = requestRealtimePriority(spec.realtimePriority ?? 0);
   const followerProfile = armProfile(spec.arm.kind, 'follower');
-  const withLeader = spec.kind !== 'deploy';
+  const withLeader = spec.kind === 'teleop' || spec.kind === 'record';
   let env: LoopEnvironment | undefined;
   let policy: OnnxPolicy | undefined;
   let follower: Arm | undefined;
@@ -143,6 +164,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
     if (spec.kind === 'deploy' && !spec.model) throw new LoopSpecError('deploy', 'a model');
     if (withLeader && !spec.leader) throw new LoopSpecError(spec.kind, 'a leader');
     if (spec.kind === 'record' && !spec.episodes) throw new LoopSpecError('record', 'an episode plan');
+    if (spec.kind === 'replay' && !spec.body) throw new LoopSpecError('replay', 'a body module');
     if (spec.environment) env = await loadEnvironment(spec.environment);
     const path = env?.path ?? spec.arm.path;
     if (!path) throw new DeployEnvironmentError(spec.environment?.module ?? '(none)', 'no follower port: give arm.path, or an environment that supplies one');
@@ -214,7 +236,15 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       sleeper,
     };
     let core: ControlLoopResult & { budgetHolds?: number; inferenceUs?: readonly number[]; trackingErrorRad?: number };
-    if (spec.kind === 'deploy') {
+    let body: unknown;
+    if (spec.kind === 'replay') {
+      const mod = (await import(spec.body!.module)) as { runLoopBody?: RunLoopBody };
+      if (typeof mod.runLoopBody !== 'function') throw new DeployEnvironmentError(spec.body!.module, 'it does not export runLoopBody(context, params)');
+      const t0 = performance.now();
+      body = await mod.runLoopBody({ follower, calibration: spec.arm.calibration, sleeper, control: command }, spec.body!.params);
+      const seconds = (performance.now() - t0) / 1000;
+      core = { cycles: 0, seconds, achievedHz: NaN, overruns: 0, latenessUs: [], latencyUs: [], safety: (body as { safety?: ControlLoopResult['safety'] }).safety ?? EMPTY_SAFETY, stop: 'duration' };
+    } else if (spec.kind === 'deploy') {
       core = await runDeploy({
         ...settings,
         follower,
@@ -324,6 +354,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       session: session ? { kept: session.kept, discarded: session.discarded, recordedCycles: session.recordedCycles, stoppedBy: session.stopped ?? 'done' } : undefined,
       parked,
       wake: tuned.tuning(),
+      body,
     };
     return { type: 'done', result, environment: env?.summary?.(), realtime };
   } catch (e) {

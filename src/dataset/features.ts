@@ -13,11 +13,20 @@ export const FEATURES: Readonly<Record<string, FeatureSpec>> = {
   'follower.position': { name: 'follower.position', topic: '/follower/joint_states', kind: 'joint_state' },
   'leader.position': { name: 'leader.position', topic: '/leader/joint_states', kind: 'joint_state' },
   'target.position': { name: 'target.position', topic: '/target_pose', kind: 'pose_position' },
+  'object.position': { name: 'object.position', topic: '/object_pose', kind: 'pose_position' },
+  'goal.position': { name: 'goal.position', topic: '/goal_pose', kind: 'pose_position' },
 };
 
 export const ACTION_FEATURE: FeatureSpec = { name: 'action.position', topic: '/action', kind: 'joint_state' };
 
 export const DEFAULT_OBSERVATION = ['follower.position', 'target.position'] as const;
+/** Pick and place: the cube's pose (as perceived, it moves while carried) and the goal's. */
+export const PICK_PLACE_OBSERVATION = ['follower.position', 'object.position', 'goal.position'] as const;
+
+/** The default observation of recordings that have these topics: pick-and-place's when /object_pose is there. */
+export function defaultObservation(topics: ReadonlySet<string>): readonly string[] {
+  return topics.has('/object_pose') ? PICK_PLACE_OBSERVATION : DEFAULT_OBSERVATION;
+}
 
 export interface Layout {
   readonly jointNames: readonly string[];

@@ -13,7 +13,7 @@ import { episodesOf, type EpisodeInfo, type Outcome } from '../record/episodes.t
 import { decodeMessage, readRecording, type RecordedMessage, type Recording } from '../record/read.ts';
 import { DEFAULT_LABEL_HORIZON, deriveActionLabels, LabelHorizonError, NoRecordedActionsError, periodNsOf, summariseLabels, type LabelMode, type LabelSummary } from './action-labels.ts';
 import { NoEpisodesError, MissingFeatureError, NonFiniteDataError } from './errors.ts';
-import { ACTION_FEATURE, DEFAULT_OBSERVATION, FEATURES, type FeatureSpec, type Layout } from './features.ts';
+import { ACTION_FEATURE, defaultObservation, FEATURES, type FeatureSpec, type Layout } from './features.ts';
 
 export interface Episode {
   readonly file: string;
@@ -70,12 +70,14 @@ function checkFinite(file: string, topic: string, t: bigint, v: readonly number[
 }
 
 export async function loadDataset(files: readonly string[], options: LoadOptions = {}): Promise<Dataset> {
-  const obsNames = options.observation ?? DEFAULT_OBSERVATION;
-  const obsFeatures = obsNames.map((n) => {
-    const f = FEATURES[n];
-    if (!f) throw new NoEpisodesError(files, `unknown observation feature "${n}" (known: ${Object.keys(FEATURES).join(', ')})`);
-    return f;
-  });
+  const featuresOf = (obsNames: readonly string[]) =>
+    obsNames.map((n) => {
+      const f = FEATURES[n];
+      if (!f) throw new NoEpisodesError(files, `unknown observation feature "${n}" (known: ${Object.keys(FEATURES).join(', ')})`);
+      return f;
+    });
+  // Without an explicit observation, the first file's topics choose it (reach or pick-and-place).
+  let chosen = options.observation ? featuresOf(options.observation) : undefined;
   const labelMode = options.labels ?? 'auto';
   const horizon = options.labelHorizon ?? DEFAULT_LABEL_HORIZON;
   if (!Number.isInteger(horizon) || horizon < 1) throw new LabelHorizonError(horizon);
@@ -99,6 +101,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
       if (list) list.push(m);
       else byTopic.set(m.topic, [m]);
     }
+    const obsFeatures = (chosen ??= featuresOf(defaultObservation(new Set(byTopic.keys()))));
     for (const f of obsFeatures) {
       if (!byTopic.get(f.topic)?.length) throw new MissingFeatureError(file, f.name, f.topic);
     }

@@ -11,6 +11,8 @@ import { rosTime, type JointStateMsg } from './ros-schemas.ts';
 
 export interface TaskSample {
   readonly targetPosition?: ArrayLike<number>;
+  /** Other poses the task publishes (e.g. /object_pose, /goal_pose), on topics declared at `RecordLog.open`. */
+  readonly poses?: readonly { readonly topic: string; readonly position: ArrayLike<number> }[];
   readonly reward?: number;
   readonly success?: boolean;
 }
@@ -31,6 +33,7 @@ interface RecordTopics {
   readonly target: Topic | undefined;
   readonly reward: Topic | undefined;
   readonly success: Topic | undefined;
+  readonly poses: ReadonlyMap<string, Topic>;
 }
 
 export class RecordLog {
@@ -48,8 +51,13 @@ export class RecordLog {
     this.#label = label;
   }
 
-  /** Registers the topics (before the loop starts); `task`: also /target_pose, /reward, /task/success. */
-  static async open(recorder: Recorder, names: readonly string[], options: { task: boolean; label?: LabelEpisode }): Promise<RecordLog> {
+  /**
+   * Registers the topics (before the loop starts); `task`: also /target_pose, /reward, /task/success;
+   * `poseTopics`: the task's other poses (geometry_msgs/msg/PoseStamped).
+   */
+  static async open(recorder: Recorder, names: readonly string[], options: { task: boolean; poseTopics?: readonly string[]; label?: LabelEpisode }): Promise<RecordLog> {
+    const poses = new Map<string, Topic>();
+    for (const name of options.poseTopics ?? []) poses.set(name, await recorder.topic(name, 'geometry_msgs/msg/PoseStamped'));
     const topics = {
       leader: await recorder.topic('/leader/joint_states', 'sensor_msgs/msg/JointState'),
       follower: await recorder.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
@@ -58,6 +66,7 @@ export class RecordLog {
       target: options.task ? await recorder.topic('/target_pose', 'geometry_msgs/msg/PoseStamped') : undefined,
       reward: options.task ? await recorder.topic('/reward', 'std_msgs/msg/Float64') : undefined,
       success: options.task ? await recorder.topic('/task/success', 'std_msgs/msg/Bool') : undefined,
+      poses,
     };
     return new RecordLog(recorder, names, topics, options.label);
   }
@@ -76,6 +85,11 @@ export class RecordLog {
     if (!task) return;
     const p = task.targetPosition;
     if (p && tp.target) r.log(tp.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: p[0]!, y: p[1]!, z: p[2]! }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+    for (const q of task.poses ?? []) {
+      const topic = tp.poses.get(q.topic);
+      const v = q.position;
+      if (topic) r.log(topic, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: v[0]!, y: v[1]!, z: v[2]! }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+    }
     if (task.reward !== undefined && tp.reward) r.log(tp.reward, { data: task.reward }, t);
     if (task.success !== undefined && tp.success) r.log(tp.success, { data: task.success }, t);
   }

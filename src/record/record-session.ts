@@ -25,6 +25,8 @@ export interface EpisodeHooks {
   reset?(): void;
   /** Task topics, sampled every recorded cycle. */
   task?(): TaskSample;
+  /** Topics of `TaskSample.poses` (e.g. /object_pose, /goal_pose). */
+  readonly poseTopics?: readonly string[];
   /**
    * The episode's label, asked after it ends; undefined leaves it unlabelled. `done` aborts when
    * the session ends: a label still pending then must resolve (to undefined) at once.
@@ -72,7 +74,7 @@ export interface RecordSessionResult {
 
 export async function recordSession(options: RecordSessionOptions): Promise<RecordSessionResult> {
   const { recorder, follower, leader, hooks } = options;
-  const log = await RecordLog.open(recorder, follower.names, { task: hooks?.task !== undefined, label: hooks?.label?.bind(hooks) });
+  const log = await RecordLog.open(recorder, follower.names, { task: hooks?.task !== undefined, poseTopics: hooks?.poseTopics, label: hooks?.label?.bind(hooks) });
   const episodes = new EpisodeControl({ episodes: options.episodes, episodeS: options.episodeS, resetS: options.resetS }, { start: hooks?.start?.bind(hooks), reset: hooks?.reset?.bind(hooks) });
   const stop = new AbortController();
   let stoppedBy: RecordSessionResult['stoppedBy'] = 'done';

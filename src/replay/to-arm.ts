@@ -11,8 +11,8 @@
 import type { Arm } from '../arm/arm.ts';
 import type { Calibration } from '../arm/calibration.ts';
 import { parkArm } from '../arm/park.ts';
-import { sleepUntil } from '../arm/rate-loop.ts';
-import { SafetyFilter, type SafetySummary } from '../arm/safety-filter.ts';
+import { eventLoopSleeper, type Sleeper } from '../arm/rate-loop.ts';
+import { SafetyFilter, safetyStopFor, type SafetySummary } from '../arm/safety-filter.ts';
 import { ArmbridgeError } from '../errors.ts';
 import { episodesOf } from '../record/episodes.ts';
 import { decodeMessage, readRecording, type RecordedMessage } from '../record/read.ts';
@@ -41,6 +41,10 @@ export interface ReplayToArmOptions {
   /** Speed limit of the replayed commands, rad/s. Default 2. */
   readonly maxSpeed?: number;
   readonly signal?: AbortSignal;
+  /** Polled before each command: 'stop' ends the replay there, 'estop' holds, cuts torque and throws SafetyStopError. */
+  readonly control?: () => 'stop' | 'estop' | undefined;
+  /** How to wait for each command's time (default: the event-loop sleeper; the loop worker passes its tuned blocking one). */
+  readonly sleeper?: Sleeper;
 }
 
 /** Reproduced vs recorded follower positions (rad; gripper 0…1), over the cycles that read both. */
@@ -93,7 +97,7 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
   const followerAt = new Map<bigint, Float64Array>();
   for (const m of rec.messages) if (m.topic === '/follower/joint_states' && within(m)) followerAt.set(m.logTimeNs, Float64Array.from(decodeMessage<{ position: ArrayLike<number> }>(rec, m).position));
   // Slowly to where the episode started, torque kept on.
-  await parkArm(o.arm, { pose: Array.from(positions[0]!), speed: 0.5, keepTorque: true, timeoutS: 15 });
+  await parkArm(o.arm, { pose: Array.from(positions[0]!), speed: 0.5, keepTorque: true, timeoutS: 15, stop: o.control ? () => o.control!() !== undefined : undefined });
   const speed = o.speed ?? 1;
   // Step limit per command from the speed limit and the recording's intervals (scaled): the 95th
   // percentile, capped at 3 typical intervals, so a cycle dropped while recording (its action
@@ -116,9 +120,19 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
   const readCall = { timeoutMs: Math.max(50, (1.5 * median * 1000) / speed), retries: 0 };
   const t0 = performance.now();
   const first = actions[0]!.logTimeNs;
+  const sleep = o.sleeper ?? eventLoopSleeper;
+  const now = () => performance.now();
   for (let k = 0; k < actions.length; k++) {
     if (o.signal?.aborted) break;
-    await sleepUntil(t0 + Number(actions[k]!.logTimeNs - first) / 1e6 / speed);
+    await sleep(t0 + Number(actions[k]!.logTimeNs - first) / 1e6 / speed, now);
+    const key = o.control?.();
+    if (key === 'stop') break;
+    if (key === 'estop') {
+      // Hold (nothing more is written), then torque off everywhere.
+      filter.estop('e-stop');
+      await o.arm.torqueOffAll();
+      throw safetyStopFor(filter, undefined);
+    }
     const recorded = followerAt.get(actions[k]!.logTimeNs);
     if (recorded) {
       try {

@@ -71,8 +71,14 @@ const KOCH_CHAIN: readonly UrdfJoint[] = [
 
 export type KinematicArm = 'so101' | 'koch';
 
-/** Tool position (x, y, z) in metres for joint angles q (radians, arm joint order, gripper ignored). */
-export function forwardKinematics(arm: KinematicArm, q: ArrayLike<number>): [number, number, number] {
+/** Tool frame in the base frame: position (m) and rotation (3×3 row-major; columns are the tool's axes). */
+export interface ToolFrame {
+  readonly position: [number, number, number];
+  readonly rotation: readonly number[];
+}
+
+/** The tool frame for joint angles q (radians, arm joint order, gripper ignored). */
+export function toolFrame(arm: KinematicArm, q: ArrayLike<number>): ToolFrame {
   const chain = arm === 'so101' ? SO101_CHAIN : KOCH_CHAIN;
   let M = fromRotation([[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
   let k = 0;
@@ -80,5 +86,26 @@ export function forwardKinematics(arm: KinematicArm, q: ArrayLike<number>): [num
     M = mul(M, fromRotation(rpy(j.rpy[0], j.rpy[1], j.rpy[2]), j.xyz));
     if (j.axis) M = mul(M, fromRotation(axisAngle(j.axis, q[k++] ?? 0)));
   }
-  return [M[3]!, M[7]!, M[11]!];
+  return { position: [M[3]!, M[7]!, M[11]!], rotation: [M[0]!, M[1]!, M[2]!, M[4]!, M[5]!, M[6]!, M[8]!, M[9]!, M[10]!] };
+}
+
+/** Tool position (x, y, z) in metres for joint angles q (radians, arm joint order, gripper ignored). */
+export function forwardKinematics(arm: KinematicArm, q: ArrayLike<number>): [number, number, number] {
+  return toolFrame(arm, q).position;
+}
+
+/**
+ * The direction the gripper points (its approach axis) in the base frame: z of gripper_frame_link
+ * on the SO-101 (ARMS.md §1.2), −z of gripper_tcp on the Koch (its tool hangs down at zero, §2.2).
+ */
+export function approachAxis(arm: KinematicArm, f: ToolFrame): [number, number, number] {
+  const r = f.rotation;
+  const s = arm === 'so101' ? 1 : -1;
+  return [s * r[2]!, s * r[5]!, s * r[8]!];
+}
+
+/** Yaw (rad, about +z of the base) of the tool's x axis projected on the table: where the jaws face. */
+export function jawYaw(f: ToolFrame): number {
+  const r = f.rotation;
+  return Math.atan2(r[3]!, r[0]!);
 }

@@ -6,7 +6,9 @@
  * target point determines the joint configuration and a policy can learn the mapping.
  */
 import { forwardKinematics, type KinematicArm } from './kinematics.ts';
+import { FAILURE_MODES, type FailureMode, type OperatorPlan, type ScriptedOperator, type Skill } from './operator.ts';
 import type { Rng } from './random.ts';
+import type { SimTask, TaskFeature } from './task.ts';
 
 export interface ReachTarget {
   /** Physical joint angles that reach the target (radians; gripper last). */
@@ -34,13 +36,20 @@ export interface ReachTaskOptions {
 const SO101_FAMILY = { pan: [-0.9, 0.9], lift: [-0.3, 0.9], elbow: [-0.5, 0.6], wrist: 0.4, roll: 0, gripper: 0.5 } as const;
 const KOCH_FAMILY = { pan: [-0.9, 0.9], lift: [-0.5, 0.7], elbow: [-0.8, 0.6], wrist: -0.5, roll: 0, gripper: -0.4 } as const;
 
-export class ReachTask {
+const REACH_FEATURES: readonly TaskFeature[] = [{ name: 'target.position', topic: '/target_pose' }];
+
+export class ReachTask implements SimTask {
+  readonly name = 'reach' as const;
+  readonly episodeS = 3;
+  readonly features = REACH_FEATURES;
+  readonly failureModes = FAILURE_MODES;
   readonly arm: KinematicArm;
   readonly successRadiusM: number;
   readonly holdS: number;
   readonly successBonus: number;
   #target: ReachTarget | undefined;
   #withinSinceMs = -1;
+  #lastSuccess = false;
 
   constructor(options: ReachTaskOptions) {
     this.arm = options.arm;
@@ -59,9 +68,29 @@ export class ReachTask {
     return this.setTarget(joints);
   }
 
+  newEpisode(rng: Rng): Record<string, unknown> {
+    const t = this.sampleTarget(rng);
+    return { target: [...t.position], target_joints: [...t.joints] };
+  }
+
+  /** The operator heads for the target's joint configuration. */
+  demonstrate(operator: ScriptedOperator, _rng: Rng, skill: Skill, failure?: FailureMode): OperatorPlan {
+    if (!this.#target) throw new RangeError('ReachTask.demonstrate before newEpisode');
+    return operator.start(this.#target.joints, skill, failure);
+  }
+
+  outcome(): string {
+    return this.#lastSuccess ? 'success' : 'not_held';
+  }
+
+  positions(): readonly (readonly [number, number, number])[] {
+    return this.#target ? [this.#target.position] : [[NaN, NaN, NaN]];
+  }
+
   setTarget(joints: readonly number[]): ReachTarget {
     this.#target = { joints: [...joints], position: forwardKinematics(this.arm, joints) };
     this.#withinSinceMs = -1;
+    this.#lastSuccess = false;
     return this.#target;
   }
 
@@ -75,6 +104,7 @@ export class ReachTask {
       if (this.#withinSinceMs < 0) this.#withinSinceMs = nowMs;
     } else this.#withinSinceMs = -1;
     const success = this.#withinSinceMs >= 0 && nowMs - this.#withinSinceMs >= this.holdS * 1000;
+    this.#lastSuccess = success;
     return { distanceM: d, reward: -d + (success ? this.successBonus : 0), success, tool };
   }
 }

@@ -1,18 +1,22 @@
 /**
- * A small simulated world: a leader arm moved by the scripted operator, a follower arm, and the
- * reach task scored on the follower's physical joint angles. Episodes draw a target and a skill
- * from the world's seeded random stream.
+ * A small simulated world: a leader arm moved by the scripted operator, a follower arm, and a task
+ * (reach, pick-place) scored on the follower's physical joint angles. Episodes draw the task's
+ * scene (a target; a cube and a goal) and the operator's demonstration from the world's seeded
+ * random stream.
  */
 import { realClock, type SimClock } from './clock.ts';
 import { ScriptedOperator, type FailureMode, type OperatorPlan, type Skill } from './operator.ts';
 import { createSimArm, type SimArm, type SimArmKind } from './presets.ts';
 import { Rng } from './random.ts';
-import { ReachTask, type ReachEvaluation, type ReachTarget } from './reach-task.ts';
+import { createTask } from './create-task.ts';
+import type { SimTask, TaskEvaluation, TaskName } from './task.ts';
 
 export interface SimWorldOptions {
   readonly arm: SimArmKind;
   readonly seed?: number;
   readonly clock?: SimClock;
+  /** The task (default reach). */
+  readonly task?: TaskName;
   /**
    * Which arm the operator's hand moves: the leader (teleoperation, default), or the follower
    * itself with its torque off (kinesthetic teaching; the servos still report where it is).
@@ -22,7 +26,8 @@ export interface SimWorldOptions {
 
 export interface EpisodeStart {
   readonly index: number;
-  readonly target: ReachTarget;
+  /** What the task drew (recorded with the episode's start event): target, or object and goal. */
+  readonly scene: Record<string, unknown>;
   readonly plan: OperatorPlan;
 }
 
@@ -32,7 +37,7 @@ export class SimWorld {
   readonly kind: SimArmKind;
   readonly leader: SimArm;
   readonly follower: SimArm;
-  readonly task: ReachTask;
+  readonly task: SimTask;
   readonly operator: ScriptedOperator;
   readonly rng: Rng;
   readonly clock: SimClock;
@@ -44,16 +49,16 @@ export class SimWorld {
     this.rng = new Rng(options.seed ?? 1);
     this.leader = createSimArm({ arm: options.arm, role: 'leader', clock: this.clock });
     this.follower = createSimArm({ arm: options.arm, role: 'follower', clock: this.clock });
-    this.task = new ReachTask({ arm: options.arm });
+    this.task = createTask(options.task ?? 'reach', options.arm);
     this.operator = new ScriptedOperator(options.hand === 'follower' ? this.follower : this.leader, this.rng);
   }
 
-  /** Draws a target and has the operator go for it with `skill` (and, for poor, a failure mode). */
+  /** Draws the task's scene and has the operator demonstrate it with `skill` (and, for poor, a failure mode). */
   startEpisode(skill: Skill, failure?: FailureMode): EpisodeStart {
-    const target = this.task.sampleTarget(this.rng);
-    const plan = this.operator.start(target.joints, skill, failure);
+    const scene = this.task.newEpisode(this.rng);
+    const plan = this.task.demonstrate(this.operator, this.rng, skill, failure);
     this.#episode++;
-    return { index: this.#episode, target, plan };
+    return { index: this.#episode, scene, plan };
   }
 
   /** The follower's physical joint angles (radians). */
@@ -61,7 +66,7 @@ export class SimWorld {
     return this.follower.bus.servos.map((s, i) => (s.positionCounts - this.follower.zeroCounts[i]!) / COUNTS_PER_RAD);
   }
 
-  evaluate(): ReachEvaluation {
+  evaluate(): TaskEvaluation {
     return this.task.evaluate(this.followerJoints(), this.clock.nowUs() / 1000);
   }
 

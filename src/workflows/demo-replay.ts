@@ -16,6 +16,7 @@ import { armProfile } from '../arm/profiles.ts';
 import { describeSafety, type SafetySummary } from '../arm/safety-filter.ts';
 import { episodesOf } from '../record/episodes.ts';
 import { decodeMessage, readRecording } from '../record/read.ts';
+import { replayToArmInWorker } from '../replay/to-arm-worker.ts';
 import { replayToArm, type ReplayToArmResult, type TrackingError } from '../replay/to-arm.ts';
 import { replayToRos } from '../replay/to-ros.ts';
 import { RosUnavailableError } from '../ros/errors.ts';
@@ -62,12 +63,17 @@ export async function runReplayDemo(o: ReplayDemoOptions): Promise<ReplayDemoRes
   let result;
   try {
     out.write(`episode ${episode} of ${o.recordingFile} on a fresh simulated follower ${sim.transport === 'pty' ? `over a real pty (${sim.path})` : 'over the in-process binding (socat not found, so no pty)'} at speed ×${speed}\n`);
-    const arm = await Arm.open({ profile: armProfile('so101', 'follower'), calibration, path: sim.path, binding: sim.binding, bus: { timeoutMs: sim.transport === 'pty' ? 100 : 20 } });
-    try {
-      result = await replayToArm({ file: o.recordingFile, episode, arm, calibration, speed, signal: o.signal });
-      await parkArm(arm, { speed: 1.5, timeoutS: 5 }).catch(() => undefined);
-    } finally {
-      await arm.close();
+    if (sim.transport === 'pty' && process.platform === 'linux') {
+      // The replay loop in the loop worker, which opens the pty and parks the follower afterwards.
+      result = await replayToArmInWorker({ file: o.recordingFile, episode, speed, arm: { kind: 'so101', calibration, path: sim.path, busTimeoutMs: 100 }, signal: o.signal, park: { speed: 1.5, timeoutS: 5 } });
+    } else {
+      const arm = await Arm.open({ profile: armProfile('so101', 'follower'), calibration, path: sim.path, binding: sim.binding, bus: { timeoutMs: sim.transport === 'pty' ? 100 : 20 } });
+      try {
+        result = await replayToArm({ file: o.recordingFile, episode, arm, calibration, speed, signal: o.signal });
+        await parkArm(arm, { speed: 1.5, timeoutS: 5 }).catch(() => undefined);
+      } finally {
+        await arm.close();
+      }
     }
   } finally {
     await sim.close();

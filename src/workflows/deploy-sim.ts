@@ -1,6 +1,7 @@
 /**
- * Deploying a policy on the simulated follower: the reach task publishes a new target every
- * `episodeS`, the policy sees the follower's joints and the target, the loop runs at `rateHz`
+ * Deploying a policy on the simulated follower: the task publishes a new scene every `episodeS`
+ * (reach: a target; pick-place: a cube and a goal), the policy sees the follower's joints and the
+ * task's poses, the loop runs at `rateHz`
  * through the SafetyFilter, and each episode is scored by the task. What `armbridge deploy --sim` runs.
  *
  * `thread: 'worker'` (default) runs the loop, the simulated arm and the task in the deploy worker
@@ -18,11 +19,15 @@ import type { RealtimeStatus } from '../control/realtime-priority.ts';
 import type { WakeTuning } from '../control/wake-tuning.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../record/recorder.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import { createTask } from '../sim/create-task.ts';
+import type { TaskName } from '../sim/task.ts';
 import { createDeployEnvironment, type SimDeployEnvParams } from './deploy-sim-env.ts';
 import { simCalibrationPath } from './paths.ts';
 
 export interface SimDeployOptions {
   readonly arm: SimArmKind;
+  /** The simulated task (default reach). */
+  readonly task?: TaskName;
   readonly model: string;
   /** Control rate, Hz. Default: the model's own (its `armbridge.rate_hz` metadata), else 200. */
   readonly rateHz?: number;
@@ -67,10 +72,10 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
   const rate = resolveControlRate(options.model, await readPolicyMetadata(options.model), options.rateHz, options.force);
   if (rate.note) say(rate.note);
   const rateHz = rate.rateHz;
-  const params: SimDeployEnvParams = { arm: options.arm, seed: options.seed ?? 9, transport: options.transport ?? 'pty', episodeS: options.episodeS ?? 3 };
+  const params: SimDeployEnvParams = { arm: options.arm, task: options.task, seed: options.seed ?? 9, transport: options.transport ?? 'pty', episodeS: options.episodeS ?? createTask(options.task ?? 'reach', options.arm).episodeS };
   const calibration = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
   const recorder = options.log
-    ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(',') })
+    ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, task: options.task ?? 'reach', rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(',') })
     : undefined;
   try {
     // Worker by default where it can open ports (Linux: the tty binding); elsewhere the main thread.

@@ -8,10 +8,14 @@ import type { BackendName } from '../learn/backend.ts';
 import type { TrainConfig } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { rollout, type RolloutResult } from './sim-rollout.ts';
+import { createTask, taskForObservation } from '../sim/create-task.ts';
+import type { TaskName } from '../sim/task.ts';
 import { trainFromRecordings } from './train.ts';
 
 export interface ImproveOptions extends TrainConfig {
   readonly arm: SimArmKind;
+  /** The simulated task (default: the one whose poses the data's observation holds). */
+  readonly task?: TaskName;
   readonly data: readonly string[];
   readonly out: string;
   readonly iterations: number;
@@ -43,20 +47,24 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
   const log = options.log ?? (() => undefined);
   const data = [...options.data];
   const rounds: ImproveRound[] = [];
-  const episodeS = options.episodeS ?? 3;
+  let task = options.task;
+  let episodeS = options.episodeS;
   let rateHz = options.rateHz;
   let rolloutSuccess: number | undefined;
   for (let round = 0; round <= options.iterations; round++) {
     const trained = await trainFromRecordings({ ...options, data, out: join(options.out, `round-${round}`), log: undefined });
     // Rollouts run at the rate the policy was learned at (the data's), unless told otherwise.
     rateHz ??= trained.metadata.rateHz ?? 20;
-    const ev = await rollout({ arm: options.arm, seed: options.evalSeed ?? 100_000, episodes: options.evalEpisodes ?? 100, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath } });
+    task ??= taskForObservation(trained.metadata.observation.map((p) => p.name)) ?? 'reach';
+    episodeS ??= createTask(task, options.arm).episodeS;
+    const ev = await rollout({ arm: options.arm, task, seed: options.evalSeed ?? 100_000, episodes: options.evalEpisodes ?? 100, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath } });
     rounds.push({ round, model: trained.modelPath, dataFiles: data.length, trainEpisodes: trained.episodes.train, rolloutSuccess, eval: ev });
     log(`round ${round}: trained on ${data.length} file(s) (${trained.episodes.train} episodes), evaluation success ${(ev.successRate * 100).toFixed(0)} %, mean return ${ev.meanReturn.toFixed(2)}\n`);
     if (round === options.iterations) break;
     const file = join(options.out, `rollouts-${round + 1}.mcap`);
     const ro = await rollout({
       arm: options.arm,
+      task,
       seed: (options.seed ?? 0) * 7919 + round + 1,
       episodes: options.rollouts,
       episodeS,

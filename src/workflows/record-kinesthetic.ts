@@ -115,16 +115,17 @@ export async function recordKinestheticSim(options: KinestheticSimOptions): Prom
         start: () => {
           const skill = pickSkill();
           const e = world.startEpisode(skill);
-          const tp = e.target.position;
+          const tp = world.task.positions()[0]!;
           log(`episode ${e.index}: target (${tp.map((v) => v.toFixed(3)).join(', ')}) m, hand ${skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
-          return { operator: `scripted-${skill}`, detail: { skill, failure: e.plan.failure, target: [...tp], target_joints: [...e.target.joints], hand: 'follower' } };
+          return { operator: `scripted-${skill}`, detail: { skill, failure: e.plan.failure, ...e.scene, hand: 'follower' } };
         },
         reset: () => {
           world.operator.start(REST[options.arm], 'expert');
         },
         task: () => {
           const ev = world.evaluate();
-          return { targetPosition: world.task.target?.position, reward: ev.reward, success: ev.success };
+          const [x, y, z] = world.task.positions()[0]!;
+          return { targetPosition: [x, y, z], reward: ev.reward, success: ev.success };
         },
         label: options.label ?? (async (e) => ({ outcome: e.success ? 'success' : 'failure' })),
       },

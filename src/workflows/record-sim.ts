@@ -12,6 +12,7 @@ import { recordSession, type ControlKey, type EpisodeLabel, type RecordProgress,
 import { ARMBRIDGE_VERSION, Recorder, type RecorderStats } from '../record/recorder.ts';
 import type { Skill } from '../sim/operator.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import type { TaskName } from '../sim/task.ts';
 import { SimWorld } from '../sim/world.ts';
 import { progressOfRecords, runRecordInWorker } from '../control/loop-host.ts';
 import type { RealtimeStatus } from '../control/realtime-priority.ts';
@@ -38,6 +39,8 @@ export function parseSkillMix(text: string): SkillMix {
 
 export interface SimRecordOptions {
   readonly arm: SimArmKind;
+  /** The simulated task (default reach). */
+  readonly task?: TaskName;
   readonly out: string;
   readonly overwrite?: boolean;
   readonly rateHz: number;
@@ -75,6 +78,7 @@ async function recordingMetadata(options: SimRecordOptions, mix: SkillMix, cals:
   const profile = armProfile(options.arm, 'follower');
   return {
     arm: options.arm,
+    task: options.task ?? 'reach',
     rate_hz: String(options.rateHz),
     software: `armbridge ${ARMBRIDGE_VERSION}`,
     operator: `scripted (mix ${JSON.stringify(mix)})`,
@@ -97,7 +101,7 @@ async function recordSimInWorker(options: SimRecordOptions): Promise<SimRecordRe
   const mix = options.mix ?? { expert: 1 };
   const log = options.log ?? (() => undefined);
   const cals = { leader: await loadCalibration(simCalibrationPath(options.arm, 'leader')), follower: await loadCalibration(simCalibrationPath(options.arm, 'follower')) };
-  const params: SimArmsEnvParams = { arm: options.arm, mode: 'record', seed: options.seed ?? 1, transport: options.transport ?? 'pty', mix };
+  const params: SimArmsEnvParams = { arm: options.arm, mode: 'record', task: options.task, seed: options.seed ?? 1, transport: options.transport ?? 'pty', mix };
   const recorder = await Recorder.create({ path: options.out, overwrite: options.overwrite }, await recordingMetadata(options, mix, cals));
   try {
     const r = await runRecordInWorker({
@@ -145,7 +149,7 @@ async function recordSimInWorker(options: SimRecordOptions): Promise<SimRecordRe
 
 export async function recordSim(options: SimRecordOptions): Promise<SimRecordResult> {
   if ((options.thread ?? (process.platform === 'linux' ? 'worker' : 'main')) === 'worker') return recordSimInWorker(options);
-  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1 });
+  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, task: options.task });
   const mix = options.mix ?? { expert: 1 };
   const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
   const pickSkill = (): Skill => {
@@ -182,17 +186,21 @@ export async function recordSim(options: SimRecordOptions): Promise<SimRecordRes
         start: () => {
           const skill = pickSkill();
           const e = world.startEpisode(skill);
-          const tp = e.target.position;
-          log(`episode ${e.index}: target (${tp.map((v) => v.toFixed(3)).join(', ')}) m, operator ${skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
-          return { operator: `scripted-${skill}`, detail: { skill, failure: e.plan.failure, target: [...tp], target_joints: [...e.target.joints] } };
+          const detail = { skill, failure: e.plan.failure, ...e.scene };
+          log(describeEpisodeStart({ episode: e.index, detail }));
+          return { operator: `scripted-${skill}`, detail };
         },
         reset: () => {
           world.operator.start(REST[options.arm], 'expert');
         },
+        // Poses as perceived this cycle (before the task steps: the cube moves while carried);
+        // the session records /target_pose itself (targetPosition), other poses on their own topics.
         task: () => {
+          const seen = world.task.positions().map((q, i) => ({ topic: world.task.features[i]!.topic, position: [q[0], q[1], q[2]] }));
           const ev = world.evaluate();
-          return { targetPosition: world.task.target?.position, reward: ev.reward, success: ev.success };
+          return { targetPosition: seen.find((q) => q.topic === '/target_pose')?.position, poses: seen.filter((q) => q.topic !== '/target_pose'), reward: ev.reward, success: ev.success };
         },
+        poseTopics: world.task.features.map((f) => f.topic).filter((t) => t !== '/target_pose'),
         label: options.label ?? (async (e) => ({ outcome: e.success ? 'success' : 'failure' })),
       },
     });

@@ -1,21 +1,22 @@
 /**
  * The simulated leader and follower as a loop environment (control/deploy-environment.ts) for the
  * loop worker's teleop and record loops: a SimWorld whose scripted operator moves the leader, both
- * arms served over real ptys (socat) or the in-process binding, and the reach task scoring the
- * follower. It runs on the loop's worker thread, beside the loop (the simulator's wire timing and the
+ * arms served over real ptys (socat) or the in-process binding, and the task (reach, pick-place)
+ * scoring the follower. It runs on the loop's worker thread, beside the loop (the simulator's wire timing and the
  * loop share that thread's event loop, as in deploy-sim-env.ts).
  *
- * - teleop: a new target (and the operator going for it with `skill`) every `episodeS`; each start
+ * - teleop: a new scene (and the operator doing the task with `skill`) every `episodeS`; each start
  *   is an episode event (the caller prints it), the task scores every cycle.
  * - record: the recording session's episodes drive the world (`episodes.start` picks a skill from
- *   `mix` and a target, `episodes.reset` brings the leader back to rest); the task scores the
- *   recorded cycles and the target is the extra observation logged on /target_pose.
+ *   `mix` and a scene, `episodes.reset` brings the leader back to rest); the task scores the
+ *   recorded cycles and its poses are the extra observation (/target_pose; /object_pose, /goal_pose).
  * Fault injection: the leader's or the follower's cable pulled after a time.
  */
 import type { LoopEnvironment } from '../control/deploy-environment.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
 import type { Skill } from '../sim/operator.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import { taskLayout, taskObservation, type TaskName } from '../sim/task.ts';
 import { SimWorld } from '../sim/world.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
 
@@ -24,9 +25,11 @@ export const SIM_ARMS_ENVIRONMENT = new URL('./sim-arms-env.ts', import.meta.url
 export interface SimArmsEnvParams {
   readonly arm: SimArmKind;
   readonly mode: 'teleop' | 'record';
+  /** Default reach. */
+  readonly task?: TaskName;
   readonly seed?: number;
   readonly transport?: 'pty' | 'in-process';
-  /** teleop: the operator's skill (default expert) and the length of each target's episode, s (default 4). */
+  /** teleop: the operator's skill (default expert) and the length of each scene's episode, s (default: the task's plus 1). */
   readonly skill?: Skill;
   readonly episodeS?: number;
   /** record: skills and their weights. */
@@ -45,13 +48,14 @@ export const REST_POSE: Readonly<Record<SimArmKind, readonly number[]>> = {
 /** The line a caller prints for an episode's start event from this environment. */
 export function describeEpisodeStart(e: { episode: number; detail?: Record<string, unknown> }): string {
   const d = e.detail ?? {};
-  const target = Array.isArray(d.target) ? (d.target as number[]).map((v) => v.toFixed(3)).join(', ') : '?';
-  return `episode ${e.episode}: target (${target}) m, operator ${String(d.skill)}${d.failure && d.failure !== 'none' ? ` (${String(d.failure)})` : ''}\n`;
+  const point = (k: string) => (Array.isArray(d[k]) ? `${k} (${(d[k] as number[]).map((v) => v.toFixed(3)).join(', ')})` : undefined);
+  const where = ['target', 'object', 'goal'].map(point).filter(Boolean).join(', ') || 'target (?)';
+  return `episode ${e.episode}: ${where} m, operator ${String(d.skill)}${d.failure && d.failure !== 'none' ? ` (${String(d.failure)})` : ''}\n`;
 }
 
 export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironment> {
   const p = raw as SimArmsEnvParams;
-  const world = new SimWorld({ arm: p.arm, seed: p.seed ?? 1 });
+  const world = new SimWorld({ arm: p.arm, seed: p.seed ?? 1, task: p.task });
   const ports: SimPort[] = [];
   try {
     for (const sim of [world.leader, world.follower]) ports.push(await serveSimArm(sim, p.transport ?? 'pty'));
@@ -69,17 +73,13 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
     for (const [k, w] of Object.entries(mix) as [Skill, number][]) if ((x -= w) < 0) return k;
     return 'expert';
   };
-  const noTarget = new Float64Array([NaN, NaN, NaN]);
-  const target = new Float64Array(3);
-  const readTarget = () => {
-    const t = world.task.target?.position;
-    if (!t) return noTarget;
-    target[0] = t[0];
-    target[1] = t[1];
-    target[2] = t[2];
-    return target;
+  // The task's poses as perceived this cycle (the cube moves while carried): read before the task steps.
+  const seen = new Float64Array(world.task.features.length * 3);
+  const readPoses = () => {
+    seen.set(taskObservation(world.task));
+    return seen;
   };
-  const episodeMs = (p.episodeS ?? 4) * 1000;
+  const episodeMs = (p.episodeS ?? world.task.episodeS + 1) * 1000;
   const skill = p.skill ?? 'expert';
   const unplugLeaderMs = p.unplugLeaderAfterS === undefined ? Infinity : p.unplugLeaderAfterS * 1000;
   const unplugFollowerMs = p.unplugFollowerAfterS === undefined ? Infinity : p.unplugFollowerAfterS * 1000;
@@ -93,7 +93,7 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
   const NONE: readonly EpisodeEvent[] = Object.freeze([]);
   const start = (s: Skill) => {
     const e = world.startEpisode(s);
-    const detail = { skill: s, failure: e.plan.failure, target: [...e.target.position], target_joints: [...e.target.joints] };
+    const detail = { skill: s, failure: e.plan.failure, ...e.scene };
     return { index: e.index, detail };
   };
   const faults = (tMs: number) => {
@@ -106,7 +106,7 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
     busTimeoutMs,
     leader: { path: leaderPort.path, binding: leaderPort.binding, busTimeoutMs },
     transport: followerPort.transport === 'pty' ? `real ptys (${leaderPort.path} → ${followerPort.path})` : 'the in-process binding',
-    extra: { layout: [{ name: 'target.position', size: 3 }], read: readTarget },
+    extra: { layout: taskLayout(world.task), read: readPoses },
     episodes:
       p.mode === 'record'
         ? {

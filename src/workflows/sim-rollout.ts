@@ -13,8 +13,9 @@ import type { EpisodeEvent } from '../record/episodes.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../record/recorder.ts';
 import { rosTime } from '../record/ros-schemas.ts';
 import { ManualClock } from '../sim/clock.ts';
-import type { Skill } from '../sim/operator.ts';
+import type { FailureMode, Skill } from '../sim/operator.ts';
 import type { SimArm, SimArmKind } from '../sim/presets.ts';
+import { taskObservation, type TaskName } from '../sim/task.ts';
 import { SimWorld } from '../sim/world.ts';
 import { simCalibrationPath } from './paths.ts';
 
@@ -35,12 +36,14 @@ export function moveToStartPose(arm: SimArm): void {
  * on the follower itself with its torque off (kinesthetic teaching: states only, no /action), or a policy.
  */
 export type Driver =
-  | { readonly kind: 'operator'; readonly mix: Partial<Record<Skill, number>> }
+  | { readonly kind: 'operator'; readonly mix: Partial<Record<Skill, number>>; /** Poor episodes: this failure mode (default drawn). */ readonly failure?: FailureMode }
   | { readonly kind: 'kinesthetic'; readonly mix: Partial<Record<Skill, number>> }
   | { readonly kind: 'policy'; readonly model: string };
 
 export interface RolloutOptions {
   readonly arm: SimArmKind;
+  /** The simulated task (default reach). */
+  readonly task?: TaskName;
   readonly seed: number;
   readonly episodes: number;
   readonly episodeS: number;
@@ -66,7 +69,10 @@ export interface RolloutEpisode {
   readonly failure: string;
   readonly success: boolean;
   readonly return: number;
+  /** The task's distance to done at the end: tool to target (reach), cube to goal (pick-place), m. */
   readonly finalDistanceM: number;
+  /** The task's reason for the outcome: 'success', or why not (e.g. 'never_grasped', 'dropped'). */
+  readonly outcome: string;
 }
 
 export interface RolloutResult {
@@ -79,7 +85,8 @@ export interface RolloutResult {
 export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
   const clock = new ManualClock();
   const kinesthetic = options.driver.kind === 'kinesthetic';
-  const world = new SimWorld({ arm: options.arm, seed: options.seed, clock, hand: kinesthetic ? 'follower' : 'leader' });
+  const world = new SimWorld({ arm: options.arm, seed: options.seed, clock, task: options.task, hand: kinesthetic ? 'follower' : 'leader' });
+  const task = world.task;
   const profile = armProfile(options.arm, 'follower');
   const leaderProfile = armProfile(options.arm, 'leader');
   const fCal = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
@@ -108,6 +115,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
         { path: options.out, overwrite: options.overwrite, chunkIntervalMs: 1e9 },
         {
           arm: options.arm,
+          task: task.name,
           rate_hz: String(options.rateHz),
           software: `armbridge ${ARMBRIDGE_VERSION}`,
           operator: options.driver.kind !== 'policy' ? `scripted${kinesthetic ? ', kinesthetic' : ''} (mix ${JSON.stringify(mix)})` : `policy ${options.driver.model}`,
@@ -127,7 +135,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
     follower: await recorder.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
     action: kinesthetic ? undefined : await recorder.topic('/action', 'sensor_msgs/msg/JointState'),
     episode: await recorder.topic('/episode', 'std_msgs/msg/String'),
-    target: await recorder.topic('/target_pose', 'geometry_msgs/msg/PoseStamped'),
+    poses: await Promise.all(task.features.map((f) => recorder.topic(f.topic, 'geometry_msgs/msg/PoseStamped'))),
     reward: await recorder.topic('/reward', 'std_msgs/msg/Float64'),
     success: await recorder.topic('/task/success', 'std_msgs/msg/Bool'),
   };
@@ -137,7 +145,8 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
   const episodes: RolloutEpisode[] = [];
   const follower = new Float64Array(n);
   const leader = new Float64Array(n);
-  const obs = new Float32Array(n + 3);
+  const extra = task.features.length * 3;
+  const obs = new Float32Array(n + extra);
   try {
     for (let e = 0; e < options.episodes; e++) {
       // Reset: both arms at the rest pose, torque on the follower holding it.
@@ -156,13 +165,13 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
         });
       }
       const skill = options.driver.kind !== 'policy' ? pick() : 'policy';
-      const start = world.startEpisode(skill === 'policy' ? 'expert' : (skill as Skill));
+      const start = world.startEpisode(skill === 'policy' ? 'expert' : (skill as Skill), options.driver.kind === 'operator' ? options.driver.failure : undefined);
       if (options.driver.kind === 'policy') world.operator.release();
       const filter = new SafetyFilter({ names, lower: fConv.map((c) => c.lower), upper: fConv.map((c) => c.upper), maxStep: 4 / options.rateHz, now: () => clock.nowUs() / 1000 });
       filter.reset(follower);
       const ns = () => t0 + BigInt(Math.round(clock.nowUs() * 1000));
       const ev = (x: EpisodeEvent) => recorder?.log(topics!.episode, { data: JSON.stringify(x) }, ns());
-      ev({ event: 'start', episode: e, operator: options.driver.kind !== 'policy' ? `scripted-${skill}` : 'policy', detail: { skill, failure: start.plan.failure, target: [...start.target.position], ...(kinesthetic ? { hand: 'follower' } : {}) } });
+      ev({ event: 'start', episode: e, operator: options.driver.kind !== 'policy' ? `scripted-${skill}` : 'policy', detail: { skill, failure: start.plan.failure, ...start.scene, ...(kinesthetic ? { hand: 'follower' } : {}) } });
       const gain = options.explorationGain ? Math.exp(options.explorationGain * world.rng.normal()) : 1;
       let ret = 0;
       let success = false;
@@ -172,11 +181,13 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
         clock.advanceMs(dtMs);
         readFollower();
         filter.markFresh();
+        // What perception reports this cycle (the cube moves while carried), before the task steps.
+        const seen = taskObservation(task);
         let desired: ArrayLike<number>;
         if (session) {
           obs.set(follower, 0);
-          obs.set(start.target.position, n);
-          const out = await session.run({ observation: new ort.Tensor('float32', obs, [1, n + 3]) });
+          obs.set(seen, n);
+          const out = await session.run({ observation: new ort.Tensor('float32', obs, [1, n + extra]) });
           const a = out.action!.data as Float32Array;
           if (gain !== 1) for (let i = 0; i < a.length; i++) a[i] = follower[i]! + gain * (a[i]! - follower[i]!);
           if (options.explorationStd) for (let i = 0; i < a.length; i++) a[i] = a[i]! + options.explorationStd * world.rng.normal();
@@ -197,8 +208,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
           if (!session && topics.leader) recorder.log(topics.leader, js('leader', leader), t);
           recorder.log(topics.follower, js('follower', follower), t);
           if (topics.action) recorder.log(topics.action, js('action', command), t);
-          const p = start.target.position;
-          recorder.log(topics.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: p[0], y: p[1], z: p[2] }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+          topics.poses.forEach((topic, f) => recorder.log(topic, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: seen[3 * f]!, y: seen[3 * f + 1]!, z: seen[3 * f + 2]! }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t));
           recorder.log(topics.reward, { data: r.reward }, t);
           recorder.log(topics.success, { data: r.success }, t);
         }
@@ -206,7 +216,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
       ev({ event: 'end', episode: e, success, reward_sum: ret, reason: 'time' });
       ev({ event: 'label', episode: e, outcome: success ? 'success' : 'failure' });
       if (recorder) await recorder.flush();
-      episodes.push({ index: e, skill, failure: start.plan.failure, success, return: ret, finalDistanceM: dist });
+      episodes.push({ index: e, skill, failure: start.plan.failure, success, return: ret, finalDistanceM: dist, outcome: task.outcome() });
     }
   } finally {
     await recorder?.close();

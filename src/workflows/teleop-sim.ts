@@ -14,12 +14,15 @@ import type { WakeTuning } from '../control/wake-tuning.ts';
 import { describeEpisodeStart, SIM_ARMS_ENVIRONMENT, type SimArmsEnvParams } from './sim-arms-env.ts';
 import type { Skill } from '../sim/operator.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import type { TaskName } from '../sim/task.ts';
 import { SimWorld } from '../sim/world.ts';
 import { simCalibrationPath } from './paths.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
 
 export interface SimTeleopOptions {
   readonly arm: SimArmKind;
+  /** The simulated task (default reach). */
+  readonly task?: TaskName;
   readonly rateHz: number;
   readonly durationS: number;
   readonly skill?: Skill;
@@ -62,10 +65,11 @@ async function runSimTeleopInWorker(options: SimTeleopOptions): Promise<SimTeleo
   const params: SimArmsEnvParams = {
     arm: options.arm,
     mode: 'teleop',
+    task: options.task,
     seed: options.seed ?? 1,
     transport: options.transport ?? 'pty',
     skill: options.skill ?? 'expert',
-    episodeS: options.episodeS ?? 4,
+    episodeS: options.episodeS,
     unplugLeaderAfterS: options.unplugLeaderAfterS,
     unplugFollowerAfterS: options.unplugFollowerAfterS,
   };
@@ -107,7 +111,7 @@ async function runSimTeleopInWorker(options: SimTeleopOptions): Promise<SimTeleo
 
 export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleopResult> {
   if ((options.thread ?? (process.platform === 'linux' ? 'worker' : 'main')) === 'worker') return runSimTeleopInWorker(options);
-  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1 });
+  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, task: options.task });
   const ports: SimPort[] = [];
   const arms: Arm[] = [];
   const log = options.log ?? (() => undefined);
@@ -135,7 +139,7 @@ export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleop
     });
     arms.push(follower);
 
-    const episodeS = options.episodeS ?? 4;
+    const episodeS = options.episodeS ?? world.task.episodeS + 1;
     let episodes = 0;
     let successes = 0;
     let rewardSum = 0;
@@ -160,7 +164,7 @@ export async function runSimTeleop(options: SimTeleopOptions): Promise<SimTeleop
           episodes++;
           episodeSuccess = false;
           nextEpisodeMs += episodeS * 1000;
-          log(`episode ${e.index}: target (${e.target.position.map((v) => v.toFixed(3)).join(', ')}) m, operator ${e.plan.skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
+          log(describeEpisodeStart({ episode: e.index, detail: { skill: e.plan.skill, failure: e.plan.failure, ...e.scene } }));
         }
         const ev = world.evaluate();
         rewardSum += ev.reward;

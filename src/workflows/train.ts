@@ -17,6 +17,7 @@ import type { Normalization } from '../dataset/normalization.ts';
 import type { MlpSnapshot } from '../learn/mlp.ts';
 import { defaultEpochs, defaultOptimizer, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import { createTask, taskForObservation } from '../sim/create-task.ts';
 import { renderSvg } from '../report/render.ts';
 import { rollout } from './sim-rollout.ts';
 import { trainLossFigure } from './train-figures.ts';
@@ -86,21 +87,24 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   const actionBase = job.actionBase ?? (relative ? { offset } : undefined);
   const simSel = job.selectOnSim ?? 'auto';
   const arm = ds.arm as SimArmKind;
-  const selectOn = simSel !== false && ds.simulated && (arm === 'so101' || arm === 'koch') && ds.layout.observation.some((p) => p.name === 'target.position') ? (simSel === 'auto' ? {} : simSel) : undefined;
+  // The simulated task whose poses the observation holds (reach: the target; pick-place: cube and goal).
+  const task = taskForObservation(ds.layout.observation.map((p) => p.name));
+  const selectOn = simSel !== false && ds.simulated && (arm === 'so101' || arm === 'koch') && task !== undefined ? (simSel === 'auto' ? {} : simSel) : undefined;
+  const episodeS = task ? createTask(task, 'so101').episodeS : 3;
   const rateHz = ds.rateHz ?? 20;
   const scratch = join(job.out, '.select.onnx');
   const selectBy = selectOn && {
     everyEpochs: selectOn.everyEpochs ?? 10,
     score: async (model: MlpSnapshot, norms: { obsNorm: Normalization; actNorm: Normalization }, epoch: number) => {
       await writeOnnx(scratch, { layers: denseLayers(model), obsMean: norms.obsNorm.mean, obsStd: norms.obsNorm.std, actMean: norms.actNorm.mean, actStd: norms.actNorm.std, actionBase, metadata: {} });
-      const r = await rollout({ arm, seed: selectOn.seed ?? 900_000 + (job.seed ?? 0), episodes: selectOn.episodes ?? 30, episodeS: 3, rateHz, driver: { kind: 'policy', model: scratch } });
+      const r = await rollout({ arm, task, seed: selectOn.seed ?? 900_000 + (job.seed ?? 0), episodes: selectOn.episodes ?? 30, episodeS, rateHz, driver: { kind: 'policy', model: scratch } });
       // Success first; return breaks ties (scaled far below one episode's worth of success).
-      const score = r.successRate + 1e-4 * (r.meanReturn / Math.max(1, rateHz * 3));
+      const score = r.successRate + 1e-4 * (r.meanReturn / Math.max(1, rateHz * episodeS));
       log(`  checkpoint at epoch ${epoch}: ${(r.successRate * 100).toFixed(0)} % success on ${selectOn.episodes ?? 30} selection targets, return ${r.meanReturn.toFixed(2)}\n`);
       return score;
     },
   };
-  if (selectBy) log(`choosing the checkpoint by success on the simulated task every ${selectBy.everyEpochs} epochs (validation loss only stops training)\n`);
+  if (selectBy) log(`choosing the checkpoint by success on the simulated ${task} task every ${selectBy.everyEpochs} epochs (validation loss only stops training)\n`);
   const result = await trainPolicy(tf, { train, val }, { ...job, actionBase, selectBy: job.selectBy ?? selectBy ?? undefined }, (s) => job.onEpoch?.(s, epochs)).finally(() => rm(scratch, { force: true }));
   const metadata: PolicyMetadata = {
     format: POLICY_FORMAT,

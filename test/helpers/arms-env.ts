@@ -53,7 +53,7 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
     busTimeoutMs: 20,
     leader: { path: '/sim/leader', binding, busTimeoutMs: 20 },
     transport: 'the in-process binding (test environment)',
-    extra: p.record ? { layout: [{ name: 'target.position', size: 3 }], read: () => (target.set(world.task.target!.position), target) } : undefined,
+    extra: p.record ? { layout: [{ name: 'target.position', size: 3 }], read: () => (target.set(world.task.positions()[0]!), target) } : undefined,
     episodes: p.record
       ? {
           start: (i) => {

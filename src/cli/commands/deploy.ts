@@ -30,7 +30,10 @@ const options = z.object({
   thread: z.enum(['worker', 'main']).default('worker').describe('Where the loop runs: its own worker thread (blocking sleep, logging stays on the main thread) or the main thread'),
   rtPriority: z.coerce.number().int().min(0).max(99).default(50).describe('SCHED_FIFO priority for the loop worker where permitted (root, CAP_SYS_NICE or an rtprio limit); 0: normal priority'),
   target: z.string().optional().describe('A fixed target point x,y,z (m) for models that observe target.position (real arm; --sim publishes its own)'),
-  sim: z.boolean().default(false).describe('Simulated follower with the reach task publishing a new target every 3 s, each an episode scored by the task (give --duration-s a multiple of 3 so the last one has its full time)'),
+  object: z.string().optional().describe('A fixed object position x,y,z (m) for pick-and-place models, which observe object.position (real arm; --sim publishes its own)'),
+  goal: z.string().optional().describe('A fixed goal position x,y,z (m) for pick-and-place models, which observe goal.position (real arm; --sim publishes its own)'),
+  sim: z.boolean().default(false).describe('Simulated follower with the task (--task) drawing a new scene every episode (reach: a target every 3 s; pick-place: a cube and a goal every 8 s), each scored by the task (give --duration-s a multiple of the episode so the last one has its full time)'),
+  task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task (--sim)'),
   inProcess: z.boolean().default(false).describe('Simulated follower over the in-process binding instead of a pty (--sim)'),
   json: z.boolean().default(false).describe('At the end print one JSON summary on stdout (achievedHz, cycles, episodes, successes, meanReward, …); everything else goes to stderr'),
   noReport: noReportOption.describe("With --log: do not write report.html next to the run log (loop period and inference histograms, safety interventions over time, settings, summary)"),
@@ -157,7 +160,12 @@ export const deployCommand: Command<typeof options> = {
   name: 'deploy',
   summary: 'Run a trained ONNX policy on the follower at a fixed rate, through the safety filter',
   options,
-  examples: ['armbridge deploy --model models/reach-rwr/policy.onnx --follower /dev/ttyACM0', 'armbridge deploy --model models/reach-rwr/policy.onnx --sim --json'],
+  examples: [
+    'armbridge deploy --model models/reach-rwr/policy.onnx --follower /dev/ttyACM0',
+    'armbridge deploy --model models/reach-rwr/policy.onnx --sim --json',
+    'armbridge deploy --model models/pick-bc/policy.onnx --sim --task pick-place --duration-s 40',
+    'armbridge deploy --model models/pick-bc/policy.onnx --follower /dev/ttyACM0 --object 0.19,0.05,0.0125 --goal 0.17,-0.08,0.0125',
+  ],
   async run(o, { stdout, stderr, signal }) {
     // With --json, stdout carries the summary alone: every human-readable line goes to stderr.
     const human = o.json ? stderr : stdout;
@@ -171,6 +179,7 @@ export const deployCommand: Command<typeof options> = {
     if (o.sim) {
       const r = await deploySim({
         arm: o.arm,
+        task: o.task,
         model: o.model,
         rateHz: o.rate,
         force: o.force,
@@ -184,7 +193,7 @@ export const deployCommand: Command<typeof options> = {
         say: (s) => human.write(s),
       }).finally(endStatus);
       report(human, r, r.rate.rateHz);
-      human.write(`task: ${r.successes}/${r.episodes} targets reached and held, mean reward ${r.meanReward.toFixed(4)}\n`);
+      human.write(`task: ${r.successes}/${r.episodes} ${o.task === 'pick-place' ? 'cubes placed on the goal' : 'targets reached and held'}, mean reward ${r.meanReward.toFixed(4)}\n`);
       const s = summary(o.model, r, r.rate, r);
       await writeDeployReport(o, s, human);
       if (o.json) stdout.write(`${JSON.stringify(s)}\n`);
@@ -194,8 +203,16 @@ export const deployCommand: Command<typeof options> = {
       stderr.write('give --follower PORT (or --sim)\n');
       return 2;
     }
-    const target = o.target?.split(',').map(Number);
-    if (target && (target.length !== 3 || !target.every(Number.isFinite))) throw new UsageError(`--target wants three numbers x,y,z in metres, got "${o.target}"`);
+    const point = (flag: string, text: string | undefined) => {
+      const v = text?.split(',').map(Number);
+      if (v && (v.length !== 3 || !v.every(Number.isFinite))) throw new UsageError(`--${flag} wants three numbers x,y,z in metres, got "${text}"`);
+      return v;
+    };
+    // Fixed poses after the joints, in the order models observe them (reach: target; pick-place: object, goal).
+    const fixed = [['target', point('target', o.target)], ['object', point('object', o.object)], ['goal', point('goal', o.goal)]].filter((x): x is [string, number[]] => x[1] !== undefined);
+    const fixedLayout = fixed.map(([n]) => ({ name: `${n}.position`, size: 3 }));
+    const fixedValues = fixed.flatMap(([, v]) => v);
+    const target = fixed.length ? fixedValues : undefined;
     // The rate is decided (a rate the model cannot follow refused) before the arm is touched.
     const rate = resolveControlRate(o.model, await readPolicyMetadata(o.model), o.rate, o.force);
     if (rate.note) stderr.write(rate.note);
@@ -207,7 +224,7 @@ export const deployCommand: Command<typeof options> = {
       if (o.thread === 'worker') {
         // On a real arm the joints are observed, plus a fixed target if given: a model that needs
         // anything else is refused before the arm is touched.
-        const params: FixedEnvironmentParams = { path: o.follower, extra: target ? { layout: [{ name: 'target.position', size: 3 }], values: target } : undefined };
+        const params: FixedEnvironmentParams = { path: o.follower, extra: target ? { layout: fixedLayout, values: target } : undefined };
         const r = await runDeployInWorker({
           arm: { kind: o.arm, calibration },
           environment: { module: FIXED_ENVIRONMENT, params },
@@ -224,7 +241,7 @@ export const deployCommand: Command<typeof options> = {
         done = summary(o.model, r, rate, undefined);
       } else {
         await using arm = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration, path: o.follower });
-        const observation = [{ name: 'follower.position', size: arm.size }, ...(target ? [{ name: 'target.position', size: 3 }] : [])];
+        const observation = [{ name: 'follower.position', size: arm.size }, ...fixedLayout];
         const policy = await OnnxPolicy.load(o.model, { jointNames: arm.names, observation });
         try {
           const r = await runDeploy({ follower: arm, policy, rateHz, durationS: o.durationS, estop: signal, recorder, observeExtra: target ? () => target : undefined });

@@ -7,6 +7,8 @@ import { dirname, join } from 'node:path';
 import { UsageError, type Command } from '../command.ts';
 import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 import { histogramFigure, successReturnFigure } from '../../report/figures.ts';
+import { createTask } from '../../sim/create-task.ts';
+import { taskLayout } from '../../sim/task.ts';
 
 /** Held-out targets: the world's seed is this plus --seed, far from the seeds demonstrations and training use. */
 export const EVAL_SEED_OFFSET = 100_000;
@@ -16,13 +18,13 @@ const DEFAULT_RATE_HZ = 20;
 const options = z.object({
   sim: z.boolean().default(true).describe('Evaluate on the simulated task (the only option for now)'),
   arm: z.enum(['so101', 'koch']).default('so101').describe('Simulated arm'),
-  task: z.enum(['reach']).default('reach').describe('Simulated task'),
+  task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task: reach a target, or pick the cube and place it on the goal'),
   model: z.string().optional().describe('policy.onnx to evaluate (or --operator)'),
   operator: z.enum(['expert', 'noisy', 'poor']).optional().describe('Evaluate the scripted operator of this skill instead of a model'),
   episodes: z.coerce.number().int().positive().default(100).describe('Episodes (one held-out target each)'),
   seed: z.coerce.number().int().min(0).default(0).describe(`Seed of the held-out targets (the world runs at seed ${EVAL_SEED_OFFSET} + this): the same targets for every model at the same seed`),
   rate: z.coerce.number().positive().max(2000).optional().describe(`Control rate, Hz (default: the model's own rate, else ${DEFAULT_RATE_HZ})`),
-  episodeS: z.coerce.number().positive().default(3).describe('Length of an episode, s'),
+  episodeS: z.coerce.number().positive().optional().describe('Length of an episode, s (default: the task\'s, 3 for reach, 8 for pick-place)'),
   json: z.boolean().default(false).describe('Print one JSON object {successRate, meanReturn, stdReturn, episodes} on stdout and nothing else there (progress on stderr)'),
   out: z.string().optional().describe("Run folder for report.html (default: eval-<arm>-seed<seed>-<episodes>ep next to the model, or runs/eval-<operator>-… for an operator)"),
   noReport: noReportOption,
@@ -57,11 +59,13 @@ export const evalCommand: Command<typeof options> = {
     // With --json, stdout carries the JSON object alone: every human-readable line goes to stderr.
     const human = o.json ? stderr : stdout;
     let rateHz = o.rate ?? DEFAULT_RATE_HZ;
+    const simTask = createTask(o.task, o.arm);
+    const episodeS = o.episodeS ?? simTask.episodeS;
     if (o.model !== undefined) {
       const meta = await readPolicyMetadata(o.model);
-      // The rollout feeds [follower.position, target.position]: refuse anything else with the loop's own error.
+      // The rollout feeds [follower.position, the task's poses]: refuse anything else with the loop's own error.
       const joints = armProfile(o.arm, 'follower').joints.map((j) => j.name);
-      const want = JSON.stringify([{ name: 'follower.position', size: joints.length }, { name: 'target.position', size: 3 }]);
+      const want = JSON.stringify([{ name: 'follower.position', size: joints.length }, ...taskLayout(simTask)]);
       if (meta.jointNames.join(',') !== joints.join(',')) throw new ModelMismatchError(o.model, `it was trained on joints [${meta.jointNames.join(',')}], the simulated ${o.arm} has [${joints.join(',')}]`);
       if (JSON.stringify(meta.observation) !== want) throw new ModelMismatchError(o.model, `it expects observation ${JSON.stringify(meta.observation)}, the ${o.task} task provides ${want}`);
       if (o.rate === undefined) rateHz = meta.rateHz ?? DEFAULT_RATE_HZ;
@@ -69,14 +73,15 @@ export const evalCommand: Command<typeof options> = {
     }
     const who = o.model !== undefined ? `model ${o.model}` : `the scripted ${o.operator} operator`;
     const worldSeed = EVAL_SEED_OFFSET + o.seed;
-    human.write(`evaluating ${who} on ${o.episodes} held-out ${o.task} targets (simulated ${o.arm}, seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${o.episodeS} s per episode\n`);
+    human.write(`evaluating ${who} on ${o.episodes} held-out ${o.task} targets (simulated ${o.arm}, seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode\n`);
     // onnxruntime (imported by the rollout module) is heavy: loaded only when used.
     const { rollout } = await import('../../workflows/sim-rollout.ts');
     const r = await rollout({
       arm: o.arm,
+      task: o.task,
       seed: worldSeed,
       episodes: o.episodes,
-      episodeS: o.episodeS,
+      episodeS,
       rateHz,
       driver: o.model !== undefined ? { kind: 'policy', model: o.model } : { kind: 'operator', mix: { [o.operator!]: 1 } },
     });
@@ -84,17 +89,17 @@ export const evalCommand: Command<typeof options> = {
     const saveReport = async () => {
       if (o.noReport) return;
       // Next to the model it judges (or under runs/ for an operator); the same evaluation lands in the same folder.
-      const name = `eval-${o.model !== undefined ? '' : `${o.operator}-`}${o.arm}-seed${o.seed}-${o.episodes}ep`;
+      const name = `eval-${o.task === 'reach' ? '' : `${o.task}-`}${o.model !== undefined ? '' : `${o.operator}-`}${o.arm}-seed${o.seed}-${o.episodes}ep`;
       const out = o.out ?? join(o.model !== undefined ? dirname(o.model) : 'runs', name);
       const label = o.model !== undefined ? o.model : `scripted ${o.operator} operator`;
       await writeRunReport(join(out, 'report.html'), {
         title: `armbridge eval: ${label}`,
-        subtitle: `${o.episodes} held-out ${o.task} targets on the simulated ${o.arm} (seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${o.episodeS} s per episode`,
-        settings: settingsOf({ ...o, rateHz }),
+        subtitle: `${o.episodes} held-out ${o.task} targets on the simulated ${o.arm} (seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode`,
+        settings: settingsOf({ ...o, rateHz, episodeS }),
         figures: [
           successReturnFigure('success-return', 'Success and return', [{ label, success: r.successRate, episodes: r.episodes.length, meanReturn: r.meanReturn, stdReturn: r.stdReturn }], o.model !== undefined ? 'model' : 'operator'),
           histogramFigure('returns', 'Return per episode', r.episodes.map((e) => e.return), 'return', '#f58518'),
-          histogramFigure('final-distance', 'Distance to the target at the end of each episode', r.episodes.map((e) => e.finalDistanceM * 100), 'cm', '#54a24b'),
+          histogramFigure('final-distance', o.task === 'pick-place' ? 'Distance from the cube to the goal at the end of each episode' : 'Distance to the target at the end of each episode', r.episodes.map((e) => e.finalDistanceM * 100), 'cm', '#54a24b'),
         ],
         tables: [
           { title: 'Result', header: ['success', 'mean return', 'episodes'], rows: [[`${(r.successRate * 100).toFixed(1)} % (${r.episodes.filter((e) => e.success).length}/${r.episodes.length})`, `${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)}`, r.episodes.length]] },

@@ -13,6 +13,7 @@ const options = z.object({
   data: z.string().optional().describe('Recordings to start from (instead of --model): comma-separated'),
   sim: z.boolean().default(true).describe('Roll out on the simulated task (the only option for now)'),
   arm: z.enum(['so101', 'koch']).optional().describe("Simulated arm (default: the --model's arm, else so101)"),
+  task: z.enum(['reach', 'pick-place']).optional().describe('Simulated task (default: the one the data was recorded on: pick-place when it has the object and goal poses)'),
   algo: z.enum(['rwr', 'awr']).default('rwr').describe('Weighting used in every round'),
   rwrTransform: z.enum(['linear', 'exp']).default('exp').describe('RWR return transform'),
   beta: z.coerce.number().positive().optional().describe('Temperature β (rwr: default 0.5, in robust standard deviations of returns compared with episodes that started alike; awr: default 1)'),
@@ -64,6 +65,7 @@ export const improveCommand: Command<typeof options> = {
     }
     const rounds = await improve({
       arm: arm ?? 'so101',
+      task: o.task,
       data,
       out: o.out,
       algo: o.algo,

@@ -16,12 +16,14 @@ import { terminalKeys } from '../keys.ts';
 /** Defaults of --rate and --episode-s: teleoperation in real time, and generated demonstrations (--virtual-time). */
 const REAL_TIME = { rateHz: 100, episodeS: 20 } as const;
 const VIRTUAL_TIME = { rateHz: 20, episodeS: 3 } as const;
+/** Pick and place takes the scripted expert about 6.5 s: its virtual-time episodes are 8 s. */
+const PICK_PLACE_EPISODE_S = 8;
 
 const options = z.object({
   ...armPairOptions,
   rate: z.coerce.number().positive().max(2000).optional().describe(`Recording and control rate, Hz (default ${REAL_TIME.rateHz}; with --virtual-time ${VIRTUAL_TIME.rateHz}, the rate the learning benchmark uses)`),
   episodes: z.coerce.number().int().positive().default(50).describe('Episodes to record'),
-  episodeS: z.coerce.number().positive().optional().describe(`Length of an episode, s (default ${REAL_TIME.episodeS}; with --virtual-time ${VIRTUAL_TIME.episodeS})`),
+  episodeS: z.coerce.number().positive().optional().describe(`Length of an episode, s (default ${REAL_TIME.episodeS}; with --virtual-time ${VIRTUAL_TIME.episodeS}, ${PICK_PLACE_EPISODE_S} for pick-place)`),
   resetS: z.coerce.number().nonnegative().default(5).describe('Reset time between episodes (not recorded), s'),
   out: z.string().optional().describe('Output MCAP file (default recordings/<arm>-<time>.mcap)'),
   overwrite: z.boolean().default(false).describe('Replace an existing output file'),
@@ -33,7 +35,7 @@ const options = z.object({
   virtualTime: z.boolean().default(false).describe('With --sim: generate the episodes in simulated time, as fast as the machine computes them (same file format, marked virtual_time); no ports, no reset time'),
   kinesthetic: z.boolean().default(false).describe('Kinesthetic teaching: no leader arm; the follower\'s torque stays off while a person moves it by hand (--sim: the scripted operator\'s hand), its states are recorded without /action (train derives the labels); at the end it is held and parked'),
   compliance: z.enum(['torque-off', 'damping']).default('torque-off').describe('With --kinesthetic: how the follower yields to the hand: torque off, or damping (Feetech STS only: an arm let go sinks slowly instead of falling; heavier to move)'),
-  task: z.enum(['reach']).default('reach').describe('Simulated task (--sim)'),
+  task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task (--sim): reach a target, or pick the cube and place it on the goal (episodes of 8 s by default)'),
 });
 
 function progressPrinter(stdout: NodeJS.WritableStream, episodes: number) {
@@ -55,6 +57,7 @@ export const recordCommand: Command<typeof options> = {
     'armbridge record --leader /dev/ttyACM1 --follower /dev/ttyACM0 --rate 100 --episodes 50 --episode-s 20 --reset-s 5 --out recordings/pick.mcap',
     'armbridge record --sim --episodes 20 --episode-s 6 --reset-s 2 --mix expert:0.5,poor:0.5 --out recordings/sim.mcap',
     'armbridge record --sim --virtual-time --arm so101 --task reach --episodes 300 --mix expert:0.5,noisy:0.2,poor:0.3 --seed 1 --out recordings/reach-demos.mcap',
+    'armbridge record --sim --virtual-time --arm koch --task pick-place --episodes 300 --mix expert:0.5,poor:0.5 --seed 1 --out recordings/pick-demos.mcap',
   ],
   async run(o, { stdout, stderr, signal }) {
     if (o.virtualTime && !o.sim) throw new UsageError('--virtual-time needs --sim (only the simulator can run faster than real time)');
@@ -67,14 +70,14 @@ export const recordCommand: Command<typeof options> = {
     }
     const defaults = o.virtualTime ? VIRTUAL_TIME : REAL_TIME;
     const rateHz = o.rate ?? defaults.rateHz;
-    const episodeS = o.episodeS ?? defaults.episodeS;
+    const episodeS = o.episodeS ?? (o.task === 'pick-place' && o.virtualTime ? PICK_PLACE_EPISODE_S : defaults.episodeS);
     const out = o.out ?? `recordings/${o.arm}-${new Date().toISOString().replace(/[:.]/g, '-')}.mcap`;
     await mkdir(dirname(out), { recursive: true }).catch(() => undefined);
     if (o.virtualTime) {
       stdout.write(`generating ${o.episodes} ${o.kinesthetic ? 'kinesthetic (states only, no /action) ' : ''}${o.task} episodes on the simulated ${o.arm} in virtual time at ${rateHz} Hz, ${episodeS} s each, operator mix ${o.mix}, seed ${o.seed}\n`);
       // onnxruntime (imported by the rollout module) is heavy: loaded only when used.
       const { rollout } = await import('../../workflows/sim-rollout.ts');
-      const r = await rollout({ arm: o.arm, seed: o.seed, episodes: o.episodes, episodeS, rateHz, driver: { kind: o.kinesthetic ? 'kinesthetic' : 'operator', mix }, out, overwrite: o.overwrite });
+      const r = await rollout({ arm: o.arm, task: o.task, seed: o.seed, episodes: o.episodes, episodeS, rateHz, driver: { kind: o.kinesthetic ? 'kinesthetic' : 'operator', mix }, out, overwrite: o.overwrite });
       const bySkill = new Map<string, { n: number; ok: number }>();
       for (const e of r.episodes) {
         const b = bySkill.get(e.skill) ?? { n: 0, ok: 0 };
@@ -123,6 +126,7 @@ export const recordCommand: Command<typeof options> = {
       if (o.sim) {
         const r = await recordSim({
           arm: o.arm,
+          task: o.task,
           out,
           overwrite: o.overwrite,
           rateHz,

@@ -4,6 +4,7 @@ import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
+import { replayToArmInWorker } from '../../replay/to-arm-worker.ts';
 import { replayToArm } from '../../replay/to-arm.ts';
 import { replayToRos } from '../../replay/to-ros.ts';
 import { openRosGraph } from '../../ros/rclnodejs.ts';
@@ -60,9 +61,13 @@ export const replayCommand: Command<typeof options> = {
         return 2;
       }
       try {
-        await using follower = await Arm.open({ profile, calibration, path: sim?.path ?? o.follower!, binding: sim?.binding });
+        // A real port: the replay loop runs in the loop worker, which owns the port and parks the follower after it.
+        const inWorker = !sim && process.platform === 'linux';
+        await using follower = inWorker ? undefined : await Arm.open({ profile, calibration, path: sim?.path ?? o.follower!, binding: sim?.binding });
         const episode = o.episode ?? 0;
-        const r = await replayToArm({ file: o.file, episode, arm: follower, calibration, speed: o.speed, force: o.force, signal });
+        const r = follower
+          ? await replayToArm({ file: o.file, episode, arm: follower, calibration, speed: o.speed, force: o.force, signal })
+          : await replayToArmInWorker({ file: o.file, episode, arm: { kind: o.arm, calibration, path: o.follower! }, speed: o.speed, force: o.force, signal, realtimePriority: 50 });
         stdout.write(`played episode ${episode}: ${r.sent} commands in ${r.seconds.toFixed(2)} s (speed ×${o.speed}); safety: ${describeSafety(r.safety)}\n`);
         if (r.tracking) {
           stdout.write(`tracking error, reproduced vs recorded follower (${r.tracking.samples} samples): mean ${r.tracking.meanAbsRad.toFixed(4)} rad, p95 ${r.tracking.p95AbsRad.toFixed(4)} rad, max ${r.tracking.maxAbsRad.toFixed(4)} rad\n`);
@@ -74,14 +79,14 @@ export const replayCommand: Command<typeof options> = {
             title: `armbridge replay --to arm: episode ${episode} of ${o.file}`,
             subtitle: `${r.sent} commands in ${r.seconds.toFixed(2)} s at speed ×${o.speed} on ${o.sim ? 'a simulated follower' : o.follower}; safety: ${describeSafety(r.safety)}`,
             settings: settingsOf(o),
-            figures: follower.names.map((joint, j) =>
+            figures: profile.joints.map((pj) => pj.name).map((joint, j) =>
               trajectoryFigure(`joint-${joint}`, `${joint}: recorded vs reproduced follower`, { joint, unit: joint === 'gripper' ? '0…1' : 'rad', timeS: t.timeS, series: [{ name: 'recorded', values: t.recorded[j]! }, { name: 'reproduced', values: t.reproduced[j]! }] }),
             ),
             tables: r.tracking ? [{ title: 'Tracking error, reproduced vs recorded follower', header: ['joint', 'mean |error|', 'max |error|'], rows: r.tracking.perJoint.map((j) => [j.joint, j.meanAbs.toFixed(4), j.maxAbs.toFixed(4)]) }] : [],
             links: [{ label: 'recording', path: o.file }],
           }, stdout);
         }
-        await parkArm(follower);
+        if (follower) await parkArm(follower);
         return 0;
       } finally {
         await sim?.close();

@@ -19,6 +19,7 @@ const options = z.object({
   maxSpeed: z.coerce.number().positive().default(4).describe('Follower speed limit, rad/s (gripper: range/s)'),
   sim: z.boolean().default(false).describe('Simulated leader and follower; a scripted operator moves the leader'),
   skill: z.enum(['expert', 'noisy', 'poor']).default('expert').describe('Skill of the scripted operator (--sim)'),
+  task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task the scripted operator does (--sim)'),
   seed: z.coerce.number().int().default(1).describe('Seed of the simulated world (--sim)'),
   unplugLeaderAfterS: z.coerce.number().positive().optional().describe('Fault injection (--sim): pull the leader cable after this many seconds'),
 });
@@ -54,11 +55,12 @@ export const teleopCommand: Command<typeof options> = {
   name: 'teleop',
   summary: 'Teleoperate: the leader arm drives the follower through the safety filter',
   options,
-  examples: ['armbridge teleop --leader /dev/ttyACM1 --follower /dev/ttyACM0 --rate 200', 'armbridge teleop --sim --duration-s 10'],
+  examples: ['armbridge teleop --leader /dev/ttyACM1 --follower /dev/ttyACM0 --rate 200', 'armbridge teleop --sim --duration-s 10', 'armbridge teleop --sim --task pick-place --duration-s 18'],
   async run(o, { stdout, stderr, signal }) {
     if (o.sim) {
       const r = await runSimTeleop({
         arm: o.arm,
+        task: o.task,
         rateHz: o.rate,
         durationS: o.durationS ?? 10,
         skill: o.skill,
@@ -69,7 +71,7 @@ export const teleopCommand: Command<typeof options> = {
         log: (s) => stdout.write(s),
       });
       report(stdout, r, o.rate);
-      stdout.write(`task: ${r.successes}/${r.episodes} episodes reached and held the target, mean reward ${r.meanReward.toFixed(4)}; follower ${r.parked ? 'parked' : 'did not reach the rest pose'}, torque off\n`);
+      stdout.write(`task: ${r.successes}/${r.episodes} episodes ${o.task === 'pick-place' ? 'placed the cube on the goal' : 'reached and held the target'}, mean reward ${r.meanReward.toFixed(4)}; follower ${r.parked ? 'parked' : 'did not reach the rest pose'}, torque off\n`);
       return 0;
     }
     if (!o.leader || !o.follower) {
