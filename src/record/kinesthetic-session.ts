@@ -22,7 +22,7 @@ import { RateLoop } from '../arm/rate-loop.ts';
 import type { EpisodeEvent } from './episodes.ts';
 import { ComplianceUnsupportedError } from './errors.ts';
 import type { ControlKey, EpisodeHooks, RecordProgress } from './record-session.ts';
-import { wallNs, type Recorder } from './recorder.ts';
+import { wallNs, type Recorder, type Topic } from './recorder.ts';
 import { rosTime, type JointStateMsg } from './ros-schemas.ts';
 
 export interface KinestheticSessionOptions {
@@ -90,6 +90,9 @@ export async function recordKinesthetic(options: KinestheticSessionOptions): Pro
     reward: hooks?.task ? await recorder.topic('/reward', 'std_msgs/msg/Float64') : undefined,
     success: hooks?.task ? await recorder.topic('/task/success', 'std_msgs/msg/Bool') : undefined,
   };
+  const poseTopics = new Map<string, Topic>();
+  for (const name of hooks?.poseTopics ?? []) poseTopics.set(name, await recorder.topic(name, 'geometry_msgs/msg/PoseStamped'));
+  const pose = (t: bigint, p: ArrayLike<number>) => ({ header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: p[0]!, y: p[1]!, z: p[2]! }, orientation: { x: 0, y: 0, z: 0, w: 1 } } });
   const names = [...follower.names];
   const joint = (t: bigint, position: Float64Array): JointStateMsg => ({ header: { stamp: rosTime(t), frame_id: 'follower' }, name: names, position: Float64Array.from(position), velocity: [], effort: [] });
   const event = (t: bigint, e: EpisodeEvent) => recorder.log(topics.episode, { data: JSON.stringify(e) }, t);
@@ -187,7 +190,11 @@ export async function recordKinesthetic(options: KinestheticSessionOptions): Pro
         const task = hooks?.task?.();
         if (task && topics.target && topics.reward && topics.success) {
           const p = task.targetPosition;
-          if (p) recorder.log(topics.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: p[0], y: p[1], z: p[2] }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
+          if (p) recorder.log(topics.target, pose(t, p), t);
+          for (const q of task.poses ?? []) {
+            const topic = poseTopics.get(q.topic);
+            if (topic) recorder.log(topic, pose(t, q.position), t);
+          }
           if (task.reward !== undefined) {
             recorder.log(topics.reward, { data: task.reward }, t);
             rewardSum += task.reward;

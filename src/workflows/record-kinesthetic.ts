@@ -14,6 +14,7 @@ import type { ControlKey, EpisodeLabel, RecordProgress } from '../record/record-
 import { ARMBRIDGE_VERSION, Recorder, type RecorderStats } from '../record/recorder.ts';
 import type { Skill } from '../sim/operator.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import type { TaskName } from '../sim/task.ts';
 import { SimWorld } from '../sim/world.ts';
 import { simCalibrationPath } from './paths.ts';
 import type { SkillMix } from './record-sim.ts';
@@ -31,6 +32,8 @@ export interface KinestheticSimOptions {
   readonly compliance?: Compliance;
   readonly mix?: SkillMix;
   readonly seed?: number;
+  /** The simulated task (default reach). */
+  readonly task?: TaskName;
   readonly transport?: 'pty' | 'in-process';
   /** Ends the recording normally (then hold and park). */
   readonly stop?: AbortSignal;
@@ -59,7 +62,7 @@ const REST: Readonly<Record<SimArmKind, readonly number[]>> = {
 };
 
 export async function recordKinestheticSim(options: KinestheticSimOptions): Promise<KinestheticSimResult> {
-  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, hand: 'follower' });
+  const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, task: options.task, hand: 'follower' });
   const mix = options.mix ?? { expert: 1 };
   const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
   const pickSkill = (): Skill => {
@@ -115,18 +118,19 @@ export async function recordKinestheticSim(options: KinestheticSimOptions): Prom
         start: () => {
           const skill = pickSkill();
           const e = world.startEpisode(skill);
-          const tp = world.task.positions()[0]!;
-          log(`episode ${e.index}: target (${tp.map((v) => v.toFixed(3)).join(', ')}) m, hand ${skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
+          log(`episode ${e.index}: ${options.task ?? 'reach'}, the hand on the follower, ${skill}${e.plan.failure === 'none' ? '' : ` (${e.plan.failure})`}\n`);
           return { operator: `scripted-${skill}`, detail: { skill, failure: e.plan.failure, ...e.scene, hand: 'follower' } };
         },
         reset: () => {
           world.operator.start(REST[options.arm], 'expert');
         },
+        // Poses as perceived this cycle (before the task steps), as teleop recording does.
         task: () => {
+          const seen = world.task.positions().map((q, i) => ({ topic: world.task.features[i]!.topic, position: [q[0], q[1], q[2]] as [number, number, number] }));
           const ev = world.evaluate();
-          const [x, y, z] = world.task.positions()[0]!;
-          return { targetPosition: [x, y, z], reward: ev.reward, success: ev.success };
+          return { targetPosition: seen.find((q) => q.topic === '/target_pose')?.position, poses: seen.filter((q) => q.topic !== '/target_pose'), reward: ev.reward, success: ev.success };
         },
+        poseTopics: world.task.features.map((f) => f.topic).filter((t) => t !== '/target_pose'),
         label: options.label ?? (async (e) => ({ outcome: e.success ? 'success' : 'failure' })),
       },
     });

@@ -10,6 +10,7 @@ import { ComplianceUnsupportedError } from '../../src/record/errors.ts';
 import { readRecording } from '../../src/record/read.ts';
 import type { SimWorld } from '../../src/sim/world.ts';
 import { recordKinestheticSim } from '../../src/workflows/record-kinesthetic.ts';
+import { rollout } from '../../src/workflows/sim-rollout.ts';
 import { runCli } from '../helpers/cli.ts';
 import { hasSocat } from '../helpers/socat.ts';
 
@@ -160,6 +161,25 @@ describe('record --kinesthetic --compliance damping', () => {
     expect((err as Error).message).toMatch(/dynamixel servos have none: use --compliance torque-off/);
     expect((await inspectRecording(join(dir, 'kin-koch-damping.mcap'))).episodes).toHaveLength(0);
   }, 30_000);
+});
+
+describe('kinesthetic teaching on the pick-place task', () => {
+  it('the hand on the follower picks and places (virtual time, and real time in-process): object and goal poses, no /action', async () => {
+    const vt = join(dir, 'pp-kin-vt.mcap');
+    const r = await rollout({ arm: 'koch', task: 'pick-place', seed: 2, episodes: 2, episodeS: 8, rateHz: 20, driver: { kind: 'kinesthetic', mix: { expert: 1 } }, out: vt });
+    expect(r.successRate).toBe(1);
+    const rt = join(dir, 'pp-kin-rt.mcap');
+    const live = await recordKinestheticSim({ arm: 'so101', task: 'pick-place', out: rt, rateHz: 20, episodes: 1, episodeS: 8, resetS: 0.2, transport: 'in-process' });
+    expect(live.park).toMatchObject({ held: true, reached: true });
+    for (const f of [vt, rt]) {
+      const rec = await inspectRecording(f);
+      const topics = Object.fromEntries(rec.topics.map((t) => [t.topic, t.messages]));
+      expect(topics['/action']).toBeUndefined();
+      expect(topics['/object_pose']).toBeGreaterThan(100);
+      expect(topics['/goal_pose']).toBeGreaterThan(100);
+    }
+    expect((await inspectRecording(rt)).episodes[0]!.outcome).toBe('success');
+  }, 60_000);
 });
 
 describe('record --kinesthetic usage', () => {

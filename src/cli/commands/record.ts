@@ -115,7 +115,7 @@ export const recordCommand: Command<typeof options> = {
           log: (s: string) => stdout.write(s),
         };
         const r = o.sim
-          ? await recordKinestheticSim({ ...common, mix, seed: o.seed, transport: o.inProcess ? 'in-process' : 'pty' })
+          ? await recordKinestheticSim({ ...common, mix, seed: o.seed, task: o.task, transport: o.inProcess ? 'in-process' : 'pty' })
           : await recordKinestheticArm({ ...common, port: o.follower!, calibration: o.followerCalibration ?? `calibration/${o.arm}-follower.json`, operator: o.operator, label: keys ? (_e, done) => keys.nextLabel(done) : undefined });
         stdout.write(
           `\n${r.kept} kinesthetic episodes kept, ${r.discarded} discarded; ${r.recordedCycles} states recorded at ${r.achievedHz.toFixed(1)} Hz (no /action: train derives the labels), ${r.missedReads} missed reads; ` +
