@@ -145,6 +145,8 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   out.write('\n# 3. Teleoperation: scripted operator on the leader, follower through the SafetyFilter, reach task\n');
   const teleop = await runSimTeleop({
     arm: 'so101',
+    // SCHED_FIFO where permitted, as `armbridge teleop` and the deployment below ask.
+    realtimePriority: 50,
     rateHz: options.rateHz,
     durationS: options.fast ? 4 : 8,
     episodeS: 4,
@@ -172,6 +174,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   out.write('\n# 4. Recording demonstrations of mixed quality into a crash-safe MCAP file\n');
   const recordingFile = join(runDir, 'demonstrations.mcap');
   const rec = await recordSim({
+    realtimePriority: 50,
     arm: 'so101',
     out: recordingFile,
     rateHz: 100,

@@ -125,6 +125,7 @@ export const recordCommand: Command<typeof options> = {
       }
       if (o.sim) {
         const r = await recordSim({
+          realtimePriority: 50,
           arm: o.arm,
           task: o.task,
           out,
@@ -178,6 +179,7 @@ export const recordCommand: Command<typeof options> = {
       if (process.platform === 'linux') {
         // The loop, both ports and the episode control run in the loop worker; MCAP encoding, keys and labels stay here.
         const r = await runRecordInWorker({
+          realtimePriority: 50,
           arm: { kind: o.arm, calibration: cal.follower, path: o.follower },
           leader: { calibration: cal.leader, path: o.leader },
           rateHz,

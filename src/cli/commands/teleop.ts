@@ -59,6 +59,7 @@ export const teleopCommand: Command<typeof options> = {
   async run(o, { stdout, stderr, signal }) {
     if (o.sim) {
       const r = await runSimTeleop({
+        realtimePriority: 50,
         arm: o.arm,
         task: o.task,
         rateHz: o.rate,
@@ -93,6 +94,7 @@ export const teleopCommand: Command<typeof options> = {
         // The loop, both ports and the parking run in the loop worker; the status line and keys stay here.
         const line = statusLine(stdout);
         const r = await runTeleopInWorker({
+          realtimePriority: 50,
           arm: { kind: o.arm, calibration: calibration.follower, path: o.follower },
           leader: { calibration: calibration.leader, path: o.leader },
           rateHz: o.rate,
