@@ -8,9 +8,12 @@
  *
  * The machine may be shared: every case runs `reps` times, interleaved (each rep runs all cases in
  * turn, PyTorch included), and the median is reported, with the load average before and after
- * (the tfjs cpu backend, at batch 256 only, runs once after the others).
+ * (the tfjs cpu backend, at batch 256 only, runs once after the others). Samples per CPU-second
+ * (process CPU time, all threads) are reported too: for one thread, the speed the other load on the
+ * machine changes least; for two, their ratio to one thread is the parallel efficiency.
  *
  *   npx tsx bench/train-throughput.ts [--seconds 3] [--reps 3] [--batches 256,1024,4096]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/train-throughput.ts   (Node 20: the FMA kernels)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,7 +24,7 @@ import { loadTf, type BackendName } from '../src/learn/backend.ts';
 import { mseLoss } from '../src/learn/losses.ts';
 import { createLeanTrainer } from '../src/learn/lean-step.ts';
 import { createMlp, dispose, forward, type MlpSnapshot } from '../src/learn/mlp.ts';
-import { WasmMlpTrainer } from '../src/learn/wasm-mlp-trainer.ts';
+import { WasmMlpTrainer, wasmFmaSupported } from '../src/learn/wasm-mlp-trainer.ts';
 import { formatRows, type BenchRow } from './stats.ts';
 
 const SIZES = [12, 256, 256, 6];
@@ -33,15 +36,25 @@ interface Case {
   readonly close: () => Promise<void> | void;
 }
 
-/** Steps for `seconds` after `step` ran at least once; samples/s. */
-function rate(step: () => void, batch: number, seconds: number): number {
+interface Rate {
+  /** Samples per second of wall time. */
+  readonly wall: number;
+  /** Samples per second of this process's CPU time (all its threads): what the other load on a shared machine changes least. */
+  readonly cpu: number;
+}
+
+/** Steps for `seconds` after `step` ran at least once. */
+function rate(step: () => void, batch: number, seconds: number): Rate {
   let n = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   while (performance.now() - t0 < seconds * 1000) {
     step();
     n++;
   }
-  return (n * batch) / ((performance.now() - t0) / 1000);
+  const wallS = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall: (n * batch) / wallS, cpu: (n * batch) / ((c.user + c.system) / 1e6) };
 }
 
 async function tfjsCase(backend: BackendName, batch: number, lean: boolean): Promise<Case | undefined> {
@@ -100,10 +113,10 @@ x, y = torch.randn(batch, 12), torch.randn(batch, 6)
 def step():
     opt.zero_grad(); loss = ((m(x) - y) ** 2).sum(1).mean(); loss.backward(); opt.step(); return loss.item()
 for _ in range(3): step()
-n, t0 = 0, time.perf_counter()
+n, t0, c0 = 0, time.perf_counter(), time.process_time()
 while time.perf_counter() - t0 < seconds:
     step(); n += 1
-print(n * batch / (time.perf_counter() - t0))
+print(n * batch / (time.perf_counter() - t0), n * batch / (time.process_time() - c0))
 `;
 
 interface TorchPython {
@@ -130,10 +143,11 @@ function findTorch(): TorchPython | undefined {
   return undefined;
 }
 
-function torchRate(torch: TorchPython | undefined, batch: number, seconds: number, threads: number): number | undefined {
+function torchRate(torch: TorchPython | undefined, batch: number, seconds: number, threads: number): Rate | undefined {
   if (!torch) return undefined;
   try {
-    return Number(execFileSync(torch.python, ['-c', TORCH, String(batch), String(seconds), String(threads)], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
+    const [wall, cpu] = execFileSync(torch.python, ['-c', TORCH, String(batch), String(seconds), String(threads)], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim().split(' ').map(Number);
+    return { wall: wall!, cpu: cpu! };
   } catch {
     return undefined;
   }
@@ -166,7 +180,12 @@ export async function benchTraining(seconds: number, log: (s: string) => void, o
       }
     }
     const rates = new Map<string, number[]>();
-    const push = (key: string, v: number | undefined) => v !== undefined && Number.isFinite(v) && rates.set(key, [...(rates.get(key) ?? []), v]);
+    const cpuRates = new Map<string, number[]>();
+    const push = (key: string, v: Rate | undefined) => {
+      if (v === undefined || !Number.isFinite(v.wall)) return;
+      rates.set(key, [...(rates.get(key) ?? []), v.wall]);
+      cpuRates.set(key, [...(cpuRates.get(key) ?? []), v.cpu]);
+    };
     try {
       for (const c of cases) for (let i = 0; i < 3; i++) c.step(); // warm-up (and wasm tier-up)
       for (let rep = 0; rep < reps; rep++) {
@@ -194,6 +213,7 @@ export async function benchTraining(seconds: number, log: (s: string) => void, o
     }
     const load1 = loadavg()[0]!;
     const m = (key: string) => (rates.has(key) ? median(rates.get(key)!) : undefined);
+    const mc = (key: string) => (cpuRates.has(key) ? median(cpuRates.get(key)!) : undefined);
     const torch1 = m('torch 1');
     const torch2 = m('torch 2');
     const tfLean = m('tfjs wasm lean step');
@@ -212,11 +232,32 @@ export async function benchTraining(seconds: number, log: (s: string) => void, o
       rows.push({
         section: 'train',
         case: caseName,
-        metric: `armbridge wasm SIMD trainer, ${threads} thread${threads > 1 ? 's' : ''}${threads === defaultThreads ? ' (default)' : ''} samples/s`,
+        metric: `armbridge wasm SIMD trainer${wasmFmaSupported() ? ' (FMA)' : ''}, ${threads} thread${threads > 1 ? 's' : ''}${threads === defaultThreads ? ' (default)' : ''} samples/s`,
         value: v,
         unit: '/s',
         ...vsTorch(v),
         note: note(threads === 2 ? x(v, torch2, 'PyTorch 2 threads') : undefined, threads === 2 ? x(v, w1, 'wasm 1 thread') : undefined, x(v, tfLean, 'tfjs wasm lean step')),
+      });
+    }
+    // Per CPU-second: one thread's speed as if the machine were free; for two threads, the work lost to running in parallel.
+    const torchCpu = mc('torch 1');
+    for (const [key, label] of [['wasm 1', 'armbridge wasm SIMD trainer, 1 thread'], ['tfjs wasm lean step', 'tfjs wasm lean step']] as const) {
+      const v = mc(key);
+      if (v === undefined || torchCpu === undefined) continue;
+      rows.push({ section: 'train', case: caseName, metric: `${label} samples per CPU-second`, value: v, unit: '/CPU-s', baseline: { name: `${torchName(1)}, per CPU-second`, value: torchCpu }, ratio: v / torchCpu, note: note() });
+    }
+    const cpu1 = mc('wasm 1');
+    const cpu2 = mc('wasm 2');
+    if (cpu1 !== undefined && cpu2 !== undefined) {
+      rows.push({
+        section: 'train',
+        case: caseName,
+        metric: 'armbridge wasm SIMD trainer, 2 threads, samples per CPU-second',
+        value: cpu2,
+        unit: '/CPU-s',
+        baseline: { name: 'the same, 1 thread', value: cpu1 },
+        ratio: cpu2 / cpu1,
+        note: note(`estimate for a free second core: 2 threads at about ${((2 * cpu2) / 1000).toFixed(0)} k samples/s (2 × this)`, torch1 !== undefined ? `${((2 * cpu2) / (torchCpu ?? torch1)).toFixed(2)}× PyTorch 1 thread per CPU-second` : undefined),
       });
     }
     for (const c of cases) {

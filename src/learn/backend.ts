@@ -4,9 +4,17 @@
  * else the pure-JS cpu backend. Callers print which one ran.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { ArmbridgeError } from '../errors.ts';
 
 export type Tf = typeof TF;
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** The tfjs backend asked for (`--backend`) cannot run here. */
+export class BackendUnavailableError extends ArmbridgeError {
+  constructor(readonly backend: BackendName, detail: string, options?: ErrorOptions) {
+    super('TFJS_BACKEND', `the tfjs backend ${backend} ${detail}`, options);
+  }
+}
 
 export async function loadTf(prefer?: BackendName): Promise<{ tf: Tf; backend: BackendName }> {
   if (prefer === undefined || prefer === 'tensorflow') {
@@ -16,8 +24,8 @@ export async function loadTf(prefer?: BackendName): Promise<{ tf: Tf; backend: B
       await tfn.setBackend('tensorflow');
       await tfn.ready();
       return { tf: tfn, backend: 'tensorflow' };
-    } catch {
-      if (prefer === 'tensorflow') throw new Error('@tensorflow/tfjs-node is not installed: npm install @tensorflow/tfjs-node, or pick --backend wasm');
+    } catch (err) {
+      if (prefer === 'tensorflow') throw new BackendUnavailableError('tensorflow', 'is not available (@tensorflow/tfjs-node is not installed): npm install @tensorflow/tfjs-node, or pick --backend wasm', { cause: err });
     }
   }
   const tf = await import('@tensorflow/tfjs');
@@ -28,8 +36,8 @@ export async function loadTf(prefer?: BackendName): Promise<{ tf: Tf; backend: B
         await tf.ready();
         return { tf, backend: 'wasm' };
       }
-    } catch {
-      if (prefer === 'wasm') throw new Error('the wasm backend could not start');
+    } catch (err) {
+      if (prefer === 'wasm') throw new BackendUnavailableError('wasm', 'could not start (@tensorflow/tfjs-backend-wasm): reinstall with npm ci, or pick --backend cpu', { cause: err });
     }
   }
   await tf.setBackend('cpu');

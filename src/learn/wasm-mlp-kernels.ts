@@ -15,6 +15,7 @@
  *   fwd{l}(a, w, c, rows, bias)     C = act(A·W + b), A rows × K_l, W K_l × N_l; act ReLU except last
  *   dx{l}(g, wt, c, rows, mask)     C = (G·Wᵀ) ⊙ [mask > 0], with Wᵀ (N_l × K_l) stored
  *   dw{l}(a, g, c, rows)            C = Aᵀ·G, K_l × N_l, the sum over the rows in row order
+ *   dwAdd{l}(a, g, c, rows)         C += Aᵀ·G (the next chunk of rows)
  *   colsum(g, out, rows, cols)      out = Σ_rows g, in row order
  *   addInto(dst, src, n)            dst += src (n a multiple of 4)
  *   adam(p, g, m, v, n, lr, b1, 1−b1, b2, 1−b2, 1−b1ᵗ, 1−b2ᵗ, eps)  Adam, as lean-step.ts writes it
@@ -39,6 +40,8 @@ interface GemmSpec {
   readonly epilogue: 'none' | 'relu' | 'mask';
   /** Fused multiply-add (relaxed SIMD), where the runtime has it. */
   readonly fma: boolean;
+  /** C += A·B (the accumulators start from C) instead of C = A·B. */
+  readonly accumulate?: boolean;
 }
 
 const GEMM_PARAMS: ValType[] = ['i32', 'i32', 'i32', 'i32', 'i32'];
@@ -67,9 +70,11 @@ function gemm(s: GemmSpec): WasmFunction {
   f.loop(); // columns, 8 at a time
   f.i32(0).set(i);
   f.loop(); // rows, MR at a time
+  f.get(i).i32(s.ldc).mul().get(j).add().i32(4).mul().set(off);
   for (let r = 0; r < MR; r++) {
     for (let h = 0; h < 2; h++) {
-      if (s.bias) f.get(EXTRA).get(j).i32(4).mul().add().v128Load(16 * h);
+      if (s.accumulate) f.get(C).get(off).add().v128Load(4 * r * s.ldc + 16 * h);
+      else if (s.bias) f.get(EXTRA).get(j).i32(4).mul().add().v128Load(16 * h);
       else f.get(zero);
       f.set(acc[2 * r + h]!);
     }
@@ -97,7 +102,6 @@ function gemm(s: GemmSpec): WasmFunction {
   f.get(k).i32(1).sub().tee(k).i32(0).ne().brIf(0);
   f.end();
   // Epilogue and store: C[i + r][j … j + 8].
-  f.get(i).i32(s.ldc).mul().get(j).add().i32(4).mul().set(off);
   for (let r = 0; r < MR; r++) {
     for (let h = 0; h < 2; h++) {
       const at = 4 * r * s.ldc + 16 * h;
@@ -206,6 +210,7 @@ export function buildMlpKernels(padded: readonly number[], memory: { readonly in
     const N = padded[l + 1]!;
     fns.push(gemm({ name: `fwd${l}`, ars: K, acs: 1, ldb: N, ldc: N, cols: N, fixedK: K, bias: true, epilogue: l < L - 1 ? 'relu' : 'none', fma: options.fma }));
     fns.push(gemm({ name: `dw${l}`, ars: 1, acs: K, ldb: N, ldc: N, cols: N, fixedRows: K, bias: false, epilogue: 'none', fma: options.fma }));
+    fns.push(gemm({ name: `dwAdd${l}`, ars: 1, acs: K, ldb: N, ldc: N, cols: N, fixedRows: K, bias: false, epilogue: 'none', fma: options.fma, accumulate: true }));
     if (l > 0) fns.push(gemm({ name: `dx${l}`, ars: N, acs: 1, ldb: K, ldc: K, cols: K, fixedK: N, bias: false, epilogue: 'mask', fma: options.fma }));
   }
   return encodeModule(fns, { ...memory, shared: true });

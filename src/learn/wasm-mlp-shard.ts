@@ -42,10 +42,14 @@ export interface ShardLayout {
   readonly out: number;
   /** Hidden activations after each hidden layer (rows × its padded width), index l for layer l's input (l ≥ 1). */
   readonly h: readonly number[];
-  /** Two gradient buffers (rows × widest padded layer), used in turn. */
+  /** The loss's gradient at the output (rows × padded outputs). */
+  readonly gOut: number;
+  /** Two gradient buffers (rows × widest padded layer), used in turn by the hidden layers. */
   readonly g: readonly [number, number];
   /** The shard's gradient block (same layout as the parameters). */
   readonly grad: number;
+  /** Column sums of one chunk (widest padded layer). */
+  readonly colsum: number;
 }
 
 export interface MlpLayout {
@@ -65,12 +69,14 @@ export interface MlpLayout {
   readonly shards: readonly ShardLayout[];
   /** Padded rows each shard holds at most. */
   readonly shardRows: number;
+  /** Rows per pass through the layers (a multiple of 4): a chunk's activations stay in cache. */
+  readonly rowChunk: number;
   readonly bytes: number;
 }
 
 const up = (n: number, k: number) => Math.ceil(n / k) * k;
 
-export function mlpLayout(sizes: readonly number[], gaussian: boolean, maxBatch: number, shards: number): MlpLayout {
+export function mlpLayout(sizes: readonly number[], gaussian: boolean, maxBatch: number, shards: number, rowChunk: number): MlpLayout {
   const padded = sizes.map((s, i) => (i === 0 ? up(s, 4) : up(s, 8)));
   const L = sizes.length - 1;
   let top = CTRL_BYTES / 4;
@@ -105,11 +111,13 @@ export function mlpLayout(sizes: readonly number[], gaussian: boolean, maxBatch:
       w: take(shardRows),
       out: take(shardRows * padded[L]!),
       h: [-1, ...padded.slice(1, L).map((n) => take(shardRows * n))],
+      gOut: take(shardRows * padded[L]!),
       g: [take(shardRows * widest), take(shardRows * widest)],
       grad: take(paramCount),
+      colsum: take(widest),
     });
   }
-  return { sizes, padded, gaussian, layers, paramCount, logStd, params, adamM, adamV, grad, shards: shardLayouts, shardRows, bytes: top * 4 };
+  return { sizes, padded, gaussian, layers, paramCount, logStd, params, adamM, adamV, grad, shards: shardLayouts, shardRows, rowChunk, bytes: top * 4 };
 }
 
 /** The exported kernels (wasm-mlp-kernels.ts); addresses in bytes. */
@@ -117,7 +125,7 @@ export interface MlpKernels {
   colsum(g: number, out: number, rows: number, cols: number): void;
   addInto(dst: number, src: number, n: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, omb1: number, b2: number, omb2: number, c1: number, c2: number, eps: number): void;
-  [gemm: `fwd${number}` | `dw${number}` | `dx${number}`]: (a: number, b: number, c: number, rows: number, extra: number) => void;
+  [gemm: `fwd${number}` | `dw${number}` | `dwAdd${number}` | `dx${number}`]: (a: number, b: number, c: number, rows: number, extra: number) => void;
 }
 
 export interface ShardContext {
@@ -132,22 +140,22 @@ export function shardContext(layout: MlpLayout, kernels: MlpKernels, memory: Was
   return { layout, kernels, f32: new Float32Array(memory.buffer), i32: new Int32Array(memory.buffer), f64: new Float64Array(memory.buffer, LOSS_BYTES, MAX_SHARDS) };
 }
 
-/** Forward pass of shard `s` over its first `rows` (padded) rows: outputs in the shard's `out`. */
-export function forwardShard(c: ShardContext, s: number, rows: number): void {
+/** Forward pass of shard `s` over `rows` (padded) rows from row `from`: outputs in the shard's `out`. */
+export function forwardShard(c: ShardContext, s: number, rows: number, from = 0): void {
   const { layout, kernels } = c;
   const sh = layout.shards[s]!;
   const L = layout.layers.length;
   for (let l = 0; l < L; l++) {
     const layer = layout.layers[l]!;
-    const input = l === 0 ? sh.x : sh.h[l]!;
-    const output = l === L - 1 ? sh.out : sh.h[l + 1]!;
+    const input = (l === 0 ? sh.x : sh.h[l]!) + from * layer.paddedIn;
+    const output = (l === L - 1 ? sh.out : sh.h[l + 1]!) + from * layer.paddedOut;
     kernels[`fwd${l}`](input * 4, (layout.params + layer.w) * 4, output * 4, rows, (layout.params + layer.b) * 4);
   }
 }
 
 /**
  * Sum over the shard's real rows of w_i · per-sample loss (see losses.ts), and, when `gradient`, its
- * gradient at the output divided by the whole batch's size `batch` into g[0] (padded rows and columns
+ * gradient at the output divided by the whole batch's size `batch` into gOut (padded rows and columns
  * zero), and the log-std gradient into the shard's gradient block.
  */
 export function outputLoss(c: ShardContext, s: number, rows: number, real: number, batch: number, gradient: boolean): number {
@@ -155,7 +163,7 @@ export function outputLoss(c: ShardContext, s: number, rows: number, real: numbe
   const sh = layout.shards[s]!;
   const D = layout.sizes[layout.sizes.length - 1]!;
   const P = layout.padded[layout.padded.length - 1]!;
-  const g = sh.g[0];
+  const g = sh.gOut;
   let loss = 0;
   if (layout.gaussian) {
     const ls = layout.params + layout.logStd;
@@ -211,24 +219,38 @@ export function outputLoss(c: ShardContext, s: number, rows: number, real: numbe
   return loss;
 }
 
-/** Forward, loss and backward of shard `s` (rows and batch size from the control words). */
+/**
+ * Forward, loss and backward of shard `s` (rows and batch size from the control words), in chunks of
+ * `rowChunk` rows: each chunk goes forward and backward while its activations are in cache, and adds
+ * its weight gradients to the shard's (chunk after chunk, a fixed order).
+ */
 export function runShard(c: ShardContext, s: number): void {
   const { layout, kernels, i32, f64 } = c;
   const rows = i32[CTRL.rows + s]!;
   const real = i32[CTRL.realRows + s]!;
   const batch = i32[CTRL.batch]!;
   const sh = layout.shards[s]!;
-  forwardShard(c, s, rows);
+  for (let from = 0; from < rows; from += layout.rowChunk) forwardShard(c, s, Math.min(layout.rowChunk, rows - from), from);
   f64[s] = outputLoss(c, s, rows, real, batch, true);
-  let g = 0;
-  for (let l = layout.layers.length - 1; l >= 0; l--) {
-    const layer = layout.layers[l]!;
-    const input = l === 0 ? sh.x : sh.h[l]!;
-    kernels[`dw${l}`](input * 4, sh.g[g]! * 4, (sh.grad + layer.w) * 4, rows, 0);
-    kernels.colsum(sh.g[g]! * 4, (sh.grad + layer.b) * 4, rows, layer.paddedOut);
-    if (l > 0) {
-      kernels[`dx${l}`](sh.g[g]! * 4, layer.wt * 4, sh.g[1 - g]! * 4, rows, input * 4);
-      g = 1 - g;
+  for (let from = 0; from < rows; from += layout.rowChunk) {
+    const n = Math.min(layout.rowChunk, rows - from);
+    const first = from === 0;
+    let g = 0;
+    for (let l = layout.layers.length - 1; l >= 0; l--) {
+      const layer = layout.layers[l]!;
+      const input = (l === 0 ? sh.x : sh.h[l]!) + from * layer.paddedIn;
+      const grad = (l === layout.layers.length - 1 ? sh.gOut : sh.g[1 - g]!) + from * layer.paddedOut;
+      const dw = first ? kernels[`dw${l}`] : kernels[`dwAdd${l}`];
+      dw(input * 4, grad * 4, (sh.grad + layer.w) * 4, n, 0);
+      if (first) kernels.colsum(grad * 4, (sh.grad + layer.b) * 4, n, layer.paddedOut);
+      else {
+        kernels.colsum(grad * 4, sh.colsum * 4, n, layer.paddedOut);
+        kernels.addInto((sh.grad + layer.b) * 4, sh.colsum * 4, layer.paddedOut);
+      }
+      if (l > 0) {
+        kernels[`dx${l}`](grad * 4, layer.wt * 4, (sh.g[g]! + from * layer.paddedIn) * 4, n, input * 4);
+        g = 1 - g;
+      }
     }
   }
 }

@@ -48,6 +48,11 @@ export interface WasmMlpTrainerOptions {
   readonly beta1?: number;
   readonly beta2?: number;
   readonly epsilon?: number;
+  /**
+   * Rows per pass through the layers (multiple of 4, default 256: a pass's activations stay in the
+   * L2 cache); results depend on it (the order the chunks' gradients are summed in).
+   */
+  readonly rowChunk?: number;
   /** Fused multiply-adds in the kernels (default: where the runtime has them, wasmFmaSupported); results differ in the last bits. */
   readonly fma?: boolean;
   /** How long a step waits for the worker threads before TrainingWorkerError (default 60 s). */
@@ -125,7 +130,9 @@ export class WasmMlpTrainer {
     if (!Number.isInteger(threads) || threads < 1 || threads > shards) throw new InvalidArgumentError(`threads must be an integer from 1 to the number of shards (${shards}), not ${threads}`);
     if (!Number.isInteger(o.maxBatch) || o.maxBatch < 1) throw new InvalidArgumentError(`maxBatch must be a positive integer, not ${o.maxBatch}`);
     if (o.gaussian && !init.logStd) throw new InvalidArgumentError('a Gaussian trainer needs a snapshot with logStd');
-    const layout = mlpLayout(init.sizes, o.gaussian, o.maxBatch, shards);
+    const rowChunk = o.rowChunk ?? 256;
+    if (!Number.isInteger(rowChunk) || rowChunk < 4 || rowChunk % 4 !== 0) throw new InvalidArgumentError(`rowChunk must be a positive multiple of 4, not ${rowChunk}`);
+    const layout = mlpLayout(init.sizes, o.gaussian, o.maxBatch, shards, rowChunk);
     const pages = Math.ceil(layout.bytes / PAGE);
     const memory = new WebAssemblyApi.Memory({ initial: pages, maximum: pages, shared: true });
     const fma = o.fma ?? wasmFmaSupported();
@@ -206,8 +213,9 @@ export class WasmMlpTrainer {
     this.#usable();
     if (rows === 0) return NaN;
     let sum = 0;
-    for (let from = 0; from < rows; from += this.#layout.shardRows) {
-      const real = Math.min(this.#layout.shardRows, rows - from);
+    const chunk = Math.min(this.#layout.rowChunk, this.#layout.shardRows);
+    for (let from = 0; from < rows; from += chunk) {
+      const real = Math.min(chunk, rows - from);
       const padded = Math.ceil(real / 4) * 4;
       this.#fill(0, x, y, w, from, real, padded);
       forwardShard(this.#ctx, 0, padded);

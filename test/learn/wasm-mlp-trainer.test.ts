@@ -65,6 +65,8 @@ describe('wasm MLP trainer', () => {
       const sizes = [12, 64, 48, 6];
       const mlp = createMlp(tf, sizes, 5, gaussian);
       const wasm = await WasmMlpTrainer.create(snapshot(mlp), { learningRate: 3e-3, gaussian, maxBatch: 128, threads: 1 });
+      // Passes of 16 rows through the layers: the chunks' gradients add up to the same step.
+      const chunked = await WasmMlpTrainer.create(snapshot(mlp), { learningRate: 3e-3, gaussian, maxBatch: 128, threads: 2, rowChunk: 16 });
       const lean = createLeanTrainer(tf, mlp, { learningRate: 3e-3, nll: gaussian });
       try {
         for (let k = 0; k < 6; k++) {
@@ -72,8 +74,10 @@ describe('wasm MLP trainer', () => {
           const { x, y, w } = batch(rows, 12, 6, k + 1);
           const expected = tf.tidy(() => lean.step(tf.tensor2d(x, [rows, 12]), tf.tensor2d(y, [rows, 6]), tf.tensor1d(w)));
           expect(wasm.step(x, y, w, rows)).toBeCloseTo(expected, 4);
+          expect(chunked.step(x, y, w, rows)).toBeCloseTo(expected, 4);
         }
         expect(maxDiff(wasm.snapshot(), snapshot(mlp))).toBeLessThan(2e-5);
+        expect(maxDiff(chunked.snapshot(), snapshot(mlp))).toBeLessThan(2e-5);
         const { x, y, w } = batch(300, 12, 6, 99);
         const forwardLoss = wasm.loss(x, y, w, 300);
         const tfLoss = tf.tidy(() => lean.gradients(tf.tensor2d(x, [300, 12]), tf.tensor2d(y, [300, 6]), tf.tensor1d(w)).loss);
@@ -82,6 +86,7 @@ describe('wasm MLP trainer', () => {
         lean.dispose();
         dispose(mlp);
         await wasm.close();
+        await chunked.close();
       }
     });
   }
