@@ -10,6 +10,8 @@
  *   npm run bench:learn -- --quick      (one arm, one mix, one seed, fewer episodes)
  *   npm run bench:learn -- --json       (the results as JSON on stdout; tables to stderr)
  *   npm run bench:learn -- --only state-only   (only the demonstrations-without-actions table)
+ *   npm run bench:learn -- --task pick-place   (the same tables on pick and place: 8 s episodes,
+ *                                              bench/results/learn-pick-place.json; no state-only table)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SimArmKind } from '../src/sim/presets.ts';
 import { table } from '../src/workflows/table.ts';
+import { createTask } from '../src/sim/create-task.ts';
+import type { TaskName } from '../src/sim/task.ts';
 import type { TrainConfig } from '../src/learn/trainer.ts';
 import type { LearnJob, LearnJobResult, Score } from './learn-job.ts';
 
@@ -46,6 +50,9 @@ const ablationSeeds = seeds.slice(0, Number(arg('ablation-seeds', '1')));
 const minorSeeds = seeds.slice(0, Number(arg('minor-seeds', String(seeds.length))));
 /** Sections: all (default), or only the state-only table (--only state-only). */
 const only = arg('only', '');
+/** The simulated task: reach (default) or pick-place. */
+const task = arg('task', 'reach') as TaskName;
+const taskEpisodeS = createTask(task, 'so101').episodeS;
 /** Derived labels: the follower's joints this many steps ahead (default: the trainer's). */
 const labelHorizon = args.includes('--label-horizon') ? Number(arg('label-horizon', '')) : undefined;
 const dir = mkdtempSync(join(tmpdir(), 'armbridge-learn-'));
@@ -63,7 +70,7 @@ async function run(job: LearnJob, label: string): Promise<LearnJobResult> {
   if (running >= concurrency) await new Promise<void>((r) => waiting.push(r));
   running++;
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/learn-job.ts', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/learn-job.ts', JSON.stringify({ ...job, task })], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -218,7 +225,7 @@ try {
   const results: Record<string, ArmResults> = {};
   const pct = (s: Score) => `${(s.successRate * 100).toFixed(0)} % / ${s.meanReturn.toFixed(2)}`;
   out(
-    `\nreach task, held-out targets: ${evalEpisodes} episodes (seed ${evalSeed}); demonstrations at ${rateHz} Hz, 3 s episodes, ${demos} per mix (data seed ${baseSeed}); ` +
+    `\n${task} task, held-out ${task === 'reach' ? 'targets' : 'scenes'}: ${evalEpisodes} episodes (seed ${evalSeed}); demonstrations at ${rateHz} Hz, ${taskEpisodeS} s episodes, ${demos} per mix (data seed ${baseSeed}); ` +
       `training seeds ${seeds.join(', ')} (BC and RWR exp${minorSeeds.length < seeds.length ? `; the other methods ${minorSeeds.join(', ')}` : ', and every other method'}); CLI defaults. Cells: success % / mean return, mean ± std over the training seeds.\n`,
   );
   const print = (arm: SimArmKind) => {
@@ -240,18 +247,21 @@ try {
       `\n${arm}: demonstrations without recorded actions (labels derived from the follower's states${labelHorizon ? `, ${labelHorizon} steps ahead` : ', default horizon'}; ${demos} demonstrations, seeds ${seeds.join(', ')})\n\n` +
         table(['demonstrations', 'action labels', 'success / return'], stateOnly[arm]!.map((r) => [r.name, r.labels, cell(r.summary)])),
     );
-  const resultsFile = only === 'state-only' ? 'bench/results/learn-state-only.json' : 'bench/results/learn.json';
-  const record = () => ({ seeds, minorSeeds, ablationSeeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, labelHorizon, seconds: (performance.now() - t0) / 1000, results, stateOnly });
+  const resultsFile = only === 'state-only' ? 'bench/results/learn-state-only.json' : task === 'reach' ? 'bench/results/learn.json' : `bench/results/learn-${task}.json`;
+  const record = () => ({ task, seeds, minorSeeds, ablationSeeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, labelHorizon, seconds: (performance.now() - t0) / 1000, results, stateOnly });
   mkdirSync('bench/results', { recursive: true });
   await Promise.all(
     arms.map(async (arm) => {
-      const [main, so] = await Promise.all([only === 'state-only' ? undefined : benchArm(arm), stateOnlyArm(arm)]);
+      // Kinesthetic teaching is simulated for the reach task only: no state-only table for pick-place.
+      const [main, so] = await Promise.all([only === 'state-only' ? undefined : benchArm(arm), task === 'reach' ? stateOnlyArm(arm) : undefined]);
       if (main) {
         results[arm] = main;
         print(arm);
       }
-      stateOnly[arm] = so;
-      printStateOnly(arm);
+      if (so) {
+        stateOnly[arm] = so;
+        printStateOnly(arm);
+      }
       writeFileSync(resultsFile, JSON.stringify(record(), null, 2));
     }),
   );

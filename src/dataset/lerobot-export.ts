@@ -6,7 +6,8 @@
  * Per frame (one recorded cycle with state and action, as `loadDataset` aligns them):
  *   observation.state            follower joint positions, LeRobot units (degrees / −100…100; gripper 0…100)
  *   action                       the command sent (after safety), same units
- *   observation.environment_state the task's target position (m), when every file recorded /target_pose
+ *   observation.environment_state the task's poses (m): the target's when every file recorded /target_pose;
+ *                                 the object's then the goal's (6 values) when every file recorded /object_pose and /goal_pose
  *   next.reward                  the task's reward of the cycle, plus that of cycles since the previous
  *                                frame that have no frame (a failed state read), so an episode's
  *                                return is kept; 0 where none was recorded
@@ -84,7 +85,8 @@ interface SourceFile {
   readonly rateHz: number;
   readonly jointNames: string[];
   readonly calibration: Calibration | undefined;
-  readonly hasTarget: boolean;
+  /** The pose topics it recorded (/target_pose, /object_pose, /goal_pose). */
+  readonly poseTopics: ReadonlySet<string>;
   /** Episodes that came from another source in a forced merge: their own calibration (by episode index). */
   readonly episodeCalibrations: Map<number, Calibration>;
   /** Episode windows (start/end log times) by index. */
@@ -127,7 +129,7 @@ async function describeSource(path: string): Promise<SourceFile> {
     rateHz: Number(meta.get('rate_hz') ?? NaN),
     jointNames: (meta.get('joint_names') ?? '').split(',').filter(Boolean),
     calibration,
-    hasTarget: [...rec.channels.values()].some((c) => c.topic === '/target_pose'),
+    poseTopics: new Set([...rec.channels.values()].map((c) => c.topic).filter((t) => t === '/target_pose' || t === '/object_pose' || t === '/goal_pose')),
     rewards: rec.messages.filter((m) => m.topic === '/reward').map((m) => ({ t: m.logTimeNs, v: decodeMessage<{ data: number }>(rec, m).data })),
   };
 }
@@ -151,7 +153,11 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
     if (s.jointNames.join() !== first.jointNames.join()) throw new ProfileMismatchError(first.path, s.path, 'joint list');
   }
   const units = options.units ?? defaultUnits(first.arm);
-  const hasTarget = sources.every((s) => s.hasTarget);
+  // The environment state: pick-and-place's object and goal, else the reach target, when every file has them.
+  const every = (t: string) => sources.every((s) => s.poseTopics.has(t));
+  const envPoses = every('/object_pose') && every('/goal_pose') ? ['object', 'goal'] : every('/target_pose') ? ['target'] : [];
+  const envSize = 3 * envPoses.length;
+  const hasTarget = envSize > 0;
   const fps = first.rateHz;
   const names = first.jointNames;
   const n = names.length;
@@ -161,7 +167,7 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
   for (const s of sources) {
     const calibration = s.calibration ?? options.calibration;
     if (!calibration) throw new CalibrationMissingError(s.path);
-    const ds = await loadDataset([s.path], { observation: hasTarget ? ['follower.position', 'target.position'] : ['follower.position'] });
+    const ds = await loadDataset([s.path], { observation: ['follower.position', ...envPoses.map((p) => `${p}.position`)] });
     for (const ep of ds.episodes) {
       // Rewards of the episode's cycles go to the first frame at or after them (the last frame for those after it).
       const w = s.windows.get(ep.index)!;
@@ -182,10 +188,10 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
     }
   }
   const totalFrames = eps.reduce((a, e) => a + e.ep.length, 0);
-  const obsSize = n + (hasTarget ? 3 : 0);
+  const obsSize = n + envSize;
   const state = new Float32Array(totalFrames * n);
   const action = new Float32Array(totalFrames * n);
-  const env = new Float32Array(hasTarget ? totalFrames * 3 : 0);
+  const env = new Float32Array(totalFrames * envSize);
   const reward = new Float32Array(totalFrames);
   const timestamp = new Float32Array(totalFrames);
   const frameIndex = new Float64Array(totalFrames);
@@ -198,7 +204,7 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
         state[row * n + j] = conv[j]!.toLeRobot(ep.observations[k * obsSize + j]!);
         action[row * n + j] = conv[j]!.toLeRobot(ep.actions[k * n + j]!);
       }
-      if (hasTarget) env.set(ep.observations.subarray(k * obsSize + n, k * obsSize + n + 3), row * 3);
+      if (hasTarget) env.set(ep.observations.subarray(k * obsSize + n, k * obsSize + n + envSize), row * envSize);
       reward[row] = rewards[k]!;
       timestamp[row] = k / fps;
       frameIndex[row] = k;
@@ -210,7 +216,7 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
   const features: Record<string, LeRobotFeature> = {
     action: { dtype: 'float32', shape: [n], names: posNames },
     'observation.state': { dtype: 'float32', shape: [n], names: posNames },
-    ...(hasTarget ? { 'observation.environment_state': { dtype: 'float32', shape: [3], names: ['target.x', 'target.y', 'target.z'] } } : {}),
+    ...(hasTarget ? { 'observation.environment_state': { dtype: 'float32', shape: [envSize], names: envPoses.flatMap((p) => [`${p}.x`, `${p}.y`, `${p}.z`]) } } : {}),
     'next.reward': { dtype: 'float32', shape: [1], names: null },
     timestamp: { dtype: 'float32', shape: [1], names: null },
     frame_index: { dtype: 'int64', shape: [1], names: null },
@@ -221,7 +227,7 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
   const values: Record<string, { data: ArrayLike<number>; size: number }> = {
     action: { data: action, size: n },
     'observation.state': { data: state, size: n },
-    ...(hasTarget ? { 'observation.environment_state': { data: env, size: 3 } } : {}),
+    ...(hasTarget ? { 'observation.environment_state': { data: env, size: envSize } } : {}),
     'next.reward': { data: reward, size: 1 },
     timestamp: { data: timestamp, size: 1 },
     frame_index: { data: frameIndex, size: 1 },

@@ -6,7 +6,7 @@
  *   observation.state → /follower/joint_states    action → /action   (radians; gripper 0…1)
  *   (a dataset without `action` imports as states only, like a kinesthetic recording: `train`
  *   derives its action labels from the states)
- *   observation.environment_state (3 values) → /target_pose          next.reward → /reward
+ *   observation.environment_state → /target_pose (3 values, or named target.x…), /object_pose and /goal_pose (named object.x…, goal.x…)   next.reward → /reward
  *   episodes → /episode start/end events (and labels, when meta/armbridge.json has outcomes)
  *
  * Units come back through the calibration: from --calibration, else the one armbridge stored in
@@ -125,7 +125,17 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
   if (units === 'range_m100_100' && !calibration) throw new CalibrationMissingError(dir);
   const conv = jointUnits(names, calibration, units);
   const envF = info.features['observation.environment_state'];
-  const hasTarget = !!envF && envF.shape.length === 1 && envF.shape[0] === 3;
+  // observation.environment_state → pose topics: named x, y, z per pose (target; object and goal, as
+  // armbridge exports pick and place), or 3 unnamed values as the reach target.
+  const POSE_TOPICS: Readonly<Record<string, string>> = { target: '/target_pose', object: '/object_pose', goal: '/goal_pose' };
+  const envNames = Array.isArray(envF?.names) ? (envF.names as unknown[]).map(String) : undefined;
+  const envTopics: string[] =
+    envF && envF.shape.length === 1 && envNames && envNames.length === envF.shape[0] && envNames.length % 3 === 0 && envNames.every((x, i) => x === `${envNames[i - (i % 3)]!.split('.')[0]}.${'xyz'[i % 3]}` && POSE_TOPICS[x.split('.')[0]!] !== undefined)
+      ? envNames.filter((_, i) => i % 3 === 0).map((x) => POSE_TOPICS[x.split('.')[0]!]!)
+      : envF && envF.shape.length === 1 && envF.shape[0] === 3
+        ? ['/target_pose']
+        : [];
+  const hasTarget = envTopics.length > 0;
   const hasReward = !!info.features['next.reward'];
   const ignored = Object.keys(info.features).filter((k) => !['observation.state', 'action', 'timestamp', 'frame_index', 'episode_index', 'index', 'task_index', 'next.reward', ...(hasTarget ? ['observation.environment_state'] : [])].includes(k));
 
@@ -149,7 +159,7 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
         t: toNumber(r.timestamp),
         state: vector(r['observation.state'], n, 'observation.state', dir),
         action: hasAction ? vector(r.action, n, 'action', dir) : undefined,
-        env: hasTarget ? vector(r['observation.environment_state'], 3, 'observation.environment_state', dir) : undefined,
+        env: hasTarget ? vector(r['observation.environment_state'], 3 * envTopics.length, 'observation.environment_state', dir) : undefined,
         reward: hasReward ? toNumber(Array.isArray(r['next.reward']) ? r['next.reward'][0] : r['next.reward']) : undefined,
       };
       const list = byEpisode.get(fr.ep);
@@ -179,7 +189,7 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
     { topic: '/follower/joint_states', schema: 'sensor_msgs/msg/JointState' },
     ...(hasAction ? [{ topic: '/action', schema: 'sensor_msgs/msg/JointState' as const }] : []),
     { topic: '/episode', schema: 'std_msgs/msg/String' },
-    ...(hasTarget ? [{ topic: '/target_pose', schema: 'geometry_msgs/msg/PoseStamped' as const }] : []),
+    ...envTopics.map((topic) => ({ topic, schema: 'geometry_msgs/msg/PoseStamped' as const })),
     ...(hasReward ? [{ topic: '/reward', schema: 'std_msgs/msg/Float64' as const }] : []),
   ];
   const enc = (schema: SchemaName, msg: unknown) => cdrWriter(schema).writeMessage(msg);
@@ -201,8 +211,11 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
       messages.push({ topic: '/follower/joint_states', logTimeNs: t, data: enc('sensor_msgs/msg/JointState', js('follower', fr.state)) });
       if (fr.action) messages.push({ topic: '/action', logTimeNs: t, data: enc('sensor_msgs/msg/JointState', js('action', fr.action)) });
       if (fr.env) {
-        const [x, y, z] = fr.env as [number, number, number];
-        messages.push({ topic: '/target_pose', logTimeNs: t, data: enc('geometry_msgs/msg/PoseStamped', { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x, y, z }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }) });
+        const env = fr.env;
+        envTopics.forEach((topic, p) => {
+          const [x, y, z] = [env[3 * p]!, env[3 * p + 1]!, env[3 * p + 2]!];
+          messages.push({ topic, logTimeNs: t, data: enc('geometry_msgs/msg/PoseStamped', { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x, y, z }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }) });
+        });
       }
       if (fr.reward !== undefined) {
         rewardSum += fr.reward;

@@ -16,6 +16,8 @@ export interface DatasetDemoOptions {
   readonly recordingFile: string;
   readonly runDir: string;
   readonly out: NodeJS.WritableStream;
+  /** The LeRobot task description (default: the reach task's). */
+  readonly task?: string;
   /** Fewer printed rows; the same steps. */
   readonly fast?: boolean;
 }
@@ -65,7 +67,7 @@ export async function runDatasetDemo(o: DatasetDemoOptions): Promise<DatasetDemo
   out.write(`armbridge dataset split --val 0.3 --seed 1: train episodes [${split.train.join(', ')}] → ${split.trainOut}; val episodes [${split.val.join(', ')}] → ${split.valOut}\n`);
 
   const lerobotDir = join(o.runDir, 'lerobot');
-  const exp = await exportLeRobot([o.recordingFile], lerobotDir, { task: 'Reach the target and hold it', overwrite: true });
+  const exp = await exportLeRobot([o.recordingFile], lerobotDir, { task: o.task ?? 'Reach the target and hold it', overwrite: true });
   const lerobotBytes = await folderBytes(lerobotDir);
   out.write(
     `armbridge export lerobot: LeRobotDataset ${exp.codebaseVersion} (${exp.robotType}, ${exp.fps} fps, ${exp.units}), ${exp.episodes} episodes, ${exp.frames} frames, ` +

@@ -19,6 +19,8 @@ import { simCalibrationHand } from './sim-calibration.ts';
 import { inspectRecording } from '../record/inspect.ts';
 import { replayAgainstPolicy } from '../replay/offline.ts';
 import { recordSim } from './record-sim.ts';
+import { createTask } from '../sim/create-task.ts';
+import type { TaskName } from '../sim/task.ts';
 import { deploySim } from './deploy-sim.ts';
 import { rollout } from './sim-rollout.ts';
 import { trainFromRecordings } from './train.ts';
@@ -36,6 +38,8 @@ export interface DemoOptions {
   readonly rateHz: number;
   /** Seeds every random part of the run (world, operators, splits, training): another seed, other numbers. */
   readonly seed?: number;
+  /** The task recorded, learned and deployed in steps 4–8 (default reach; teleop in step 3 is reach). */
+  readonly task?: TaskName;
   readonly out: NodeJS.WritableStream;
   readonly signal?: AbortSignal;
 }
@@ -119,7 +123,11 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   const seed = options.seed ?? 1;
   const runDir = options.runDir ?? join('runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   await mkdir(runDir, { recursive: true });
-  out.write(`armbridge demo: simulated arms speaking the real servo protocols over a real serial stack\nartefacts: ${runDir}; seed ${seed}\n`);
+  const task: TaskName = options.task ?? 'reach';
+  const taskEpisodeS = createTask(task, 'so101').episodeS;
+  const scenes = task === 'reach' ? 'targets' : 'scenes';
+  const done = task === 'reach' ? 'targets reached and held' : 'cubes placed on the goal';
+  out.write(`armbridge demo: simulated arms speaking the real servo protocols over a real serial stack\nartefacts: ${runDir}; seed ${seed}; task ${task}\n`);
 
   out.write('\n# 1. Servo buses: find the servos, drive every joint with sync read + sync write\n');
   const buses: BusDemoResult[] = [];
@@ -171,15 +179,16 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   }
   out.write(`${safetyStop}\n`);
 
-  out.write('\n# 4. Recording demonstrations of mixed quality into a crash-safe MCAP file\n');
+  out.write(`\n# 4. Recording demonstrations of mixed quality (${task}) into a crash-safe MCAP file\n`);
   const recordingFile = join(runDir, 'demonstrations.mcap');
   const rec = await recordSim({
     realtimePriority: 50,
     arm: 'so101',
+    task,
     out: recordingFile,
     rateHz: 100,
     episodes: options.fast ? 3 : 6,
-    episodeS: 3,
+    episodeS: taskEpisodeS,
     resetS: 0.5,
     mix: { expert: 0.5, noisy: 0.2, poor: 0.3 },
     seed: 10 + seed,
@@ -196,22 +205,22 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   out.write(`${rec.recorder.written} messages in ${rec.recorder.chunks} chunks (${(rec.recorder.bytes / 1e6).toFixed(2)} MB, ${rec.recorder.dropped} dropped) → ${recordingFile}\n`);
 
   out.write('\n# 4b. Datasets that travel: list, split by episode, export to LeRobot (v3.0 Parquet) and import back\n');
-  const dataset = await runDatasetDemo({ recordingFile, runDir, out, fast: options.fast });
+  const dataset = await runDatasetDemo({ recordingFile, runDir, out, fast: options.fast, task: task === 'reach' ? 'Reach the target and hold it' : 'Pick up the cube and put it in the bin' });
 
-  out.write('\n# 5. Learning: BC, RWR and AWR on demonstrations of mixed quality, exported to ONNX, evaluated on held-out targets\n');
+  out.write(`\n# 5. Learning (${task}): BC, RWR and AWR on demonstrations of mixed quality, exported to ONNX, evaluated on held-out ${scenes}\n`);
   const demoEpisodes = options.fast ? 60 : 200;
   const demoRateHz = 20;
   const demosFile = join(runDir, 'demonstrations-virtual-time.mcap');
   const mix = { expert: 0.5, noisy: 0.2, poor: 0.3 };
-  const demos = await rollout({ arm: 'so101', seed: 20 + seed, episodes: demoEpisodes, episodeS: 3, rateHz: demoRateHz, driver: { kind: 'operator', mix }, out: demosFile });
+  const demos = await rollout({ arm: 'so101', task, seed: 20 + seed, episodes: demoEpisodes, episodeS: taskEpisodeS, rateHz: demoRateHz, driver: { kind: 'operator', mix }, out: demosFile });
   out.write(
     `${demoEpisodes} demonstrations at ${demoRateHz} Hz generated in virtual time (same format as the recording above; 50 % expert, the rest noisy or systematically poor): ` +
       `${(demos.successRate * 100).toFixed(0)} % successful → ${demosFile}\n`,
   );
   const evalEpisodes = options.fast ? 10 : 50;
-  const evalAt = { arm: 'so101' as const, seed: 100_000 + seed, episodes: evalEpisodes, episodeS: 3, rateHz: demoRateHz };
+  const evalAt = { arm: 'so101' as const, task, seed: 100_000 + seed, episodes: evalEpisodes, episodeS: taskEpisodeS, rateHz: demoRateHz };
   const expert = await rollout({ ...evalAt, driver: { kind: 'operator', mix: { expert: 1 } } });
-  out.write(`the expert operator on the ${evalEpisodes} held-out targets: ${(expert.successRate * 100).toFixed(0)} % success, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}\n`);
+  out.write(`the expert operator on the ${evalEpisodes} held-out ${scenes}: ${(expert.successRate * 100).toFixed(0)} % success, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}\n`);
   const learned: { method: string; success: number; meanReturn: number; ret: string; model: string; curve: string; backend: string; rateHz: number }[] = [];
   const trained: { method: string; result: Awaited<ReturnType<typeof trainFromRecordings>>['result']; ev: Awaited<ReturnType<typeof rollout>> }[] = []; // for report.html
   for (const [method, cfg] of [
@@ -241,7 +250,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       [['expert operator (scripted)', `${(expert.successRate * 100).toFixed(0)} %`, `${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}`, '', '', ''], ...learned.map((l) => [l.method, `${(l.success * 100).toFixed(0)} %`, l.ret, l.backend, l.model, l.curve])],
     ),
   );
-  out.write(`(${evalEpisodes} held-out targets, the same for every row; npm run bench:learn runs the full comparison: both arms, three mixes, three seeds)\n`);
+  out.write(`(${evalEpisodes} held-out ${scenes}, the same for every row; npm run bench:learn runs the full comparison: both arms, three mixes, three seeds)\n`);
 
   out.write('\n# 5b. Iterated RWR: roll out, score, add to the data, retrain\n');
   const rounds = await runImproveDemo({ runDir, data: demosFile, seed, evalSeed: evalAt.seed, evalEpisodes, fast: options.fast, out });
@@ -250,13 +259,13 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   out.write(`\n# 6. Deployment: ${best.method}, the best policy, in the real-time loop on the simulated follower at its own rate, ${best.rateHz} Hz (ONNX → SafetyFilter → servos)\n`);
   const deployLog = join(runDir, 'deploy-run.mcap');
   const deployEpisodes = options.fast ? 2 : 10;
-  const dep = await deploySim({ arm: 'so101', model: best.model, rateHz: best.rateHz, durationS: deployEpisodes * 3, episodeS: 3, seed: 9 + seed, log: deployLog, estop: options.signal, realtimePriority: 50, say: (l) => out.write(l) });
+  const dep = await deploySim({ arm: 'so101', task, model: best.model, rateHz: best.rateHz, durationS: deployEpisodes * taskEpisodeS, episodeS: taskEpisodeS, seed: 9 + seed, log: deployLog, estop: options.signal, realtimePriority: 50, say: (l) => out.write(l) });
   const sorted = (a: readonly number[]) => [...a].sort((x, y) => x - y);
   const depLate = percentile(sorted(dep.latenessUs), 99);
   const depInf = sorted(dep.inferenceUs);
   out.write(
     `${dep.cycles} cycles at ${dep.achievedHz.toFixed(1)} Hz (the model's rate ${best.rateHz}), lateness p99 ${depLate.toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs p99 ${percentile(depInf, 99).toFixed(0)} µs; ` +
-      `${dep.successes}/${dep.episodes} targets reached and held in real time (virtual-time evaluation: ${(best.success * 100).toFixed(0)} %); safety: ${describeSafety(dep.safety)}; run log ${deployLog}\n`,
+      `${dep.successes}/${dep.episodes} ${done} in real time (virtual-time evaluation: ${(best.success * 100).toFixed(0)} %); safety: ${describeSafety(dep.safety)}; run log ${deployLog}\n`,
   );
 
   out.write('\n# 7. Replay offline: the deployed policy against the recorded demonstrations of step 4\n');
@@ -286,12 +295,13 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
       `${dataset.episodes} episodes (split ${dataset.trainEpisodes.length} train / ${dataset.valEpisodes.length} val), ${dataset.frames} frames at ${dataset.fps} fps in ${dataset.units}, ${(dataset.lerobotBytes / 1024).toFixed(0)} KiB; round trip max error ${dataset.roundTripMaxErrorRad.toExponential(1)} rad, boundaries ${dataset.boundariesMatch ? 'identical' : 'DIFFER'}`,
       `${dataset.lerobotDir}, ${dataset.importedFile}`,
     ],
-    ['expert operator (scripted)', `${(expert.successRate * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}`, ''],
-    ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out targets, return ${l.ret}`, `${l.model}, ${l.curve}`]),
+    ['task (steps 4–8)', task === 'reach' ? 'reach: bring the tool to a target and hold it' : 'pick-place: pick up the cube and put it on the goal (the bin)', ''],
+    ['expert operator (scripted)', `${(expert.successRate * 100).toFixed(0)} % success on ${evalEpisodes} held-out ${scenes}, return ${expert.meanReturn.toFixed(2)} ± ${expert.stdReturn.toFixed(2)}`, ''],
+    ...learned.map((l) => [`policy ${l.method}`, `${(l.success * 100).toFixed(0)} % success on ${evalEpisodes} held-out ${scenes}, return ${l.ret}`, `${l.model}, ${l.curve}`]),
     ['iterated RWR', rounds.map((r) => `round ${r.round} ${(r.eval.successRate * 100).toFixed(0)} %`).join(', '), join(runDir, 'improve')],
     [
       'deploy (best policy)',
-      `${best.method}: ${dep.achievedHz.toFixed(0)} Hz asked ${best.rateHz} (${dep.thread} thread, ${dep.realtime?.granted ? 'SCHED_FIFO' : 'normal priority'}), period jitter p50 ${percentile(jitter, 50).toFixed(0)} p99 ${percentile(jitter, 99).toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} targets`,
+      `${best.method}: ${dep.achievedHz.toFixed(0)} Hz asked ${best.rateHz} (${dep.thread} thread, ${dep.realtime?.granted ? 'SCHED_FIFO' : 'normal priority'}), period jitter p50 ${percentile(jitter, 50).toFixed(0)} p99 ${percentile(jitter, 99).toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs, ${dep.successes}/${dep.episodes} ${done}`,
       deployLog,
     ],
     ['replay offline', `mean |error| over joints ${meanErr} rad on ${replay.samples} recorded samples`, `${join(runDir, 'replay')}/*.svg`],
@@ -310,6 +320,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
     JSON.stringify(
       {
         seed,
+        task,
         buses,
         calibrationFile,
         teleop: { ...teleop, latenessUs: undefined, latencyUs: undefined },
@@ -328,7 +339,7 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   if (options.report !== false) {
     const report = await writeDemoReport({
       runDir,
-      settings: { seed, fast: options.fast ?? false, 'bus seconds': options.seconds, 'rate Hz': options.rateHz, 'demonstrations (virtual time)': demoEpisodes, 'evaluation targets': evalEpisodes },
+      settings: { seed, task, fast: options.fast ?? false, 'bus seconds': options.seconds, 'rate Hz': options.rateHz, 'demonstrations (virtual time)': demoEpisodes, 'evaluation targets': evalEpisodes },
       summary: { header: summaryHeader, rows: summaryRows },
       methods: [{ method: 'expert operator', successRate: expert.successRate, episodes: expert.episodes.length, meanReturn: expert.meanReturn, stdReturn: expert.stdReturn }, ...trained.map((t) => ({ method: t.method, successRate: t.ev.successRate, episodes: t.ev.episodes.length, meanReturn: t.ev.meanReturn, stdReturn: t.ev.stdReturn }))],
       trained,

@@ -40,6 +40,8 @@ export interface EvalEpisodeJson {
   readonly skill: string;
   /** The scripted operator's failure mode in this episode ('none' for an expert or a policy). */
   readonly failure: string;
+  /** The task's reason: 'success', or why not (reach: not_held; pick-place: never_grasped, dropped, wrong_spot, put_back, still_held, not_clear). */
+  readonly outcome: string;
 }
 
 export interface EvalJson {
@@ -103,7 +105,7 @@ export const evalCommand: Command<typeof options> = {
         ],
         tables: [
           { title: 'Result', header: ['success', 'mean return', 'episodes'], rows: [[`${(r.successRate * 100).toFixed(1)} % (${r.episodes.filter((e) => e.success).length}/${r.episodes.length})`, `${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)}`, r.episodes.length]] },
-          { title: 'Episodes', header: ['episode', 'success', 'return', 'final distance (cm)', 'skill', 'failure'], rows: r.episodes.map((e) => [e.index, e.success ? 'yes' : 'no', e.return.toFixed(2), (e.finalDistanceM * 100).toFixed(1), e.skill, e.failure]) },
+          { title: 'Episodes', header: ['episode', 'success', 'return', 'final distance (cm)', 'skill', 'failure', 'outcome'], rows: r.episodes.map((e) => [e.index, e.success ? 'yes' : 'no', e.return.toFixed(2), (e.finalDistanceM * 100).toFixed(1), e.skill, e.failure, e.outcome]) },
         ],
         links: o.model !== undefined ? [{ label: 'model (ONNX)', path: o.model }] : [],
         data: { successRate: r.successRate, meanReturn: r.meanReturn, stdReturn: r.stdReturn },
@@ -114,7 +116,7 @@ export const evalCommand: Command<typeof options> = {
         successRate: r.successRate,
         meanReturn: r.meanReturn,
         stdReturn: r.stdReturn,
-        episodes: r.episodes.map((e) => ({ index: e.index, success: e.success, return: e.return, finalDistanceM: e.finalDistanceM, skill: e.skill, failure: e.failure })),
+        episodes: r.episodes.map((e) => ({ index: e.index, success: e.success, return: e.return, finalDistanceM: e.finalDistanceM, skill: e.skill, failure: e.failure, outcome: e.outcome })),
       };
       await saveReport();
       stdout.write(`${JSON.stringify(json)}\n`);
