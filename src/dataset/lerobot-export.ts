@@ -5,7 +5,11 @@
  *
  * Per frame (one recorded cycle with state and action, as `loadDataset` aligns them):
  *   observation.state            follower joint positions, LeRobot units (degrees / −100…100; gripper 0…100)
- *   action                       the command sent (after safety), same units
+ *   action                       the command sent (after safety), same units; for an episode recorded
+ *                                without /action (kinesthetic, states only) the label `train` derives:
+ *                                the follower's joints a fixed horizon ahead. The report and
+ *                                meta/armbridge.json say which episodes hold derived labels, and
+ *                                `import lerobot` brings those back as states only
  *   observation.environment_state the task's poses (m): the target's when every file recorded /target_pose;
  *                                 the object's then the goal's (6 values) when every file recorded /object_pose and /goal_pose
  *   next.reward                  the task's reward of the cycle, plus that of cycles since the previous
@@ -25,6 +29,7 @@ import { InvalidArgumentError } from '../errors.ts';
 import { ProfileMismatchError, RateMismatchError } from '../record/edit-errors.ts';
 import { decodeMessage, readRecording } from '../record/read.ts';
 import { episodesOf, type EpisodeInfo } from '../record/episodes.ts';
+import { summariseLabels, DEFAULT_LABEL_HORIZON, type LabelSummary } from './action-labels.ts';
 import { loadDataset, type Episode } from './load.ts';
 import { CalibrationMissingError, DatasetExistsError, DatasetWriteError } from './lerobot-errors.ts';
 import {
@@ -75,6 +80,8 @@ export interface ExportReport {
   readonly dataFiles: number;
   readonly bytes: number;
   readonly features: string[];
+  /** Which action labels the exported episodes hold (recorded /action, or derived from the states). */
+  readonly actionLabels: LabelSummary;
 }
 
 export const DEFAULT_TASK = 'Teleoperated demonstration recorded with armbridge';
@@ -188,6 +195,9 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
     }
   }
   const totalFrames = eps.reduce((a, e) => a + e.ep.length, 0);
+  // Episodes recorded without /action carry the labels loadDataset derived (its default horizon).
+  const derivedEpisodes = eps.filter((e) => e.ep.labels === 'derived').length;
+  const actionLabels = summariseLabels(eps.length - derivedEpisodes, derivedEpisodes, DEFAULT_LABEL_HORIZON, fps);
   const obsSize = n + envSize;
   const state = new Float32Array(totalFrames * n);
   const action = new Float32Array(totalFrames * n);
@@ -361,7 +371,9 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
         return: ep.return ?? null,
         operator: ep.operator ?? null,
         dropped_cycles: dropped,
+        action_labels: ep.labels ?? 'recorded',
       })),
+      ...(actionLabels.horizonSteps !== undefined ? { action_label_horizon_steps: actionLabels.horizonSteps } : {}),
     };
     await put(ARMBRIDGE_META_PATH, JSON.stringify(meta, null, 2));
     if (exists) {
@@ -391,6 +403,7 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
     dataFiles: new Set(fileOf.map((f) => `${f.chunk}/${f.file}`)).size,
     bytes,
     features: Object.keys(features),
+    actionLabels,
   };
 }
 

@@ -178,8 +178,12 @@ export const armbridgeMetaSchema = z.object({
       return: z.number().nullable(),
       operator: z.string().nullable(),
       dropped_cycles: z.number().int(),
+      /** Where the episode's `action` came from: the recorded /action, or the follower's states ahead (a state-only recording). */
+      action_labels: z.enum(['recorded', 'derived']).optional(),
     }),
   ),
+  /** The horizon of derived action labels, in frames, when any episode has them. */
+  action_label_horizon_steps: z.number().int().positive().optional(),
 });
 
 export type ArmbridgeMeta = z.infer<typeof armbridgeMetaSchema>;

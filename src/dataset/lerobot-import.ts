@@ -5,7 +5,8 @@
  *
  *   observation.state → /follower/joint_states    action → /action   (radians; gripper 0…1)
  *   (a dataset without `action` imports as states only, like a kinesthetic recording: `train`
- *   derives its action labels from the states)
+ *   derives its action labels from the states; so do the episodes meta/armbridge.json marks as
+ *   holding derived labels, as armbridge's export of a state-only recording does)
  *   observation.environment_state → /target_pose (3 values, or named target.x…), /object_pose and /goal_pose (named object.x…, goal.x…)   next.reward → /reward
  *   episodes → /episode start/end events (and labels, when meta/armbridge.json has outcomes)
  *
@@ -209,7 +210,7 @@ export async function importLeRobot(dir: string, out: string, options: ImportOpt
       const t = at(fr);
       const js = (frame: string, values: number[]) => ({ header: { stamp: rosTime(t), frame_id: frame }, name: names, position: Float64Array.from(values.map((v, j) => conv[j]!.fromLeRobot(v))), velocity: [], effort: [] });
       messages.push({ topic: '/follower/joint_states', logTimeNs: t, data: enc('sensor_msgs/msg/JointState', js('follower', fr.state)) });
-      if (fr.action) messages.push({ topic: '/action', logTimeNs: t, data: enc('sensor_msgs/msg/JointState', js('action', fr.action)) });
+      if (fr.action && known?.action_labels !== 'derived') messages.push({ topic: '/action', logTimeNs: t, data: enc('sensor_msgs/msg/JointState', js('action', fr.action)) });
       if (fr.env) {
         const env = fr.env;
         envTopics.forEach((topic, p) => {

@@ -16,6 +16,7 @@ import { loadDataset } from '../../src/dataset/load.ts';
 import { RateMismatchError } from '../../src/record/edit-errors.ts';
 import { episodesOf } from '../../src/record/episodes.ts';
 import { readRecording } from '../../src/record/read.ts';
+import { stripActions } from '../../src/record/strip-actions.ts';
 import { channelsOf, mergeRecordings } from '../../src/record/edit.ts';
 import { writeRecordingAtomic } from '../../src/record/rewrite.ts';
 import { Recorder } from '../../src/record/recorder.ts';
@@ -509,5 +510,28 @@ describe('import lerobot: a state-only dataset (no action column, e.g. kinesthet
     expect(t).toBe(0);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as { actionLabels: { source: string; horizonSteps: number } };
     expect(summary.actionLabels).toMatchObject({ source: 'derived', horizonSteps: 2 });
+  }, 60_000);
+});
+
+describe('export lerobot: a recording with episodes without /action (kinesthetic or stripped)', () => {
+  it('writes the derived labels as action, says so in the report and meta/armbridge.json, and imports those episodes back as states only', async () => {
+    const mixed = fresh('mixed') + '.mcap';
+    await stripActions(fast, mixed, (e) => e % 2 === 1);
+    const d = fresh('mixed-ds');
+    const r = await exportLeRobot([mixed], d);
+    expect(r.actionLabels).toMatchObject({ source: 'mixed', recordedEpisodes: 2, derivedEpisodes: 2, horizonSteps: 2 });
+    const meta = JSON.parse(await readFile(join(d, 'meta/armbridge.json'), 'utf8')) as { episodes: { action_labels?: string }[]; action_label_horizon_steps?: number };
+    expect(meta.episodes.map((e) => e.action_labels)).toEqual(['recorded', 'derived', 'recorded', 'derived']);
+    expect(meta.action_label_horizon_steps).toBe(2);
+
+    const back = fresh('mixed-back') + '.mcap';
+    await importLeRobot(d, back);
+    const a = await loadDataset([mixed]);
+    const b = await loadDataset([back]);
+    expect(b.labels).toMatchObject({ source: 'mixed', recordedEpisodes: 2, derivedEpisodes: 2 });
+    expect(b.episodes.map((e) => e.labels)).toEqual(a.episodes.map((e) => e.labels));
+    // An export of a recording with every /action keeps saying "recorded".
+    const plain = await exportLeRobot([fast], fresh('plain-ds'));
+    expect(plain.actionLabels).toMatchObject({ source: 'recorded', derivedEpisodes: 0 });
   }, 60_000);
 });

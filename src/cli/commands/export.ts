@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadFollowerCalibration } from '../../dataset/follower-calibration.ts';
+import { describeLabels } from '../../dataset/action-labels.ts';
 import { exportLeRobot } from '../../dataset/lerobot-export.ts';
 import { UsageError, type Command } from '../command.ts';
 
@@ -29,6 +30,7 @@ export const exportCommand: Command<typeof options> = {
     stdout.write(
       `LeRobotDataset ${r.codebaseVersion} (${r.robotType}, ${r.fps} fps, ${r.units}): ${r.episodes} episodes, ${r.frames} frames, ${r.dataFiles} data file(s), ${(r.bytes / 1024).toFixed(1)} KiB → ${r.out}\n` +
         `features: ${r.features.join(', ')}\n` +
+        (r.actionLabels.derivedEpisodes ? `${describeLabels(r.actionLabels)}: written as \`action\`, marked in meta/armbridge.json\n` : '') +
         (r.droppedCycles ? `note: ${r.droppedCycles} dropped cycles inside episodes (timestamps are frame_index/fps, as LeRobot assumes)\n` : ''),
     );
     return 0;
