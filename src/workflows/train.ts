@@ -144,6 +144,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
         {
           config: { ...job, onEpoch: undefined, log: undefined },
           backend,
+          engine: result.engine,
           data: job.data,
           dataDigest: metadata.dataDigest,
           episodes: { train: train.length, val: val.length },

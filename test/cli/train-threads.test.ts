@@ -12,10 +12,10 @@ describe('armbridge train --threads', () => {
     const common = ['--epochs', '3', '--hidden', '16,16', '--select', 'off', '--val', '0.25', '--seed', '2', '--no-report'];
     const one = await run('train', data, '--out', join(dir, 'one'), '--threads', '1', ...common);
     expect(one.code, one.err).toBe(0);
-    expect(one.out).toMatch(/wasm SIMD trainer on 1 thread\n/);
+    expect(one.out).toMatch(/wasm SIMD trainer( \(FMA\))? on 1 thread\n/);
     const two = await run('train', data, '--out', join(dir, 'two'), '--threads', '2', ...common);
     expect(two.code, two.err).toBe(0);
-    expect(two.out).toMatch(/wasm SIMD trainer on 2 threads\n/);
+    expect(two.out).toMatch(/wasm SIMD trainer( \(FMA\))? on 2 threads\n/);
     // The same bytes up to the creation time in the metadata: weights, normalisation, the other metadata.
     const upToCreated = async (name: string) => {
       const bytes = await readFile(join(dir, name, 'policy.onnx'));

@@ -78,7 +78,7 @@ export const trainCommand: Command<typeof options> = {
       },
     });
     const res = r.result;
-    const trainedOn = res.engine.optimizer === 'wasm' ? `wasm SIMD trainer on ${res.engine.threads} thread${res.engine.threads > 1 ? 's' : ''}` : `tfjs ${r.backend} (${res.engine.optimizer})`;
+    const trainedOn = res.engine.optimizer === 'wasm' ? `wasm SIMD trainer${res.engine.fma ? ' (FMA)' : ''} on ${res.engine.threads} thread${res.engine.threads > 1 ? 's' : ''}` : `tfjs ${r.backend} (${res.engine.optimizer})`;
     const bestSelection = res.selectionScores.length ? Math.max(...res.selectionScores.map((x) => x.score)) : undefined;
     stdout.write(
       `\n${res.history.length} epochs${res.stoppedEarly ? ' (stopped early)' : ''}; kept epoch ${res.bestEpoch} (${res.selectionScores.length ? `best success on the simulated selection targets, ${(bestSelection! * 100).toFixed(0)} %` : 'the last'}); best validation loss ${res.bestValLoss.toPrecision(4)}; ` +
