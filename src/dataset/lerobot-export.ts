@@ -27,8 +27,7 @@ import { randomBytes } from 'node:crypto';
 import type { Calibration } from '../arm/calibration.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { ProfileMismatchError, RateMismatchError } from '../record/edit-errors.ts';
-import { decodeMessage, readRecording } from '../record/read.ts';
-import { episodesOf, type EpisodeInfo } from '../record/episodes.ts';
+import { readRecording } from '../record/read.ts';
 import { summariseLabels, DEFAULT_LABEL_HORIZON, type LabelSummary } from './action-labels.ts';
 import { loadDataset, type Episode } from './load.ts';
 import { CalibrationMissingError, DatasetExistsError, DatasetWriteError } from './lerobot-errors.ts';
@@ -96,10 +95,6 @@ interface SourceFile {
   readonly poseTopics: ReadonlySet<string>;
   /** Episodes that came from another source in a forced merge: their own calibration (by episode index). */
   readonly episodeCalibrations: Map<number, Calibration>;
-  /** Episode windows (start/end log times) by index. */
-  readonly windows: Map<number, EpisodeInfo>;
-  /** Every /reward message: log time and value. */
-  readonly rewards: { readonly t: bigint; readonly v: number }[];
 }
 
 async function describeSource(path: string): Promise<SourceFile> {
@@ -131,13 +126,11 @@ async function describeSource(path: string): Promise<SourceFile> {
   return {
     path,
     episodeCalibrations,
-    windows: new Map(episodesOf(rec).map((e) => [e.index, e])),
     arm: meta.get('arm') ?? '',
     rateHz: Number(meta.get('rate_hz') ?? NaN),
     jointNames: (meta.get('joint_names') ?? '').split(',').filter(Boolean),
     calibration,
     poseTopics: new Set([...rec.channels.values()].map((c) => c.topic).filter((t) => t === '/target_pose' || t === '/object_pose' || t === '/goal_pose')),
-    rewards: rec.messages.filter((m) => m.topic === '/reward').map((m) => ({ t: m.logTimeNs, v: decodeMessage<{ data: number }>(rec, m).data })),
   };
 }
 
@@ -176,22 +169,13 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
     if (!calibration) throw new CalibrationMissingError(s.path);
     const ds = await loadDataset([s.path], { observation: ['follower.position', ...envPoses.map((p) => `${p}.position`)] });
     for (const ep of ds.episodes) {
-      // Rewards of the episode's cycles go to the first frame at or after them (the last frame for those after it).
-      const w = s.windows.get(ep.index)!;
-      const rewards = new Float32Array(ep.length);
-      let k = 0;
-      for (const r of s.rewards) {
-        if (r.t < w.startNs || (w.endNs !== undefined && r.t > w.endNs)) continue;
-        while (k < ep.length - 1 && ep.timesNs[k]! < r.t) k++;
-        if (ep.length) rewards[k] = rewards[k]! + r.v;
-      }
       const periodNs = 1e9 / fps;
       let dropped = 0;
       for (let i = 1; i < ep.timesNs.length; i++) {
         const dt = Number(ep.timesNs[i]! - ep.timesNs[i - 1]!);
         if (dt > 1.5 * periodNs) dropped += Math.round(dt / periodNs) - 1;
       }
-      eps.push({ ep, source: { ...s, calibration: s.episodeCalibrations.get(ep.index) ?? calibration }, dropped, rewards });
+      eps.push({ ep, source: { ...s, calibration: s.episodeCalibrations.get(ep.index) ?? calibration }, dropped, rewards: ep.rewards });
     }
   }
   const totalFrames = eps.reduce((a, e) => a + e.ep.length, 0);

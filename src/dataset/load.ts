@@ -28,7 +28,7 @@ export interface Episode {
   readonly observations: Float32Array;
   /** length × action size, row-major. */
   readonly actions: Float32Array;
-  /** Per-step reward (0 where none was recorded). */
+  /** Per-step reward: the rewards recorded since the previous sample (0 where none was recorded). */
   readonly rewards: Float32Array;
   readonly timesNs: BigInt64Array;
   /** Where the action labels came from: the recorded `/action` (also when absent), or the follower's states ahead. */
@@ -120,8 +120,8 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
       throw new NoEpisodesError(files, `${file} has a different layout (${JSON.stringify(fileLayout)}) than the files before it`);
     }
     layout = fileLayout;
-    const rewardsAt = new Map<bigint, number>();
-    for (const m of byTopic.get('/reward') ?? []) rewardsAt.set(m.logTimeNs, decodeMessage<{ data: number }>(rec, m).data);
+    const rewardsAt: TimedReward[] = (byTopic.get('/reward') ?? []).map((m) => ({ t: m.logTimeNs, v: decodeMessage<{ data: number }>(rec, m).data }));
+    rewardsAt.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
     const indexByTime = (f: FeatureSpec) => {
       const at = new Map<bigint, RecordedMessage>();
       for (const m of byTopic.get(f.topic) ?? []) at.set(m.logTimeNs, m);
@@ -168,7 +168,7 @@ function buildEpisode(
   features: FeatureSpec[],
   featureAt: Map<bigint, RecordedMessage>[],
   actionOf: (t: bigint, row: number) => ArrayLike<number>,
-  rewardsAt: Map<bigint, number>,
+  rewardsAt: readonly TimedReward[],
   layout: Layout,
   labels: 'recorded' | 'derived',
 ): Episode {
@@ -188,8 +188,17 @@ function buildEpisode(
     const a = Array.from(actionOf(t, row));
     checkFinite(file, labels === 'recorded' ? ACTION_FEATURE.topic : `${FEATURES['follower.position']!.topic} (derived action)`, t, a);
     actions.set(a, row * actSize);
-    rewards[row] = rewardsAt.get(t) ?? 0;
   });
+  // Each reward of the episode goes to the first sample at or after it (the last sample for those
+  // after it): a cycle whose state read failed has no sample, but its reward still counts, so the
+  // per-step rewards add up to the recorded return.
+  const end = ep.endNs ?? BigInt(Number.MAX_SAFE_INTEGER) * 1000n;
+  let k = 0;
+  for (const r of rewardsAt) {
+    if (r.t < ep.startNs || r.t > end || !times.length) continue;
+    while (k < times.length - 1 && times[k]! < r.t) k++;
+    rewards[k] = rewards[k]! + r.v;
+  }
   return {
     file,
     index: ep.index,
@@ -204,6 +213,11 @@ function buildEpisode(
     timesNs: BigInt64Array.from(times),
     labels,
   };
+}
+
+interface TimedReward {
+  readonly t: bigint;
+  readonly v: number;
 }
 
 /** Reward-to-go per step: the sum of this and all later rewards of the episode. */

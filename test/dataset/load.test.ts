@@ -23,7 +23,7 @@ beforeAll(async () => {
 }, 60_000);
 
 /** A hand-made recording: one episode of `n` cycles, with a NaN at `nanAt` if given. */
-async function handMade(path: string, n: number, opts: { nanAt?: number; withTarget?: boolean } = {}) {
+async function handMade(path: string, n: number, opts: { nanAt?: number; withTarget?: boolean; lostReadAt?: number } = {}) {
   const r = await Recorder.create({ path }, { joint_names: 'a,b', rate_hz: '10' });
   const fol = await r.topic('/follower/joint_states', 'sensor_msgs/msg/JointState');
   const act = await r.topic('/action', 'sensor_msgs/msg/JointState');
@@ -34,7 +34,7 @@ async function handMade(path: string, n: number, opts: { nanAt?: number; withTar
   r.log(ev, { data: JSON.stringify({ event: 'start', episode: 0 }) }, 1n);
   for (let k = 0; k < n; k++) {
     const t = BigInt(10 + k * 100);
-    r.log(fol, js(t, [k, k === opts.nanAt ? Number.NaN : -k]), t);
+    if (k !== opts.lostReadAt) r.log(fol, js(t, [k, k === opts.nanAt ? Number.NaN : -k]), t);
     r.log(act, js(t, [k + 1, -k - 1]), t);
     if (tgt) r.log(tgt, { header: { stamp: rosTime(t), frame_id: '' }, pose: { position: { x: 1, y: 2, z: 3 }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);
     r.log(rew, { data: -k }, t);
@@ -63,6 +63,15 @@ describe('loadDataset', () => {
       expect(e.return).toBeCloseTo(Array.from(e.rewards).reduce((a, b) => a + b, 0), 2);
       expect(['success', 'failure']).toContain(e.outcome);
     }
+  });
+
+  it('gives the reward of a cycle whose state read failed to the next sample, so per-step rewards add up to the return', async () => {
+    const p = join(dir, 'lost-read.mcap');
+    await handMade(p, 5, { lostReadAt: 2 });
+    const [e] = (await loadDataset([p])).episodes;
+    expect(e!.length).toBe(4);
+    expect(Array.from(e!.rewards)).toEqual([0, -1, -2 - 3, -4]);
+    expect(Array.from(e!.rewards).reduce((a, b) => a + b, 0)).toBe(-10);
   });
 
   it('aligns by measured time, sums rewards to go, and filters by outcome', async () => {
