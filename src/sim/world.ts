@@ -54,6 +54,14 @@ export class SimWorld {
   }
 
   /** Draws the task's scene and has the operator demonstrate it with `skill` (and, for poor, a failure mode). */
+  /** Draws a skill from `mix` (relative weights) with the world's seeded random stream. */
+  pickSkill(mix: Partial<Record<Skill, number>>): Skill {
+    const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
+    let x = this.rng.next() * total;
+    for (const [k, w] of Object.entries(mix) as [Skill, number][]) if ((x -= w) < 0) return k;
+    return 'expert';
+  }
+
   startEpisode(skill: Skill, failure?: FailureMode): EpisodeStart {
     const scene = this.task.newEpisode(this.rng);
     const plan = this.task.demonstrate(this.operator, this.rng, skill, failure);

@@ -64,12 +64,7 @@ const REST: Readonly<Record<SimArmKind, readonly number[]>> = {
 export async function recordKinestheticSim(options: KinestheticSimOptions): Promise<KinestheticSimResult> {
   const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, task: options.task, hand: 'follower' });
   const mix = options.mix ?? { expert: 1 };
-  const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
-  const pickSkill = (): Skill => {
-    let x = world.rng.next() * total;
-    for (const [k, w] of Object.entries(mix) as [Skill, number][]) if ((x -= w) < 0) return k;
-    return 'expert';
-  };
+  const pickSkill = (): Skill => world.pickSkill(mix);
   const log = options.log ?? (() => undefined);
   let port: SimPort | undefined;
   let follower: Arm | undefined;

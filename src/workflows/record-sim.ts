@@ -151,12 +151,7 @@ export async function recordSim(options: SimRecordOptions): Promise<SimRecordRes
   if ((options.thread ?? (process.platform === 'linux' ? 'worker' : 'main')) === 'worker') return recordSimInWorker(options);
   const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, task: options.task });
   const mix = options.mix ?? { expert: 1 };
-  const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
-  const pickSkill = (): Skill => {
-    let x = world.rng.next() * total;
-    for (const [k, w] of Object.entries(mix) as [Skill, number][]) if ((x -= w) < 0) return k;
-    return 'expert';
-  };
+  const pickSkill = (): Skill => world.pickSkill(mix);
   const log = options.log ?? (() => undefined);
   const ports: SimPort[] = [];
   const arms: Arm[] = [];

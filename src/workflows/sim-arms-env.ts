@@ -67,12 +67,7 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
   const [leaderPort, followerPort] = ports as [SimPort, SimPort];
   const busTimeoutMs = followerPort.transport === 'pty' ? 100 : 20;
   const mix = p.mix ?? { expert: 1 };
-  const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
-  const pickSkill = (): Skill => {
-    let x = world.rng.next() * total;
-    for (const [k, w] of Object.entries(mix) as [Skill, number][]) if ((x -= w) < 0) return k;
-    return 'expert';
-  };
+  const pickSkill = (): Skill => world.pickSkill(mix);
   // The task's poses as perceived this cycle (the cube moves while carried): read before the task steps.
   const seen = new Float64Array(world.task.features.length * 3);
   const readPoses = () => {

@@ -104,12 +104,6 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
   world.leader.bus.servos.forEach((s, i) => s.set('Homing_Offset', lCal.joints[leaderProfile.joints[i]!.name]!.homing_offset));
   const session = options.driver.kind === 'policy' ? await ort.InferenceSession.create(options.driver.model, { intraOpNumThreads: 1 }) : undefined;
   const mix = options.driver.kind !== 'policy' ? options.driver.mix : {};
-  const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
-  const pick = (): Skill => {
-    let x = world.rng.next() * total;
-    for (const [k, w] of Object.entries(mix) as [Skill, number][]) if ((x -= w) < 0) return k;
-    return 'expert';
-  };
   const recorder = options.out
     ? await Recorder.create(
         { path: options.out, overwrite: options.overwrite, chunkIntervalMs: 1e9 },
@@ -164,7 +158,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
           s.set('Torque_Enable', 1);
         });
       }
-      const skill = options.driver.kind !== 'policy' ? pick() : 'policy';
+      const skill = options.driver.kind !== 'policy' ? world.pickSkill(mix) : 'policy';
       const start = world.startEpisode(skill === 'policy' ? 'expert' : (skill as Skill), options.driver.kind === 'operator' ? options.driver.failure : undefined);
       if (options.driver.kind === 'policy') world.operator.release();
       const filter = new SafetyFilter({ names, lower: fConv.map((c) => c.lower), upper: fConv.map((c) => c.upper), maxStep: 4 / options.rateHz, now: () => clock.nowUs() / 1000 });
