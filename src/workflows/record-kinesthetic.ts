@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { Arm } from '../arm/arm.ts';
 import { loadCalibration } from '../arm/calibration.ts';
 import { armProfile } from '../arm/profiles.ts';
-import { endKinesthetic, recordKinesthetic, type Compliance, type KinestheticSessionResult } from '../record/kinesthetic-session.ts';
+import { endKinesthetic, recordKinesthetic, type Compliance, type KinestheticSessionOptions, type KinestheticSessionResult } from '../record/kinesthetic-session.ts';
 import type { ControlKey, EpisodeLabel, RecordProgress } from '../record/record-session.ts';
 import { ARMBRIDGE_VERSION, Recorder, type RecorderStats } from '../record/recorder.ts';
 import type { Skill } from '../sim/operator.ts';
@@ -19,6 +19,13 @@ import { SimWorld } from '../sim/world.ts';
 import { simCalibrationPath } from './paths.ts';
 import type { SkillMix } from './record-sim.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
+
+type SessionSettings = Pick<KinestheticSessionOptions, 'rateHz' | 'episodes' | 'episodeS' | 'resetS' | 'compliance' | 'stop' | 'signal' | 'keys' | 'onProgress'>;
+
+/** The session settings both kinesthetic paths (simulated and real arm) pass through unchanged. */
+function sessionSettings(o: SessionSettings): SessionSettings {
+  return { rateHz: o.rateHz, episodes: o.episodes, episodeS: o.episodeS, resetS: o.resetS, compliance: o.compliance, stop: o.stop, signal: o.signal, keys: o.keys, onProgress: o.onProgress };
+}
 
 export interface KinestheticSimOptions {
   readonly arm: SimArmKind;
@@ -99,15 +106,7 @@ export async function recordKinestheticSim(options: KinestheticSimOptions): Prom
     const session = await recordKinesthetic({
       follower,
       recorder,
-      rateHz: options.rateHz,
-      episodes: options.episodes,
-      episodeS: options.episodeS,
-      resetS: options.resetS,
-      compliance: options.compliance,
-      stop: options.stop,
-      signal: options.signal,
-      keys: options.keys,
-      onProgress: options.onProgress,
+      ...sessionSettings(options),
       onCycle: () => options.probe?.(world),
       hooks: {
         start: () => {
@@ -190,15 +189,7 @@ export async function recordKinestheticArm(options: KinestheticArmOptions): Prom
   const session = await recordKinesthetic({
     follower,
     recorder,
-    rateHz: options.rateHz,
-    episodes: options.episodes,
-    episodeS: options.episodeS,
-    resetS: options.resetS,
-    compliance: options.compliance,
-    stop: options.stop,
-    signal: options.signal,
-    keys: options.keys,
-    onProgress: options.onProgress,
+    ...sessionSettings(options),
     hooks: options.label ? { label: options.label } : {},
   });
   await recorder.close();
