@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { modelFolder } from '../../control/model-path.ts';
 import { improve } from '../../workflows/improve.ts';
 import { table } from '../../workflows/table.ts';
 import { readPolicyMetadata } from '../../control/control-rate.ts';
@@ -9,7 +10,7 @@ import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 import { successReturnFigure } from '../../report/figures.ts';
 
 const options = z.object({
-  model: z.string().optional().describe('A model folder made by armbridge train: its data and settings are the starting point'),
+  model: z.string().transform(modelFolder).optional().describe('A model folder made by armbridge train (or its policy.onnx): its data and settings are the starting point'),
   data: z.string().optional().describe('Recordings to start from (instead of --model): comma-separated'),
   sim: z.boolean().default(true).describe('Roll out on the simulated task (the only option for now)'),
   arm: z.enum(['so101', 'koch']).optional().describe("Simulated arm (default: the --model's arm, else so101)"),
