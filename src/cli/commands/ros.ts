@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelFile } from '../../control/model-path.ts';
 import { Arm } from '../../arm/arm.ts';
 import { checkCalibration, JointConverter, loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
@@ -34,7 +35,7 @@ const options = z.object({
   overwrite: z.boolean().default(false).describe('Replace an existing recording'),
   topics: z.string().default(`${TOPICS.jointStates},${TOPICS.forwardCommands}`).describe('record: topic[:role] list; roles follower, leader, action, trajectory, target (ros2_control names need none)'),
   autoEpisode: z.boolean().default(false).describe('record: one episode from start to end, without the episode services'),
-  model: z.string().optional().describe('deploy: policy.onnx from armbridge train'),
+  model: z.string().transform(modelFile).optional().describe('deploy: policy.onnx from armbridge train, or its folder'),
   targetTopic: z.string().optional().describe('deploy: geometry_msgs/msg/PoseStamped topic of the target, for models that observe target.position (reach; deploy --sim publishes /target_pose)'),
   objectTopic: z.string().optional().describe('deploy: PoseStamped topic of the object, for models that observe object.position (pick-place; default /object_pose, what deploy --sim --task pick-place and the recorder publish)'),
   goalTopic: z.string().optional().describe('deploy: PoseStamped topic of the goal, for models that observe goal.position (pick-place; default /goal_pose)'),
