@@ -58,6 +58,12 @@ export interface DeployEnvironment {
    */
   drive?(state: Float64Array): ArrayLike<number> | null;
   /**
+   * Devices simulated on the loop's own thread: lets what the loop just wrote reach them (see
+   * SimPort.settle), within `budgetMs`. The worker's sleeper calls it before it blocks the thread.
+   * A real arm's environment has none.
+   */
+  settle?(budgetMs: number): Promise<void>;
+  /**
    * Called every cycle after the write; may score it. In a recording session it is called for the
    * recorded cycles only (after the episode's start hook).
    */

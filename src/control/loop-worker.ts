@@ -191,7 +191,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
     const ctl = control.word;
     // Measured here, on this thread, before the first cycle: how late this machine wakes a thread
     // that waits for deadlines at this rate, and so how long to spin (wake-tuning.ts).
-    const tuned = tunedSleeper({ wake: ctl, rateHz: spec.rateHz, fixedSpinUs: spec.spinUs, fifo: realtime.granted });
+    const tuned = tunedSleeper({ wake: ctl, rateHz: spec.rateHz, fixedSpinUs: spec.spinUs, fifo: realtime.granted, settle: env?.settle ? (ms) => env!.settle!(ms) : undefined });
     const { sleeper } = tuned;
     // Deploy: the model runs once in the spin window before each deadline, so its code and weights
     // are in this core's caches when the cycle infers (onnx-policy.ts).

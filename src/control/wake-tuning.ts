@@ -55,6 +55,11 @@ export interface TunedSleeperOptions {
   readonly fifo?: boolean;
   /** Skip the start-up calibration (tests). */
   readonly calibrate?: boolean;
+  /**
+   * Devices simulated on this thread (DeployEnvironment.settle): given the time until the blocking
+   * wait would start, it lets them take what the cycle wrote before the thread blocks.
+   */
+  readonly settle?: (budgetMs: number) => Promise<void>;
 }
 
 const BIN_US = 25;
@@ -139,6 +144,10 @@ export function tunedSleeper(o: TunedSleeperOptions): TunedSleeper {
   const sleeper: Sleeper = async (deadlineMs, now) => {
     // Let I/O that completed since the cycle ended run first (e.g. a simulator's reply handling).
     await new Promise((r) => setImmediate(r));
+    if (o.settle) {
+      const budget = deadlineMs - spinUs / 1000 - now();
+      if (budget > 0) await o.settle(budget);
+    }
     const target = deadlineMs - spinUs / 1000;
     const coarse = target - now();
     if (coarse > 0 && Atomics.load(wake, 0) === 0) {

@@ -126,6 +126,11 @@ export class SimBus {
     this.#host = undefined;
   }
 
+  /** Deliveries in flight on the wire (to the servos or back to the host), not yet handled. */
+  get inFlight(): number {
+    return this.#scheduler.pending;
+  }
+
   /** Time at which the line is idle again (for drain()). */
   get lineFreeAtUs(): number {
     return this.#lineFreeAtUs;

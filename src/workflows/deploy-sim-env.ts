@@ -89,6 +89,8 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
     binding: port.binding,
     busTimeoutMs: port.transport === 'pty' ? 100 : 20,
     transport: port.transport === 'pty' ? `a real pty (${port.path})` : 'the in-process binding',
+    // The simulated servos run on the loop's thread: let each command reach them before it blocks.
+    settle: (budgetMs) => port.settle(budgetMs),
     extra: { layout: taskLayout(task), read: () => seen },
     drive(state) {
       home ??= Float64Array.from(state);

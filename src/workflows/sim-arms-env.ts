@@ -101,6 +101,8 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
     busTimeoutMs,
     leader: { path: leaderPort.path, binding: leaderPort.binding, busTimeoutMs },
     transport: followerPort.transport === 'pty' ? `real ptys (${leaderPort.path} → ${followerPort.path})` : 'the in-process binding',
+    // Both arms run on the loop's thread; only the follower is written to (the leader is read).
+    settle: (budgetMs) => followerPort.settle(budgetMs),
     extra: { layout: taskLayout(world.task), read: readPoses },
     episodes:
       p.mode === 'record'

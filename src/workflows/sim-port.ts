@@ -17,7 +17,22 @@ export interface SimPort {
   /** undefined: open `path` with the OS binding (it is a real pty). */
   readonly binding: BindingInterface | undefined;
   readonly transport: 'pty' | 'in-process';
+  /**
+   * Lets what the host has sent reach the simulated servos, on this thread's event loop: resolves
+   * once nothing is in flight on the bus (over a pty: once bytes have arrived since the call and
+   * nothing is in flight), or after `budgetMs`. A loop that blocks its thread between cycles (the
+   * loop engine's worker) calls it before it blocks when the simulator runs on that thread: without
+   * it the command written at the end of a cycle reached the servos only when the next cycle's read
+   * let the event loop run — a period late.
+   */
+  settle(budgetMs: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Polls the event loop (setImmediate) until `done()` or `budgetMs` has passed. */
+async function pollUntil(done: () => boolean, budgetMs: number): Promise<void> {
+  const end = performance.now() + budgetMs;
+  while (!done() && performance.now() < end) await new Promise((r) => setImmediate(r));
 }
 
 export async function openSimPort(kind: SimArmKind, role: SimArmRole, prefer: 'pty' | 'in-process' = 'pty'): Promise<SimPort> {
@@ -37,6 +52,10 @@ export async function serveSimArm(arm: SimArm, prefer: 'pty' | 'in-process' = 'p
         path: link,
         binding: undefined,
         transport: 'pty',
+        settle: (budgetMs) => {
+          const bytes = arm.bus.stats.bytesToServos;
+          return pollUntil(() => arm.bus.stats.bytesToServos !== bytes && arm.bus.inFlight === 0, budgetMs);
+        },
         close: async () => {
           await server.close();
           arm.bus.close();
@@ -49,5 +68,6 @@ export async function serveSimArm(arm: SimArm, prefer: 'pty' | 'in-process' = 'p
   const binding = new SimBinding();
   const path = `/sim/${kind}-${role}`;
   binding.register(path, arm.bus);
-  return { arm, path, binding, transport: 'in-process', close: async () => arm.bus.close() };
+  // In process, a write enters the bus synchronously: what is left is its wire time (and any reply).
+  return { arm, path, binding, transport: 'in-process', settle: (budgetMs) => pollUntil(() => arm.bus.inFlight === 0, budgetMs), close: async () => arm.bus.close() };
 }
