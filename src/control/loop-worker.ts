@@ -1,7 +1,7 @@
 /**
  * The loop engine's worker thread (started by loop-host.ts): every fixed-rate loop that drives an
- * arm runs here — deploy (follower + ONNX policy), teleop (leader → follower) and record (teleop with
- * episodes). The thread owns the ports (follower, and leader when there is one), the model, the
+ * arm runs here — deploy (follower + ONNX policy), teleop (leader → follower), record (teleop with
+ * episodes), replay, and the ROS bridge (external commands from a shared slot, or a leader). The thread owns the ports (follower, and leader when there is one), the model, the
  * episode state machine and the loop, and nothing else: it may block between cycles
  * (`blockingSleeper`: Atomics.wait, then a spin tuned to the machine) and may run at SCHED_FIFO. It
  * never touches the disk or the terminal: each cycle goes into the shared ring for the main thread
@@ -22,6 +22,8 @@ import { parkArm, type ParkOptions } from '../arm/park.ts';
 import { armProfile, type ArmKind } from '../arm/profiles.ts';
 import type { Sleeper } from '../arm/rate-loop.ts';
 import { runTeleop, type TeleopCycle } from '../arm/teleop.ts';
+import { runBridgeLoop } from './bridge-loop.ts';
+import { CommandSlot } from './command-slot.ts';
 import { TtyBinding } from '../bus/tty-binding.ts';
 import { EpisodeControl, type ControlKey, type EndedEpisode, type EpisodePlan } from '../record/episode-control.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
@@ -37,9 +39,10 @@ import { serializeError, type SerializedError } from './worker-errors.ts';
 /**
  * Which loop: deploy (policy on the follower), teleop (leader drives the follower), record (teleop
  * with episodes), replay (a recorded episode on the follower: its body is a module the worker
- * imports by URL, `spec.body`, so `control/` does not import `replay/`).
+ * imports by URL, `spec.body`, so `control/` does not import `replay/`), bridge (the ROS bridge: the
+ * follower follows the commands the main thread puts in `spec.commandSlot`, or the leader if given).
  */
-export type LoopKind = 'deploy' | 'teleop' | 'record' | 'replay';
+export type LoopKind = 'deploy' | 'teleop' | 'record' | 'replay' | 'bridge';
 
 /** What a loop body module (`spec.body`) gets: the open follower, the tuned sleeper, the stop / e-stop word. */
 export interface LoopBodyContext {
@@ -64,8 +67,12 @@ export interface LoopWorkerSpec {
   readonly kind: LoopKind;
   /** The follower (the arm every loop drives). */
   readonly arm: LoopArmSpec & { readonly kind: ArmKind };
-  /** teleop, record: the leader. */
+  /** teleop, record: the leader; bridge: an optional leader. */
   readonly leader?: LoopArmSpec;
+  /** bridge: the CommandSlot's buffer the main thread writes external commands into (command-slot.ts). */
+  readonly commandSlot?: SharedArrayBuffer;
+  /** bridge with a leader: an external command drives the follower for this long after it arrives, ms (default 1000). */
+  readonly takeoverMs?: number;
   /** deploy: the ONNX policy. */
   readonly model?: string;
   /** record: episodes, their length and the reset time between them. */
@@ -153,7 +160,7 @@ async function loadEnvironment(ref: EnvironmentRef): Promise<LoopEnvironment> {
 async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWorkerMessage> {
   let realtime = requestRealtimePriority(spec.realtimePriority ?? 0);
   const followerProfile = armProfile(spec.arm.kind, 'follower');
-  const withLeader = spec.kind === 'teleop' || spec.kind === 'record';
+  const withLeader = spec.kind === 'teleop' || spec.kind === 'record' || (spec.kind === 'bridge' && spec.leader !== undefined);
   let env: LoopEnvironment | undefined;
   let policy: OnnxPolicy | undefined;
   let follower: Arm | undefined;
@@ -165,6 +172,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
     if (withLeader && !spec.leader) throw new LoopSpecError(spec.kind, 'a leader');
     if (spec.kind === 'record' && !spec.episodes) throw new LoopSpecError('record', 'an episode plan');
     if (spec.kind === 'replay' && !spec.body) throw new LoopSpecError('replay', 'a body module');
+    if (spec.kind === 'bridge' && !spec.commandSlot) throw new LoopSpecError('bridge', 'a command slot');
     if (spec.environment) env = await loadEnvironment(spec.environment);
     const path = env?.path ?? spec.arm.path;
     if (!path) throw new DeployEnvironmentError(spec.environment?.module ?? '(none)', 'no follower port: give arm.path, or an environment that supplies one');
@@ -244,6 +252,34 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       body = await mod.runLoopBody({ follower, calibration: spec.arm.calibration, sleeper, control: command }, spec.body!.params);
       const seconds = (performance.now() - t0) / 1000;
       core = { cycles: 0, seconds, achievedHz: NaN, overruns: 0, latenessUs: [], latencyUs: [], safety: (body as { safety?: ControlLoopResult['safety'] }).safety ?? EMPTY_SAFETY, stop: 'duration' };
+    } else if (spec.kind === 'bridge') {
+      // The main thread owns the ROS graph: it writes each accepted command into the slot, drains the
+      // cycles off the ring to publish /joint_states and record, and sends an e-stop through the word.
+      const slot = new CommandSlot(names.length, spec.commandSlot!);
+      core = await runBridgeLoop({
+        ...settings,
+        follower,
+        leader,
+        slot,
+        takeoverMs: spec.takeoverMs,
+        control: command,
+        onCycle: (c) => {
+          fifoGuard(c.index, c.tMs, c.overruns);
+          ring.write({
+            epochMs: epochOffset + c.perfMs,
+            tMs: c.tMs,
+            index: c.index,
+            status: c.status,
+            inferenceUs: NaN,
+            latencyUs: c.latencyUs,
+            overruns: c.overruns,
+            state: c.follower,
+            leader: c.leader,
+            command: c.command,
+            raw: null,
+          });
+        },
+      });
     } else if (spec.kind === 'deploy') {
       core = await runDeploy({
         ...settings,
