@@ -49,10 +49,10 @@ async function servedArms(withLeader = false) {
     names: profile.joints.map((j) => j.name),
     lower: conv.map((c) => c.lower),
     upper: conv.map((c) => c.upper),
-    /** The bridge's arm options: the worker opens these ports. Reads that time out on a busy machine must not trip the watchdog in the tests that are not about it. */
+    /** The bridge's arm options: the worker opens these ports. Opening (pings, 500 ms) and reads (50 ms, watchdog 1 s / 5 s) are generous: a busy shared machine must not fail the tests that are not about it. */
     spec: {
-      arm: { kind: 'so101' as const, calibration, path: fPort.path, busTimeoutMs: 100 },
-      leader: lPort ? { calibration: await shippedCalibration('so101', 'leader'), path: lPort.path, busTimeoutMs: 100 } : undefined,
+      arm: { kind: 'so101' as const, calibration, path: fPort.path, busTimeoutMs: 500 },
+      leader: lPort ? { calibration: await shippedCalibration('so101', 'leader'), path: lPort.path, busTimeoutMs: 500 } : undefined,
       readTimeoutMs: 50,
       holdAfterMs: 1000,
       torqueOffAfterMs: 5000,
