@@ -211,6 +211,8 @@ export interface KinestheticWorkerExtras {
   readonly logDropped: number;
   /** Wake lateness of the loop, µs (p99 over the run). */
   readonly latenessP99Us: number;
+  /** Wake lateness of each cycle, µs (the last ones of a long run). */
+  readonly latenessUs: readonly number[];
 }
 
 function p99(values: readonly number[]): number {
@@ -312,6 +314,7 @@ export async function recordKinestheticSimInWorker(options: KinestheticSimWorker
       realtime: r.realtime,
       logDropped: r.logDropped,
       latenessP99Us: p99(r.latenessUs),
+      latenessUs: r.latenessUs,
     };
   } finally {
     await recorder.close().catch(() => undefined);
@@ -341,7 +344,7 @@ export async function recordKinestheticArmInWorker(options: KinestheticArmOption
       onRecord: options.onProgress ? progressOfRecords(options.onProgress, options.rateHz, () => recorder.stats.dropped) : undefined,
     });
     await recorder.close();
-    return { ...sessionOf(r, options.stop?.aborted ?? false), park: { held: r.held ?? false, reached: r.parked ?? false, seconds: NaN }, thread: 'worker', realtime: r.realtime, logDropped: r.logDropped, latenessP99Us: p99(r.latenessUs) };
+    return { ...sessionOf(r, options.stop?.aborted ?? false), park: { held: r.held ?? false, reached: r.parked ?? false, seconds: NaN }, thread: 'worker', realtime: r.realtime, logDropped: r.logDropped, latenessP99Us: p99(r.latenessUs), latenessUs: r.latenessUs };
   } finally {
     await recorder.close().catch(() => undefined);
   }
