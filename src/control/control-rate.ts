@@ -52,7 +52,7 @@ export async function readPolicyMetadata(path: string): Promise<PolicyMetadata> 
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new ModelLoadError(path, `${(e as Error).message} (train one with armbridge train)`, { cause: e });
+    throw new ModelLoadError(path, (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a folder without policy.onnx (give the policy.onnx that armbridge train wrote, or its folder)' : `${(e as Error).message} (train one with armbridge train)`, { cause: e });
   }
   let props: Record<string, string>;
   try {

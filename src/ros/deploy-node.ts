@@ -1,9 +1,12 @@
 /**
  * `armbridge ros deploy`: the control loop with ROS topics as the arm. At a fixed rate (absolute
- * deadlines) the latest sensor_msgs/msg/JointState of the arm and (when the model observes it) the
- * latest target pose form the observation, the ONNX policy acts, the SafetyFilter (the arm's
- * calibrated limits, a speed limit, finite values, the watchdog on state age) filters, and the
- * command goes out as a std_msgs/msg/Float64MultiArray on the arm's forward-command topic.
+ * deadlines) the latest sensor_msgs/msg/JointState of the arm and the poses the model observes
+ * (target, object, goal: each the latest geometry_msgs/msg/PoseStamped of its topic, or a fixed
+ * value; see deploy-poses.ts) form the observation in the model's order, the ONNX policy acts, the
+ * SafetyFilter (the arm's calibrated limits, a speed limit, finite values, the watchdog on state
+ * age) filters, and the command goes out as a std_msgs/msg/Float64MultiArray on the arm's
+ * forward-command topic. Until every pose topic has delivered, the node holds (repeats the arm's
+ * current position) and counts the cycle in `waitingForPoses`.
  *
  * Faults: no state for `holdAfterMs` → the last command is repeated; for `torqueOffAfterMs`, an
  * e-stop (signal) or a policy that cannot run → the node stops commanding and ends with
@@ -16,6 +19,7 @@ import { SampleWindow } from '../arm/sample-window.ts';
 import { resolveControlRate, type ControlRate } from '../control/control-rate.ts';
 import type { OnnxPolicy } from '../control/onnx-policy.ts';
 import { ArmbridgeError } from '../errors.ts';
+import { planObservation, type ObservationPlan, type PoseName, type PoseSources } from './deploy-poses.ts';
 import type { RosGraph } from './graph.ts';
 import { float64MultiArrayMessage, positionFromPoseStamped, positionsFromJointState, QOS, TOPICS, TYPES } from './mapping.ts';
 
@@ -45,8 +49,13 @@ export interface RosDeployOptions {
   readonly maxSpeed?: number;
   readonly stateTopic?: string;
   readonly commandTopic?: string;
-  /** Subscribe to a target pose and feed it to the policy after the joints (models trained with target.position). */
-  readonly targetTopic?: string;
+  /**
+   * Where each pose the model observes comes from: a PoseStamped topic or a fixed value. A pose the
+   * model observes without one takes its default topic (object: /object_pose, goal: /goal_pose);
+   * the target has none. Refused before subscribing (deploy-poses.ts): a pose the model observes
+   * without a source, a source for a pose it does not observe.
+   */
+  readonly poses?: PoseSources;
   readonly stateTimeoutMs?: number;
   readonly holdAfterMs?: number;
   readonly torqueOffAfterMs?: number;
@@ -58,8 +67,10 @@ export interface RosDeployResult {
   readonly achievedHz: number;
   readonly overruns: number;
   readonly published: number;
-  /** Cycles without a target yet (held). */
-  readonly waitingForTarget: number;
+  /** Cycles held because a pose topic had not delivered yet. */
+  readonly waitingForPoses: number;
+  /** Where each part of the observation came from, in the model's order. */
+  readonly observation: ObservationPlan;
   readonly inferenceUs: readonly number[];
   readonly safety: SafetySummary;
   readonly refused: number;
@@ -69,6 +80,8 @@ export interface RosDeployResult {
 
 export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult> {
   const n = o.jointNames.length;
+  // Decided before subscribing: a model observing what this node cannot provide is refused here.
+  const plan = planObservation(o.policy.path, o.policy.metadata.observation, n, o.poses);
   // Decided before subscribing: a rate the model cannot follow is refused before anything moves.
   const rate = resolveControlRate(o.policy.path, o.policy.metadata, o.rateHz, o.force);
   if (rate.note) o.onNote?.(rate.note);
@@ -77,7 +90,6 @@ export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult
   const filter = new SafetyFilter({ names: o.jointNames, lower: o.lower, upper: o.upper, maxStep: (o.maxSpeed ?? 2) / rateHz, holdAfterMs: o.holdAfterMs ?? 100, torqueOffAfterMs: o.torqueOffAfterMs ?? 500 });
   const state = new Float64Array(n);
   let haveState = false;
-  let target: [number, number, number] | undefined;
   let refused = 0;
   o.graph.subscribe(stateTopic, TYPES.jointState, QOS.state, (msg) => {
     try {
@@ -88,11 +100,22 @@ export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult
       refused++;
     }
   });
-  if (o.targetTopic) {
-    const topic = o.targetTopic;
-    o.graph.subscribe(topic, TYPES.poseStamped, QOS.command, (msg) => {
+  // The observation vector in the model's order: fixed poses written once, topic poses as they arrive.
+  const obs = new Float32Array(o.policy.obsSize);
+  const jointsAt = plan.parts.find((p) => p.kind === 'joints')!.offset;
+  const pending = new Set<PoseName>();
+  for (const part of plan.parts) {
+    if (part.kind !== 'pose') continue;
+    const { source, offset, pose } = part;
+    if ('value' in source) {
+      obs.set(source.value, offset);
+      continue;
+    }
+    pending.add(pose);
+    o.graph.subscribe(source.topic, TYPES.poseStamped, QOS.command, (msg) => {
       try {
-        target = positionFromPoseStamped(msg, topic);
+        obs.set(positionFromPoseStamped(msg, source.topic), offset);
+        pending.delete(pose);
       } catch {
         refused++;
       }
@@ -107,11 +130,10 @@ export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult
     await new Promise((r) => setTimeout(r, 5));
   }
   filter.reset(state);
-  const obs = new Float32Array(o.policy.obsSize);
   const loop = new RateLoop(rateHz);
   const inferenceUs = new SampleWindow();
   let published = 0;
-  let waitingForTarget = 0;
+  let waitingForPoses = 0;
   const start = performance.now();
   const onEstop = () => filter.estop('interrupted (Ctrl-C / SIGTERM)');
   if (o.estop?.aborted) onEstop();
@@ -121,10 +143,9 @@ export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult
     while (!o.signal?.aborted && (o.durationS === undefined || performance.now() - start < o.durationS * 1000)) {
       await loop.next();
       let desired: ArrayLike<number> | null = null;
-      if (o.targetTopic && !target) waitingForTarget++;
+      if (pending.size > 0) waitingForPoses++;
       else {
-        obs.set(state, 0);
-        if (target) obs.set(target, n);
+        obs.set(state, jointsAt);
         const ti = performance.now();
         try {
           desired = await o.policy.infer(obs);
@@ -144,5 +165,5 @@ export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult
   }
   const seconds = (performance.now() - start) / 1000;
   const cycles = loop.stats.cycles;
-  return { cycles, seconds, achievedHz: cycles / seconds, overruns: loop.stats.overruns, published, waitingForTarget, inferenceUs: inferenceUs.toArray(), safety: filter.summary(), refused, rate };
+  return { cycles, seconds, achievedHz: cycles / seconds, overruns: loop.stats.overruns, published, waitingForPoses, observation: plan, inferenceUs: inferenceUs.toArray(), safety: filter.summary(), refused, rate };
 }

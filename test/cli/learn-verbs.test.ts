@@ -1,7 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { modelFile, modelFolder } from '../../src/control/model-path.ts';
 import { readRecording } from '../../src/record/read.ts';
 import { identityPolicy } from '../helpers/models.ts';
 import { runCli as run, onlyJson } from '../helpers/cli.ts';
@@ -43,6 +44,23 @@ describe('armbridge record --sim --virtual-time', () => {
 });
 
 describe('armbridge eval', () => {
+  it('takes a model by its folder (policy.onnx inside) as well as by its file, and says so when a folder has none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-verbs-'));
+    await mkdir(join(dir, 'm'));
+    await identityPolicy(join(dir, 'm'), { withTarget: true, name: 'policy.onnx' });
+    const byFolder = await run('eval', '--sim', '--arm', 'so101', '--task', 'reach', '--model', join(dir, 'm'), '--episodes', '2', '--seed', '1', '--json', '--no-report');
+    const byFile = await run('eval', '--sim', '--arm', 'so101', '--task', 'reach', '--model', join(dir, 'm', 'policy.onnx'), '--episodes', '2', '--seed', '1', '--json', '--no-report');
+    expect(byFolder.code, byFolder.err).toBe(0);
+    expect(onlyJson(byFolder.out)).toEqual(onlyJson(byFile.out));
+    await mkdir(join(dir, 'empty'));
+    const none = await run('eval', '--sim', '--model', join(dir, 'empty'), '--episodes', '1', '--no-report');
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/folder without policy\.onnx.*\[MODEL_LOAD\]/);
+    expect(modelFolder(join(dir, 'm', 'policy.onnx'))).toBe(join(dir, 'm'));
+    expect(modelFolder(join(dir, 'm'))).toBe(join(dir, 'm'));
+    expect(modelFile(join(dir, 'empty'))).toBe(join(dir, 'empty'));
+  });
+
   it('--json prints one object {successRate, meanReturn, stdReturn, episodes} on stdout and nothing else', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'armbridge-verbs-'));
     const model = await identityPolicy(dir, { withTarget: true });

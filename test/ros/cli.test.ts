@@ -32,6 +32,8 @@ describe('ros command usage (no ROS needed)', () => {
     expect(await run('ros', 'record')).toMatchObject({ code: 2, err: 'give --out FILE.mcap\n' });
     expect(await run('ros', 'deploy')).toMatchObject({ code: 2, err: 'give --model policy.onnx\n' });
     expect(await run('ros', 'bridge')).toMatchObject({ code: 2, err: 'give --follower PORT (or --sim)\n' });
+    expect(await run('ros', 'deploy', '--model', 'm.onnx', '--object', '0.2,0.1')).toMatchObject({ code: 2, err: expect.stringMatching(/--object wants three numbers x,y,z in metres, got "0.2,0.1"/) });
+    expect(await run('ros', 'deploy', '--model', 'm.onnx', '--goal', '0.2,0.1,0', '--goal-topic', '/bin')).toMatchObject({ code: 2, err: expect.stringMatching(/give either --goal-topic or --goal, not both/) });
     expect((await run('ros', 'teleport')).code).toBe(2);
     const help = await run('ros', '--help');
     expect(help.out).toMatch(/Usage: armbridge ros <mode> \[options\]/);

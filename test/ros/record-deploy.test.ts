@@ -101,14 +101,14 @@ describe('ros deploy: the control loop with ROS topics as the arm', () => {
     try {
       const bridge = runRosBridge({ graph, follower: arm, rateHz: 50, signal: stop.signal });
       setTimeout(() => graph.publish(TOPICS.targetPose, TYPES.poseStamped, pose(0.2, 0.0, 0.12)), 300);
-      const r = await runRosDeploy({ graph, policy, jointNames: arm.names, lower: arm.lower, upper: arm.upper, durationS: 1.5, targetTopic: TOPICS.targetPose });
+      const r = await runRosDeploy({ graph, policy, jointNames: arm.names, lower: arm.lower, upper: arm.upper, durationS: 1.5, poses: { target: { topic: TOPICS.targetPose } } });
       await sleep(100);
       stop.abort();
       const b = await bridge;
       expect(r.rate).toMatchObject({ rateHz: 50, source: 'model' });
-      expect(r.waitingForTarget).toBeGreaterThan(0);
+      expect(r.waitingForPoses).toBeGreaterThan(0);
       expect(r.published).toBeGreaterThan(40);
-      expect(r.inferenceUs.length).toBe(r.published - r.waitingForTarget);
+      expect(r.inferenceUs.length).toBe(r.published - r.waitingForPoses);
       expect(r.safety.faults).toBe(0);
       expect(b.commands.forward).toBe(graph.messages(TOPICS.forwardCommands).length);
       for (const m of graph.messages(TOPICS.jointStates)) {
@@ -128,7 +128,7 @@ describe('ros deploy: the control loop with ROS topics as the arm', () => {
     const { arm, close } = await openSimArm('so101', 'follower');
     const policy = await OnnxPolicy.load(model, { jointNames: arm.names, observation: [{ name: 'follower.position', size: 6 }, { name: 'target.position', size: 3 }] });
     try {
-      const err = await runRosDeploy({ graph: new MemoryGraph(), policy, jointNames: arm.names, lower: arm.lower, upper: arm.upper, rateHz: 50, durationS: 1, stateTimeoutMs: 200 }).catch((e: unknown) => e);
+      const err = await runRosDeploy({ graph: new MemoryGraph(), policy, jointNames: arm.names, lower: arm.lower, upper: arm.upper, rateHz: 50, durationS: 1, stateTimeoutMs: 200, poses: { target: { topic: TOPICS.targetPose } } }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RosStateTimeoutError);
       expect((err as Error).message).toMatch(/no sensor_msgs\/msg\/JointState .* on \/joint_states within 200 ms/);
       const koch = ['a', 'b', 'c', 'd', 'e', 'f'];

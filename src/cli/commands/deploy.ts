@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelFile } from '../../control/model-path.ts';
 import { Arm } from '../../arm/arm.ts';
 import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
@@ -19,7 +20,7 @@ import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 import { deployFigures, deployTimingRows, readDeployLog } from '../../workflows/deploy-figures.ts';
 
 const options = z.object({
-  model: z.string().describe('policy.onnx from armbridge train'),
+  model: z.string().transform(modelFile).describe('policy.onnx from armbridge train, or its folder'),
   arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type'),
   follower: z.string().optional().describe('Serial port of the follower arm'),
   followerCalibration: z.string().optional().describe('Follower calibration file (default calibration/<arm>-follower.json)'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelFile } from '../../control/model-path.ts';
 import { readPolicyMetadata } from '../../control/control-rate.ts';
 import { ModelMismatchError } from '../../control/errors.ts';
 import { armProfile } from '../../arm/profiles.ts';
@@ -19,7 +20,7 @@ const options = z.object({
   sim: z.boolean().default(true).describe('Evaluate on the simulated task (the only option for now)'),
   arm: z.enum(['so101', 'koch']).default('so101').describe('Simulated arm'),
   task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task: reach a target, or pick the cube and place it on the goal'),
-  model: z.string().optional().describe('policy.onnx to evaluate (or --operator)'),
+  model: z.string().transform(modelFile).optional().describe('policy.onnx to evaluate, or its folder (or --operator)'),
   operator: z.enum(['expert', 'noisy', 'poor']).optional().describe('Evaluate the scripted operator of this skill instead of a model'),
   episodes: z.coerce.number().int().positive().default(100).describe('Episodes (one held-out target each)'),
   seed: z.coerce.number().int().min(0).default(0).describe(`Seed of the held-out targets (the world runs at seed ${EVAL_SEED_OFFSET} + this): the same targets for every model at the same seed`),

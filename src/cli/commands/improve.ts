@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { modelFolder } from '../../control/model-path.ts';
 import { improve } from '../../workflows/improve.ts';
 import { table } from '../../workflows/table.ts';
 import { readPolicyMetadata } from '../../control/control-rate.ts';
@@ -9,7 +10,7 @@ import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 import { successReturnFigure } from '../../report/figures.ts';
 
 const options = z.object({
-  model: z.string().optional().describe('A model folder made by armbridge train: its data and settings are the starting point'),
+  model: z.string().transform(modelFolder).optional().describe('A model folder made by armbridge train (or its policy.onnx): its data and settings are the starting point'),
   data: z.string().optional().describe('Recordings to start from (instead of --model): comma-separated'),
   sim: z.boolean().default(true).describe('Roll out on the simulated task (the only option for now)'),
   arm: z.enum(['so101', 'koch']).optional().describe("Simulated arm (default: the --model's arm, else so101)"),
@@ -20,7 +21,7 @@ const options = z.object({
   iterations: z.coerce.number().int().positive().default(5).describe('Rounds of roll out → score → add → retrain'),
   rollouts: z.coerce.number().int().positive().default(100).describe('Rollouts per round'),
   evalEpisodes: z.coerce.number().int().positive().default(100).describe('Evaluation episodes per round (held-out targets)'),
-  epochs: z.coerce.number().int().positive().optional().describe('Epochs per round (default: as armbridge train, about 3 M sample presentations, 30…100)'),
+  epochs: z.coerce.number().int().positive().optional().describe('Epochs per round (default: as armbridge train, about 6 M sample presentations, 30…100)'),
   explorationGain: z.coerce.number().min(0).default(0.3).describe('Rollouts: log-std of a per-episode gain on the commanded change (bolder or more careful episodes)'),
   explorationStd: z.coerce.number().min(0).default(0.01).describe('Rollouts: Gaussian noise on each action, rad'),
   seed: z.coerce.number().int().default(0).describe('Seed'),

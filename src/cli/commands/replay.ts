@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelFile } from '../../control/model-path.ts';
 import { Arm } from '../../arm/arm.ts';
 import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
@@ -19,7 +20,7 @@ import { trajectoryFigure } from '../../report/figures.ts';
 const options = z.object({
   file: z.string().describe('The recording to replay'),
   to: z.enum(['policy', 'arm', 'ros']).default('policy').describe('policy: offline evaluation against a model; arm: play an episode on the follower; ros: publish the recorded topics with their original timing (needs ROS 2)'),
-  model: z.string().optional().describe('policy.onnx to evaluate (--to policy)'),
+  model: z.string().transform(modelFile).optional().describe('policy.onnx to evaluate, or its folder (--to policy)'),
   out: z.string().optional().describe('Folder for the plots, summary and report.html (default <file>.replay/; --to arm: report.html only)'),
   episode: z.coerce.number().int().nonnegative().optional().describe('Episode to play (--to arm: default 0; --to ros: default the whole file)'),
   topics: z.string().optional().describe('Comma-separated topics to publish (--to ros; default all)'),

@@ -1,19 +1,21 @@
 import { z } from 'zod';
+import { modelFile } from '../../control/model-path.ts';
 import { Arm } from '../../arm/arm.ts';
 import { checkCalibration, JointConverter, loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
 import { armProfile } from '../../arm/profiles.ts';
 import { describeSafety } from '../../arm/safety-filter.ts';
-import { FALLBACK_RATE_HZ } from '../../control/control-rate.ts';
+import { FALLBACK_RATE_HZ, readPolicyMetadata } from '../../control/control-rate.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { runRosBridge } from '../../ros/bridge.ts';
 import { runRosDeploy } from '../../ros/deploy-node.ts';
+import { describePlan, planObservation, POSE_NAMES, type PoseSource, type PoseSources } from '../../ros/deploy-poses.ts';
 import { SERVICES, TOPICS } from '../../ros/mapping.ts';
 import { openRosGraph } from '../../ros/rclnodejs.ts';
 import { parseRecordTopics, runRosRecord } from '../../ros/record-node.ts';
 import { simCalibrationPath } from '../../workflows/paths.ts';
 import { openSimPort, type SimPort } from '../../workflows/sim-port.ts';
-import type { Command } from '../command.ts';
+import { UsageError, type Command } from '../command.ts';
 
 /** Rate of the bridge and record loops when --rate is not given, Hz. */
 const BRIDGE_RATE_HZ = 100;
@@ -33,10 +35,31 @@ const options = z.object({
   overwrite: z.boolean().default(false).describe('Replace an existing recording'),
   topics: z.string().default(`${TOPICS.jointStates},${TOPICS.forwardCommands}`).describe('record: topic[:role] list; roles follower, leader, action, trajectory, target (ros2_control names need none)'),
   autoEpisode: z.boolean().default(false).describe('record: one episode from start to end, without the episode services'),
-  model: z.string().optional().describe('deploy: policy.onnx from armbridge train'),
-  targetTopic: z.string().optional().describe('deploy: geometry_msgs/msg/PoseStamped topic observed after the joints (for models trained with a target)'),
+  model: z.string().transform(modelFile).optional().describe('deploy: policy.onnx from armbridge train, or its folder'),
+  targetTopic: z.string().optional().describe('deploy: geometry_msgs/msg/PoseStamped topic of the target, for models that observe target.position (reach; deploy --sim publishes /target_pose)'),
+  objectTopic: z.string().optional().describe('deploy: PoseStamped topic of the object, for models that observe object.position (pick-place; default /object_pose, what deploy --sim --task pick-place and the recorder publish)'),
+  goalTopic: z.string().optional().describe('deploy: PoseStamped topic of the goal, for models that observe goal.position (pick-place; default /goal_pose)'),
+  target: z.string().optional().describe('deploy: a fixed target x,y,z (m) instead of --target-topic'),
+  object: z.string().optional().describe('deploy: a fixed object position x,y,z (m) instead of --object-topic'),
+  goal: z.string().optional().describe('deploy: a fixed goal position x,y,z (m) instead of --goal-topic'),
   nodeName: z.string().default('armbridge').describe('ROS 2 node name'),
 });
+
+/** deploy: --<pose>-topic and --<pose> x,y,z → where each pose comes from (one of the two per pose). */
+function poseSources(o: Readonly<Partial<Record<`${(typeof POSE_NAMES)[number]}Topic` | (typeof POSE_NAMES)[number], string>>>): PoseSources {
+  const out: Partial<Record<(typeof POSE_NAMES)[number], PoseSource>> = {};
+  for (const pose of POSE_NAMES) {
+    const topic = o[`${pose}Topic`];
+    const text = o[pose];
+    if (topic !== undefined && text !== undefined) throw new UsageError(`give either --${pose}-topic or --${pose}, not both`);
+    if (text !== undefined) {
+      const v = text.split(',').map(Number);
+      if (v.length !== 3 || !v.every(Number.isFinite)) throw new UsageError(`--${pose} wants three numbers x,y,z in metres, got "${text}"`);
+      out[pose] = { value: [v[0]!, v[1]!, v[2]!] };
+    } else if (topic !== undefined) out[pose] = { topic };
+  }
+  return out;
+}
 
 export const rosCommand: Command<typeof options> = {
   name: 'ros',
@@ -47,6 +70,7 @@ export const rosCommand: Command<typeof options> = {
     'armbridge ros bridge --follower /dev/ttyACM0 --out recordings/ros.mcap',
     'armbridge ros record --topics /joint_states,/forward_position_controller/commands,/target_pose --out recordings/ur.mcap',
     'armbridge ros deploy --model models/reach/policy.onnx --target-topic /target_pose',
+    'armbridge ros deploy --model models/pick-bc/policy.onnx --goal 0.17,-0.08,0.0125',
   ],
   async run(o, { stdout, stderr, signal }) {
     if (o.mode === 'record' && !o.out) {
@@ -61,6 +85,8 @@ export const rosCommand: Command<typeof options> = {
       stderr.write('give --follower PORT (or --sim)\n');
       return 2;
     }
+    // Pose flags are checked before ROS is touched (a usage error exits 2).
+    const poses = o.mode === 'deploy' ? poseSources(o) : {};
     const say = (l: string) => stdout.write(l);
     const rate = o.rate ?? BRIDGE_RATE_HZ;
     const graph = await openRosGraph(o.nodeName);
@@ -77,13 +103,16 @@ export const rosCommand: Command<typeof options> = {
         checkCalibration(calibration, profile);
         const joints = profile.joints.map((j) => new JointConverter(j, calibration.joints[j.name]!));
         const jointNames = profile.joints.map((j) => j.name);
-        const observation = [{ name: 'follower.position', size: jointNames.length }, ...(o.targetTopic ? [{ name: 'target.position', size: 3 }] : [])];
+        // The observation is the model's own layout: each pose it observes from a topic or a fixed
+        // value, refused before onnxruntime loads when it observes what no flag provides.
+        const plan = planObservation(o.model!, (await readPolicyMetadata(o.model!)).observation, jointNames.length, poses);
         // onnxruntime is heavy: loaded only by the command that runs a model.
         const { OnnxPolicy } = await import('../../control/onnx-policy.ts');
-        const policy = await OnnxPolicy.load(o.model!, { jointNames, observation });
+        const policy = await OnnxPolicy.load(o.model!, { jointNames, observation: plan.layout });
         try {
-          const r = await runRosDeploy({ graph, policy, jointNames, lower: joints.map((j) => j.lower), upper: joints.map((j) => j.upper), rateHz: o.rate, force: o.force, onNote: (l) => stderr.write(l), durationS: o.durationS, estop: signal, targetTopic: o.targetTopic });
-          stdout.write(`${r.published} commands on ${TOPICS.forwardCommands} at ${r.achievedHz.toFixed(1)} Hz (asked ${r.rate.rateHz}${r.rate.source === 'model' ? ", the model's rate" : ''}); safety: ${describeSafety(r.safety)}\n`);
+          stdout.write(`observing ${describePlan(plan, TOPICS.jointStates)}\n`);
+          const r = await runRosDeploy({ graph, policy, jointNames, lower: joints.map((j) => j.lower), upper: joints.map((j) => j.upper), rateHz: o.rate, force: o.force, onNote: (l) => stderr.write(l), durationS: o.durationS, estop: signal, poses });
+          stdout.write(`${r.published} commands on ${TOPICS.forwardCommands} at ${r.achievedHz.toFixed(1)} Hz (asked ${r.rate.rateHz}${r.rate.source === 'model' ? ", the model's rate" : ''})${r.waitingForPoses ? `, ${r.waitingForPoses} of them held waiting for poses` : ''}${r.refused ? `, ${r.refused} messages refused` : ''}; safety: ${describeSafety(r.safety)}\n`);
           return 0;
         } finally {
           await policy.close();

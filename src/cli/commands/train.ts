@@ -15,7 +15,7 @@ const options = z.object({
   rwrTransform: z.enum(['linear', 'exp']).default('exp').describe('RWR return transform: exp (exp((A − max A)/β)) or linear (to [0, 1]), of the return compared with episodes that started alike (A, in robust standard deviations)'),
   rwrBaseline: z.enum(['nearest-start', 'none']).default('nearest-start').describe('RWR: compare returns with the 10 episodes whose start was nearest (nearest-start) or use raw returns (none)'),
   beta: z.coerce.number().positive().optional().describe('Temperature β of the exp transform (rwr, default 0.5) and of the advantage weights (awr, default 1)'),
-  epochs: z.coerce.number().int().positive().optional().describe('Epochs (default: about 3 M sample presentations, 30…100)'),
+  epochs: z.coerce.number().int().positive().optional().describe('Epochs (default: about 6 M sample presentations, 30…100)'),
   batchSize: z.coerce.number().int().positive().default(256).describe('Samples per gradient step'),
   lr: z.coerce.number().positive().default(1e-3).describe('Adam learning rate'),
   patience: z.coerce.number().int().positive().optional().describe('Early stopping: epochs without a better validation loss (default: none; validation loss is a poor guide to task success)'),
