@@ -50,6 +50,14 @@ export interface DeployEnvironment {
   /** Recording sessions: the world's side of each episode (pick a target, move the operator). */
   readonly episodes?: EpisodeWorldHooks;
   /**
+   * Deploy: positions the environment drives the follower to this cycle instead of the policy's
+   * action, or null to let the policy act. Called with the fresh state before inference (which is
+   * skipped when it drives); what it returns still passes the SafetyFilter. A simulated scene uses
+   * it to bring the arm back to its start pose between episodes; a real arm's environment has none
+   * (nothing resets a real scene).
+   */
+  drive?(state: Float64Array): ArrayLike<number> | null;
+  /**
    * Called every cycle after the write; may score it. In a recording session it is called for the
    * recorded cycles only (after the episode's start hook).
    */

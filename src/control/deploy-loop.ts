@@ -83,6 +83,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const budget = options.overrunBudget ?? 3;
   const env = options.environment;
   const observeExtra = env?.extra ? env.extra.read.bind(env.extra) : options.observeExtra;
+  const drive = env?.drive ? env.drive.bind(env) : undefined;
   const log = options.recorder ? await DeployLog.open(options.recorder, follower.names, env?.extra?.layout ?? []) : undefined;
   let extra: ArrayLike<number> | null = null;
   const inferenceUs = new SampleWindow();
@@ -114,6 +115,9 @@ export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
           return { fresh: false, desired: null, error };
         }
         fresh = true;
+        // The environment drives the arm this cycle (a scene's reset): no inference, the filter still applies.
+        const driven = drive ? drive(state) : null;
+        if (driven) return { fresh: true, desired: driven };
         for (let i = 0; i < n; i++) obs[i] = state[i]!;
         if (observeExtra) {
           extra = observeExtra();

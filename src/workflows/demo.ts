@@ -22,6 +22,7 @@ import { recordSim } from './record-sim.ts';
 import { createTask } from '../sim/create-task.ts';
 import type { TaskName } from '../sim/task.ts';
 import { deploySim } from './deploy-sim.ts';
+import { RETURN_S } from './deploy-sim-env.ts';
 import { rollout } from './sim-rollout.ts';
 import { trainFromRecordings } from './train.ts';
 import { openSimPort } from './sim-port.ts';
@@ -259,13 +260,13 @@ export async function runDemo(options: DemoOptions & { readonly fast?: boolean; 
   out.write(`\n# 6. Deployment: ${best.method}, the best policy, in the real-time loop on the simulated follower at its own rate, ${best.rateHz} Hz (ONNX → SafetyFilter → servos)\n`);
   const deployLog = join(runDir, 'deploy-run.mcap');
   const deployEpisodes = options.fast ? 2 : 10;
-  const dep = await deploySim({ arm: 'so101', task, model: best.model, rateHz: best.rateHz, durationS: deployEpisodes * taskEpisodeS, episodeS: taskEpisodeS, seed: 9 + seed, log: deployLog, estop: options.signal, realtimePriority: 50, say: (l) => out.write(l) });
+  const dep = await deploySim({ arm: 'so101', task, model: best.model, rateHz: best.rateHz, durationS: deployEpisodes * taskEpisodeS + (deployEpisodes - 1) * RETURN_S, episodeS: taskEpisodeS, returnS: RETURN_S, seed: 9 + seed, log: deployLog, estop: options.signal, realtimePriority: 50, say: (l) => out.write(l) });
   const sorted = (a: readonly number[]) => [...a].sort((x, y) => x - y);
   const depLate = percentile(sorted(dep.latenessUs), 99);
   const depInf = sorted(dep.inferenceUs);
   out.write(
     `${dep.cycles} cycles at ${dep.achievedHz.toFixed(1)} Hz (the model's rate ${best.rateHz}), lateness p99 ${depLate.toFixed(0)} µs, inference p50 ${percentile(depInf, 50).toFixed(0)} µs p99 ${percentile(depInf, 99).toFixed(0)} µs; ` +
-      `${dep.successes}/${dep.episodes} ${done} in real time (virtual-time evaluation: ${(best.success * 100).toFixed(0)} %); safety: ${describeSafety(dep.safety)}; run log ${deployLog}\n`,
+      `${dep.successes}/${dep.episodes} ${done} in real time, the arm driven back to its start pose between episodes (${dep.returns.count} × ${dep.returns.returnS} s, not scored) (virtual-time evaluation: ${(best.success * 100).toFixed(0)} %); safety: ${describeSafety(dep.safety)}; run log ${deployLog}\n`,
   );
 
   out.write('\n# 7. Replay offline: the deployed policy against the recorded demonstrations of step 4\n');

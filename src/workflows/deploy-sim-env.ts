@@ -4,7 +4,15 @@
  * in-process binding, and the task (reach: a new target; pick-place: a new cube and goal) drawing a
  * new scene every `episodeS`, publishing its poses after the joints and scoring each cycle. Each
  * scene is an episode (start / end events with success and reward sum), so the run log is a
- * recording that trains. The follower is not reset between episodes: each starts where the last ended. It runs on whichever thread runs the loop (the deploy worker, or the caller's).
+ * recording that trains.
+ *
+ * Between episodes the environment drives the follower back to the pose it started the run in (the
+ * start pose of the demonstrations and of `eval`) for `returnS`, through the loop's SafetyFilter:
+ * a ramp at RETURN_SPEED, then held. That time is no episode (not scored, no reward, no /policy/action
+ * in the run log); the next episode's start event says how close the return came. Measured with a
+ * BC pick-and-place model, episodes that start where the last one ended succeed less often
+ * (README, "deploy --sim"). `returnS: 0`: no return, each episode starts where the last ended.
+ * It runs on whichever thread runs the loop (the deploy worker, or the caller's).
  */
 import type { DeployEnvironment } from '../control/deploy-environment.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
@@ -21,7 +29,14 @@ export interface SimDeployEnvParams {
   readonly seed?: number;
   readonly transport?: 'pty' | 'in-process';
   readonly episodeS?: number;
+  /** Time to bring the follower back to its start pose between episodes, s (default RETURN_S; 0: none). */
+  readonly returnS?: number;
 }
+
+/** Default time of the return between episodes, s: the ramp at RETURN_SPEED covers 2.25 rad, then the servos settle. */
+export const RETURN_S = 2;
+/** Speed of the return ramp, rad/s (gripper: units/s); the SafetyFilter's own limit still applies. */
+export const RETURN_SPEED = 1.5;
 
 export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvironment> {
   const p = raw as SimDeployEnvParams;
@@ -34,6 +49,7 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
     throw e;
   });
   const episodeMs = (p.episodeS ?? task.episodeS) * 1000;
+  const returnMs = (p.returnS ?? RETURN_S) * 1000;
   let scene = task.newEpisode(world.rng);
   // What the policy observes after the joints (and the run log records): updated after each cycle's scoring.
   let seen = taskObservation(task);
@@ -46,10 +62,27 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
   let episodeReward = 0;
   let events: EpisodeEvent[] = [];
   const NONE: readonly EpisodeEvent[] = [];
-  const start = (episode: number) => events.push({ event: 'start', episode, operator: 'policy', detail: { ...scene } });
+  // The return between episodes: the pose the run started in (the first state the loop read), the
+  // ramp's current command, and when the return ends (-1: an episode is running).
+  let home: Float64Array | undefined;
+  let ramp: Float64Array | undefined;
+  let lastMs = 0;
+  let returnEndMs = -1;
+  let returns = 0;
+  let returnWorstRad = 0;
+  const start = (episode: number, returned?: Record<string, unknown>) => events.push({ event: 'start', episode, operator: 'policy', detail: { ...scene, ...(returned ? { returned } : {}) } });
   // The task labels each episode by its success, as the simulated recordings do.
   const end = (reason: 'time' | 'stop') =>
     events.push({ event: 'end', episode: episodes - 1, success, reward_sum: episodeReward, reason }, { event: 'label', episode: episodes - 1, outcome: success ? 'success' : 'failure' });
+  // Episodes and returns keep to the schedule (episode k starts at k × (episodeS + returnS)), whichever cycle sees a boundary first.
+  const next = (startMs: number, returned?: Record<string, unknown>) => {
+    scene = task.newEpisode(world.rng);
+    nextMs = startMs + episodeMs;
+    episodes++;
+    episodeReward = 0;
+    success = false;
+    start(episodes - 1, returned);
+  };
   start(0);
   return {
     path: port.path,
@@ -57,7 +90,29 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
     busTimeoutMs: port.transport === 'pty' ? 100 : 20,
     transport: port.transport === 'pty' ? `a real pty (${port.path})` : 'the in-process binding',
     extra: { layout: taskLayout(task), read: () => seen },
+    drive(state) {
+      home ??= Float64Array.from(state);
+      if (returnEndMs < 0 || !ramp) return null;
+      // A ramp from where the episode ended towards home, at most RETURN_SPEED per joint, then held.
+      const step = (RETURN_SPEED * Math.max(0, performance.now() - lastMs)) / 1000;
+      for (let i = 0; i < ramp.length; i++) ramp[i] = ramp[i]! + Math.max(-step, Math.min(step, home[i]! - ramp[i]!));
+      lastMs = performance.now();
+      return ramp;
+    },
     onCycle(c) {
+      if (returnEndMs >= 0) {
+        // Returning: not an episode, not scored.
+        if (c.tMs >= returnEndMs) {
+          const worst = c.state && home ? Math.max(...Array.from(c.state, (v, i) => Math.abs(v - home![i]!))) : NaN;
+          returnWorstRad = Math.max(returnWorstRad, Number.isFinite(worst) ? worst : Infinity);
+          const startMs = returnEndMs;
+          returnEndMs = -1;
+          ramp = undefined;
+          next(startMs, { to: 'start pose', s: returnMs / 1000, max_error_rad: Number.isFinite(worst) ? Number(worst.toFixed(4)) : null });
+          seen = taskObservation(task);
+        }
+        return {};
+      }
       const ev = world.evaluate();
       rewardSum += ev.reward;
       episodeReward += ev.reward;
@@ -67,12 +122,18 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
       if (c.tMs >= nextMs) {
         if (success) successes++;
         end('time');
-        scene = task.newEpisode(world.rng);
-        nextMs += episodeMs;
-        episodes++;
-        episodeReward = 0;
-        success = false;
-        start(episodes - 1);
+        if (returnMs > 0 && c.state && home) {
+          // The next cycles drive the arm home; the next scene comes when that is over.
+          returns++;
+          returnEndMs = nextMs + returnMs;
+          ramp = Float64Array.from(c.state);
+          lastMs = performance.now();
+          // The episode is over: no open episode until the return ends.
+          success = false;
+          episodeReward = 0;
+          return sample;
+        }
+        next(nextMs);
       }
       seen = taskObservation(task);
       return sample;
@@ -84,9 +145,18 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
       return out;
     },
     end() {
-      end('stop');
+      // A run that stops during a return has no open episode.
+      if (returnEndMs < 0) end('stop');
     },
-    summary: () => ({ transport: port.transport, episodes, successes: successes + (success ? 1 : 0), meanReward: rewardN ? rewardSum / rewardN : NaN }),
+    summary: () => ({
+      transport: port.transport,
+      episodes,
+      successes: successes + (returnEndMs < 0 && success ? 1 : 0),
+      meanReward: rewardN ? rewardSum / rewardN : NaN,
+      returns,
+      returnS: returnMs / 1000,
+      returnWorstRad,
+    }),
     async close() {
       await port.close();
       world.close();

@@ -2,7 +2,9 @@
  * Deploying a policy on the simulated follower: the task publishes a new scene every `episodeS`
  * (reach: a target; pick-place: a cube and a goal), the policy sees the follower's joints and the
  * task's poses, the loop runs at `rateHz`
- * through the SafetyFilter, and each episode is scored by the task. What `armbridge deploy --sim` runs.
+ * through the SafetyFilter, and each episode is scored by the task. Between episodes the arm is
+ * driven back to its start pose for `returnS` (as `eval` starts every episode there; not scored).
+ * What `armbridge deploy --sim` runs.
  *
  * `thread: 'worker'` (default) runs the loop, the simulated arm and the task in the deploy worker
  * (control/loop-host.ts) and logs from this thread; `'main'` runs it all on this thread.
@@ -35,6 +37,8 @@ export interface SimDeployOptions {
   readonly force?: boolean;
   readonly durationS: number;
   readonly episodeS?: number;
+  /** Time to bring the follower back to its start pose between episodes, through the SafetyFilter, not scored, s (default 2; 0: none). */
+  readonly returnS?: number;
   readonly seed?: number;
   readonly transport?: 'pty' | 'in-process';
   readonly log?: string;
@@ -60,6 +64,8 @@ export interface SimDeployResult extends DeployResult {
   readonly episodes: number;
   readonly successes: number;
   readonly meanReward: number;
+  /** Returns to the start pose between episodes, each `returnS` long, and the worst distance from it any ended at (rad). */
+  readonly returns: { readonly count: number; readonly returnS: number; readonly worstErrorRad: number };
   /** The rate the loop was asked to run at, and where it came from. */
   readonly rate: ControlRate;
 }
@@ -72,7 +78,7 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
   const rate = resolveControlRate(options.model, await readPolicyMetadata(options.model), options.rateHz, options.force);
   if (rate.note) say(rate.note);
   const rateHz = rate.rateHz;
-  const params: SimDeployEnvParams = { arm: options.arm, task: options.task, seed: options.seed ?? 9, transport: options.transport ?? 'pty', episodeS: options.episodeS ?? createTask(options.task ?? 'reach', options.arm).episodeS };
+  const params: SimDeployEnvParams = { arm: options.arm, task: options.task, seed: options.seed ?? 9, transport: options.transport ?? 'pty', episodeS: options.episodeS ?? createTask(options.task ?? 'reach', options.arm).episodeS, returnS: options.returnS };
   const calibration = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
   const recorder = options.log
     ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, task: options.task ?? 'reach', rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(',') })
@@ -98,7 +104,7 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
           say(`deploying ${options.model} (${i.algo}, trained on ${i.backend}) on the simulated ${options.arm} follower at ${rateHz} Hz over ${i.transport}, loop in a worker thread at ${i.realtime.detail}\n`),
       });
       const env = r.environment ?? {};
-      return { ...r, transport: env.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(env.episodes), successes: Number(env.successes), meanReward: Number(env.meanReward), rate };
+      return { ...r, transport: env.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(env.episodes), successes: Number(env.successes), meanReward: Number(env.meanReward), returns: returnsOf(env), rate };
     }
     const env = await createDeployEnvironment(params);
     let arm: Arm | undefined;
@@ -111,7 +117,7 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
       const result = await runDeploy({ follower: arm, policy, rateHz, durationS: options.durationS, estop: options.estop, signal: options.signal, recorder, environment: env });
       await parkArm(arm, { speed: 1.5, timeoutS: 5 }).catch(() => undefined);
       const s = env.summary?.() ?? {};
-      return { ...result, thread: 'main', realtime: undefined, transport: s.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(s.episodes), successes: Number(s.successes), meanReward: Number(s.meanReward), rate };
+      return { ...result, thread: 'main', realtime: undefined, transport: s.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(s.episodes), successes: Number(s.successes), meanReward: Number(s.meanReward), returns: returnsOf(s), rate };
     } finally {
       await policy?.close();
       await arm?.close();
@@ -120,4 +126,8 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
   } finally {
     await recorder?.close().catch(() => undefined);
   }
+}
+
+function returnsOf(s: Record<string, string | number | boolean>): SimDeployResult['returns'] {
+  return { count: Number(s.returns ?? 0), returnS: Number(s.returnS ?? 0), worstErrorRad: Number(s.returnWorstRad ?? 0) };
 }

@@ -13,7 +13,8 @@ describe('deploying on the simulated task: the run log is training data', () => 
   it.each(['worker', 'main'] as const)('%s thread: episodes per target with outcome and return, targets and rewards beside every action; loads as a dataset', async (thread) => {
     const dir = await mkdtemp(join(tmpdir(), 'armbridge-dsim-'));
     const log = join(dir, 'run.mcap');
-    const r = await deploySim({ arm: 'so101', model: await identityPolicy(dir, { withTarget: true }), rateHz: 100, durationS: 1.6, episodeS: 0.5, transport: 'in-process', thread, log });
+    // No return between episodes (returnS 0): every cycle belongs to an episode.
+    const r = await deploySim({ arm: 'so101', model: await identityPolicy(dir, { withTarget: true }), rateHz: 100, durationS: 1.6, episodeS: 0.5, returnS: 0, transport: 'in-process', thread, log });
     expect(r.thread).toBe(thread);
     expect(r.episodes).toBeGreaterThanOrEqual(3);
     const rec = await readRecording(log);
@@ -38,7 +39,7 @@ describe('deploying on the simulated task: the run log is training data', () => 
 
   it.skipIf(!hasSocat)('the worker serves the simulator on a real pty beside the loop (tty binding on both ends)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'armbridge-dsim-'));
-    const r = await deploySim({ arm: 'so101', model: await identityPolicy(dir, { withTarget: true }), rateHz: 100, durationS: 0.8, episodeS: 0.4, transport: 'pty', thread: 'worker' });
+    const r = await deploySim({ arm: 'so101', model: await identityPolicy(dir, { withTarget: true }), rateHz: 100, durationS: 0.8, episodeS: 0.4, returnS: 0, transport: 'pty', thread: 'worker' });
     expect(r.transport).toBe('pty');
     expect(r.cycles).toBeGreaterThan(20);
     expect(r.episodes).toBeGreaterThanOrEqual(2);

@@ -33,8 +33,9 @@ const options = z.object({
   target: z.string().optional().describe('A fixed target point x,y,z (m) for models that observe target.position (real arm; --sim publishes its own)'),
   object: z.string().optional().describe('A fixed object position x,y,z (m) for pick-and-place models, which observe object.position (real arm; --sim publishes its own)'),
   goal: z.string().optional().describe('A fixed goal position x,y,z (m) for pick-and-place models, which observe goal.position (real arm; --sim publishes its own)'),
-  sim: z.boolean().default(false).describe('Simulated follower with the task (--task) drawing a new scene every episode (reach: a target every 3 s; pick-place: a cube and a goal every 8 s), each scored by the task (give --duration-s a multiple of the episode so the last one has its full time)'),
+  sim: z.boolean().default(false).describe('Simulated follower with the task (--task) drawing a new scene every episode (reach: a target every 3 s; pick-place: a cube and a goal every 8 s), each scored by the task, the arm driven back to its start pose between them (--return-s); give --duration-s N × (episode + return) for N full episodes'),
   task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task (--sim)'),
+  returnS: z.coerce.number().min(0).max(30).default(2).describe('--sim: between episodes, drive the arm back to its start pose (where eval starts every episode) for this long, through the safety filter and not scored, s; 0: each episode starts where the last ended'),
   inProcess: z.boolean().default(false).describe('Simulated follower over the in-process binding instead of a pty (--sim)'),
   json: z.boolean().default(false).describe('At the end print one JSON summary on stdout (achievedHz, cycles, episodes, successes, meanReward, …); everything else goes to stderr'),
   noReport: noReportOption.describe("With --log: do not write report.html next to the run log (loop period and inference histograms, safety interventions over time, settings, summary)"),
@@ -60,13 +61,15 @@ export interface DeploySummary {
   readonly successes: number | null;
   /** successes / episodes. */
   readonly successRate: number | null;
+  /** --sim: returns to the start pose between episodes (not scored), each returnS long, and the worst distance from it one ended at (rad). */
+  readonly returns: { readonly count: number; readonly returnS: number; readonly worstErrorRad: number } | null;
   /** The task's reward per cycle, averaged over the run (not a per-episode return). */
   readonly meanReward: number | null;
   readonly safety: { readonly clampedCycles: number; readonly stepLimitedCycles: number; readonly nonFinite: number; readonly holds: number; readonly faults: number; readonly estop: string | null; readonly watchdog: string | null };
   readonly stop: DeployResult['stop'];
 }
 
-function summary(model: string, r: DeployResult, rate: ControlRate, task: { episodes: number; successes: number; meanReward: number } | undefined): DeploySummary {
+function summary(model: string, r: DeployResult, rate: ControlRate, task: { episodes: number; successes: number; meanReward: number; returns: DeploySummary['returns'] } | undefined): DeploySummary {
   const pp = (a: readonly number[]) => {
     const s = [...a].sort((x, y) => x - y);
     return { p50: s.length ? percentile(s, 50) : 0, p99: s.length ? percentile(s, 99) : 0 };
@@ -89,6 +92,7 @@ function summary(model: string, r: DeployResult, rate: ControlRate, task: { epis
     episodes: task ? finite(task.episodes) : null,
     successes: task ? finite(task.successes) : null,
     successRate: task && task.episodes > 0 ? finite(task.successes / task.episodes) : null,
+    returns: task?.returns ?? null,
     meanReward: task ? finite(task.meanReward) : null,
     safety: {
       clampedCycles: r.safety.clampedCycles,
@@ -133,7 +137,8 @@ async function writeDeployReport(o: { readonly log?: string; readonly model: str
         rows: [
           ['overruns / budget holds', `${s.overruns} / ${s.budgetHolds}`],
           ['safety', `${sf.clampedCycles} clamped, ${sf.stepLimitedCycles} step-limited, ${sf.nonFinite} non-finite, ${sf.holds} holds, ${sf.faults} faults${sf.estop ? `, e-stop ${sf.estop}` : ''}${sf.watchdog ? `, watchdog ${sf.watchdog}` : ''}`],
-          ...(s.episodes !== null ? [['task', `${s.successes}/${s.episodes} targets reached and held, mean reward ${s.meanReward?.toFixed(4) ?? '?'}`]] : []),
+          ...(s.episodes !== null ? [['task', `${s.successes}/${s.episodes} episodes succeeded, mean reward ${s.meanReward?.toFixed(4) ?? '?'}`]] : []),
+          ...(s.returns && s.returns.count > 0 ? [['returns to the start pose', `${s.returns.count} × ${s.returns.returnS} s between episodes (not scored), worst end ${s.returns.worstErrorRad.toFixed(3)} rad from it`]] : []),
           ['stop', JSON.stringify(s.stop)],
         ],
       },
@@ -185,6 +190,7 @@ export const deployCommand: Command<typeof options> = {
         rateHz: o.rate,
         force: o.force,
         durationS: o.durationS,
+        returnS: o.returnS,
         transport: o.inProcess ? 'in-process' : 'pty',
         log: o.log,
         estop: signal,
@@ -194,7 +200,8 @@ export const deployCommand: Command<typeof options> = {
         say: (s) => human.write(s),
       }).finally(endStatus);
       report(human, r, r.rate.rateHz);
-      human.write(`task: ${r.successes}/${r.episodes} ${o.task === 'pick-place' ? 'cubes placed on the goal' : 'targets reached and held'}, mean reward ${r.meanReward.toFixed(4)}\n`);
+      const back = r.returns.count > 0 ? `; between episodes the arm was driven back to its start pose ${r.returns.count} time${r.returns.count === 1 ? '' : 's'} (${r.returns.returnS} s each, not scored; worst end ${r.returns.worstErrorRad.toFixed(3)} rad from it)` : o.returnS === 0 ? '; no return between episodes (--return-s 0): each started where the last ended' : '';
+      human.write(`task: ${r.successes}/${r.episodes} ${o.task === 'pick-place' ? 'cubes placed on the goal' : 'targets reached and held'}, mean reward ${r.meanReward.toFixed(4)}${back}\n`);
       const s = summary(o.model, r, r.rate, r);
       await writeDeployReport(o, s, human);
       if (o.json) stdout.write(`${JSON.stringify(s)}\n`);
