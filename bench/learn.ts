@@ -10,6 +10,7 @@
  *   npm run bench:learn -- --quick      (one arm, one mix, one seed, fewer episodes)
  *   npm run bench:learn -- --json       (the results as JSON on stdout; tables to stderr)
  *   npm run bench:learn -- --only state-only   (only the demonstrations-without-actions table)
+ *   npm run bench:learn -- --no-ablation       (without the ablation of the learning setup)
  *   npm run bench:learn -- --task pick-place   (the same tables on pick and place: 8 s episodes,
  *                                              bench/results/learn-pick-place.json; no state-only table)
  */
@@ -46,6 +47,8 @@ const rateHz = Number(arg('rate', '20'));
 const evalSeed = 100_000 + baseSeed;
 const iteratedAt = goods.includes(0.5) ? 0.5 : goods[0]!;
 const ablationSeeds = seeds.slice(0, Number(arg('ablation-seeds', '1')));
+/** --no-ablation: skip the ablation table (the longest part after the methods). */
+const ablate = !flag('no-ablation');
 /** Seeds of the methods other than BC and RWR exp (the claims): all by default; --minor-seeds 1 for a shorter run. */
 const minorSeeds = seeds.slice(0, Number(arg('minor-seeds', String(seeds.length))));
 /** Sections: all (default), or only the state-only table (--only state-only). */
@@ -209,7 +212,7 @@ async function benchArm(arm: SimArmKind): Promise<ArmResults> {
   );
   const efficiency = await Promise.all(sizes.map(async (n) => ({ n, summary: summarise(await Promise.all(seeds.map((s) => train(demoFile(`expert${n}`), { algo: 'bc' }, s, `BC on ${n} expert demonstrations`)))) })));
   const ablation =
-    arm === arms[0] && !quick
+    arm === arms[0] && !quick && ablate
       ? await Promise.all(
           ABLATION.map(async (a) => ({
             name: a.name,

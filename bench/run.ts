@@ -2,7 +2,8 @@
  * `npm run bench`: one table of every benchmark, each with a baseline measured in the same run and
  * the ratio; also written to bench/results/latest.json (rows {section, case, metric, value, unit,
  * baseline: {name, value}, ratio}). Never asserts time: it reports it.
- *   npm run bench -- --section deploy    one section: bus | teleop | record | deploy | train | learn
+ *   npm run bench -- --section deploy    one section: bus | teleop | record | deploy | train | learn |
+ *                                        bridge | kinesthetic
  *                                        (comma-separated for several); the other sections' rows in
  *                                        latest.json are kept from their last run
  *   npm run bench -- --seconds 1         shorter runs
@@ -14,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { formatRows, type BenchRow } from './stats.ts';
 
-const SECTIONS = ['bus', 'teleop', 'record', 'deploy', 'train', 'learn'] as const;
+const SECTIONS = ['bus', 'teleop', 'record', 'deploy', 'train', 'learn', 'bridge', 'kinesthetic'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -74,6 +75,12 @@ for (const section of sections) {
   } else if (section === 'deploy') {
     log(`deployment loop (ONNX policy, in-process simulator, ${deploySeconds} s per case; --deploy-seconds N to change)\n`);
     rows.push(...(await (await import('./deploy-loop.ts')).benchDeploy(deploySeconds, log)));
+  } else if (section === 'bridge') {
+    log('ros bridge (the follower over a pty; loop worker vs main thread)\n');
+    rows.push(...(await (await import('./loop-kinds.ts')).benchBridge(seconds, log)));
+  } else if (section === 'kinesthetic') {
+    log(`kinesthetic recording (the follower over a pty, 50 Hz, ${Math.max(seconds, 5)} s; loop worker vs main thread)\n`);
+    rows.push(...(await (await import('./loop-kinds.ts')).benchKinesthetic(Math.max(seconds, 5), log)));
   } else if (section === 'train') {
     log('training throughput (tfjs backends vs PyTorch)\n');
     rows.push(...(await (await import('./train-throughput.ts')).benchTraining(seconds, log)));

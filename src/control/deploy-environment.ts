@@ -72,6 +72,8 @@ export interface DeployEnvironment {
   takeEvents?(): readonly EpisodeEvent[];
   /** The run ended: close the open episode (its 'end' event comes from the next takeEvents). */
   end?(): void;
+  /** kinesthetic: the arm is held at the end of the recording; the hand (the simulator's) lets go of it. */
+  release?(): void;
   /** Figures for the caller after the run (JSON). */
   summary?(): Record<string, string | number | boolean>;
   close(): Promise<void>;

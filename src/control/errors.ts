@@ -44,9 +44,9 @@ export class RateMismatchError extends ArmbridgeError {
   }
 }
 
-/** A loop asked of the loop engine without what its kind needs (deploy: a model; teleop, record: a leader; record: episodes). */
+/** A loop asked of the loop engine without what its kind needs (deploy: a model; teleop, record: a leader; record: episodes; bridge: a command slot). */
 export class LoopSpecError extends ArmbridgeError {
   constructor(readonly kind: string, readonly missing: string) {
-    super('LOOP_SPEC', `a ${kind} loop needs ${missing}: give it in the loop's options (deploy: model; teleop and record: leader; record: episodes)`);
+    super('LOOP_SPEC', `a ${kind} loop needs ${missing}: give it in the loop's options (deploy: model; teleop and record: leader; record: episodes; bridge: commandSlot)`);
   }
 }

@@ -130,7 +130,7 @@ export async function runLoopInWorker(o: LoopHostOptions): Promise<WorkerLoopRes
   const drain = () => {
     const key = control?.();
     if (key === 'estop') loopControl.send(LoopCommand.Estop);
-    else if (key && o.kind === 'record') keys.push(KEY_CODES[key]);
+    else if (key && (o.kind === 'record' || o.kind === 'kinesthetic')) keys.push(KEY_CODES[key]);
     else if (key === 'stop') loopControl.send(LoopCommand.Stop);
     // One key per cycle reaches the session, in order: none is lost when two come between cycles.
     if (keys.length > 0 && loopControl.trySendKey(keys[0]!)) keys.shift();
@@ -279,7 +279,7 @@ export interface WorkerRecordOptions extends Omit<LoopHostOptions, 'kind' | 'mod
 }
 
 /** The recording as a sink: recorded cycles (leader, follower, action, task topics), episode events, labels. */
-export function recordLogSink(recorder: Recorder, names: readonly string[], label: LabelEpisode | undefined): LoopSink {
+export function recordLogSink(recorder: Recorder, names: readonly string[], label: LabelEpisode | undefined, options: { readonly statesOnly?: boolean } = {}): LoopSink {
   let log: RecordLog | undefined;
   let targetAt = -1;
   // The task's other poses among the extra observations (object, goal): their topic and offset.
@@ -293,7 +293,7 @@ export function recordLogSink(recorder: Recorder, names: readonly string[], labe
         else if (spec?.kind === 'pose_position' && f.size === 3) poses.push({ topic: spec.topic, at: k });
         k += f.size;
       }
-      log = await RecordLog.open(recorder, names, { task: ready.task, poseTopics: poses.map((q) => q.topic), label });
+      log = await RecordLog.open(recorder, names, { task: ready.task, poseTopics: poses.map((q) => q.topic), label, statesOnly: options.statesOnly });
     },
     cycle(r, stampNs) {
       if (!r.episode?.recorded) return;
@@ -348,4 +348,24 @@ export async function runRecordInWorker(o: WorkerRecordOptions): Promise<WorkerL
   const names = armProfile(o.arm.kind, 'follower').joints.map((j) => j.name);
   // The disk failed: stop rather than record episodes that cannot be kept (the run throws the write error).
   return runLoopInWorker({ ...rest, kind: 'record', sink: recordLogSink(recorder, names, label), abortWith: () => recorder.writeError });
+}
+
+// ---- kinesthetic ---------------------------------------------------------------------------------
+
+export interface WorkerKinestheticOptions extends Omit<LoopHostOptions, 'kind' | 'model' | 'leader' | 'sink' | 'episodes' | 'commandSlot' | 'takeoverMs'> {
+  readonly episodes: NonNullable<LoopWorkerSpec['episodes']>;
+  readonly recorder: Recorder;
+  /** The label of each kept episode, asked on the main thread after it ends. */
+  readonly label?: LabelEpisode;
+}
+
+/**
+ * Kinesthetic teaching in the loop worker: the worker owns the follower (torque off or damping,
+ * acknowledged, before the first cycle; held, then parked at the end); this thread records its states
+ * (no /action, no /leader/joint_states), the task topics and the episode events, and asks the labels.
+ */
+export async function runKinestheticInWorker(o: WorkerKinestheticOptions): Promise<WorkerLoopResult> {
+  const { recorder, label, ...rest } = o;
+  const names = armProfile(o.arm.kind, 'follower').joints.map((j) => j.name);
+  return runLoopInWorker({ ...rest, kind: 'kinesthetic', sink: recordLogSink(recorder, names, label, { statesOnly: true }), abortWith: () => recorder.writeError });
 }

@@ -1,7 +1,7 @@
 /**
  * The loop engine's worker thread (started by loop-host.ts): every fixed-rate loop that drives an
- * arm runs here — deploy (follower + ONNX policy), teleop (leader → follower) and record (teleop with
- * episodes). The thread owns the ports (follower, and leader when there is one), the model, the
+ * arm runs here — deploy (follower + ONNX policy), teleop (leader → follower), record (teleop with
+ * episodes), replay, and the ROS bridge (external commands from a shared slot, or a leader). The thread owns the ports (follower, and leader when there is one), the model, the
  * episode state machine and the loop, and nothing else: it may block between cycles
  * (`blockingSleeper`: Atomics.wait, then a spin tuned to the machine) and may run at SCHED_FIFO. It
  * never touches the disk or the terminal: each cycle goes into the shared ring for the main thread
@@ -22,6 +22,10 @@ import { parkArm, type ParkOptions } from '../arm/park.ts';
 import { armProfile, type ArmKind } from '../arm/profiles.ts';
 import type { Sleeper } from '../arm/rate-loop.ts';
 import { runTeleop, type TeleopCycle } from '../arm/teleop.ts';
+import type { Compliance } from '../record/kinesthetic-session.ts';
+import { runBridgeLoop } from './bridge-loop.ts';
+import { runKinestheticLoop } from './kinesthetic-loop.ts';
+import { CommandSlot } from './command-slot.ts';
 import { TtyBinding } from '../bus/tty-binding.ts';
 import { EpisodeControl, type ControlKey, type EndedEpisode, type EpisodePlan } from '../record/episode-control.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
@@ -37,9 +41,12 @@ import { serializeError, type SerializedError } from './worker-errors.ts';
 /**
  * Which loop: deploy (policy on the follower), teleop (leader drives the follower), record (teleop
  * with episodes), replay (a recorded episode on the follower: its body is a module the worker
- * imports by URL, `spec.body`, so `control/` does not import `replay/`).
+ * imports by URL, `spec.body`, so `control/` does not import `replay/`), bridge (the ROS bridge: the
+ * follower follows the commands the main thread puts in `spec.commandSlot`, or the leader if given),
+ * kinesthetic (no leader, nothing commanded: the hand moves the limp follower, its states are
+ * recorded in episodes; held, then parked at the end: kinesthetic-loop.ts).
  */
-export type LoopKind = 'deploy' | 'teleop' | 'record' | 'replay';
+export type LoopKind = 'deploy' | 'teleop' | 'record' | 'replay' | 'bridge' | 'kinesthetic';
 
 /** What a loop body module (`spec.body`) gets: the open follower, the tuned sleeper, the stop / e-stop word. */
 export interface LoopBodyContext {
@@ -64,12 +71,22 @@ export interface LoopWorkerSpec {
   readonly kind: LoopKind;
   /** The follower (the arm every loop drives). */
   readonly arm: LoopArmSpec & { readonly kind: ArmKind };
-  /** teleop, record: the leader. */
+  /** teleop, record: the leader; bridge: an optional leader. */
   readonly leader?: LoopArmSpec;
+  /** bridge: the CommandSlot's buffer the main thread writes external commands into (command-slot.ts). */
+  readonly commandSlot?: SharedArrayBuffer;
+  /** bridge with a leader: an external command drives the follower for this long after it arrives, ms (default 1000). */
+  readonly takeoverMs?: number;
   /** deploy: the ONNX policy. */
   readonly model?: string;
-  /** record: episodes, their length and the reset time between them. */
+  /** record, kinesthetic: episodes, their length and the reset time between them. */
   readonly episodes?: EpisodePlan;
+  /** kinesthetic: how the follower yields to the hand (default torque off). */
+  readonly compliance?: Compliance;
+  /** kinesthetic: no fresh follower state for this long is a fault, ms (default 250). */
+  readonly faultAfterMs?: number;
+  /** kinesthetic: after the arm is held at the end, time for a person to let go before it parks, ms. */
+  readonly letGoMs?: number;
   /** replay: the module that runs the loop on the open follower (exports runLoopBody) and its JSON parameters. */
   readonly body?: EnvironmentRef;
   readonly rateHz: number;
@@ -114,6 +131,10 @@ export interface LoopResult extends ControlLoopResult {
   readonly wake: WakeTuning;
   /** replay: what the body returned. */
   readonly body: unknown;
+  /** kinesthetic: cycles whose follower read failed (nothing recorded for them). */
+  readonly missedReads: number;
+  /** kinesthetic: after a normal end, the arm was taken hold of where the hand left it. */
+  readonly held: boolean | undefined;
 }
 
 export type LoopWorkerMessage =
@@ -153,7 +174,7 @@ async function loadEnvironment(ref: EnvironmentRef): Promise<LoopEnvironment> {
 async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWorkerMessage> {
   let realtime = requestRealtimePriority(spec.realtimePriority ?? 0);
   const followerProfile = armProfile(spec.arm.kind, 'follower');
-  const withLeader = spec.kind === 'teleop' || spec.kind === 'record';
+  const withLeader = spec.kind === 'teleop' || spec.kind === 'record' || (spec.kind === 'bridge' && spec.leader !== undefined);
   let env: LoopEnvironment | undefined;
   let policy: OnnxPolicy | undefined;
   let follower: Arm | undefined;
@@ -163,8 +184,9 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
   try {
     if (spec.kind === 'deploy' && !spec.model) throw new LoopSpecError('deploy', 'a model');
     if (withLeader && !spec.leader) throw new LoopSpecError(spec.kind, 'a leader');
-    if (spec.kind === 'record' && !spec.episodes) throw new LoopSpecError('record', 'an episode plan');
+    if ((spec.kind === 'record' || spec.kind === 'kinesthetic') && !spec.episodes) throw new LoopSpecError(spec.kind, 'an episode plan');
     if (spec.kind === 'replay' && !spec.body) throw new LoopSpecError('replay', 'a body module');
+    if (spec.kind === 'bridge' && !spec.commandSlot) throw new LoopSpecError('bridge', 'a command slot');
     if (spec.environment) env = await loadEnvironment(spec.environment);
     const path = env?.path ?? spec.arm.path;
     if (!path) throw new DeployEnvironmentError(spec.environment?.module ?? '(none)', 'no follower port: give arm.path, or an environment that supplies one');
@@ -235,7 +257,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       torqueOffAfterMs: spec.torqueOffAfterMs,
       sleeper,
     };
-    let core: ControlLoopResult & { budgetHolds?: number; inferenceUs?: readonly number[]; trackingErrorRad?: number };
+    let core: ControlLoopResult & { budgetHolds?: number; inferenceUs?: readonly number[]; trackingErrorRad?: number; missedReads?: number; held?: boolean };
     let body: unknown;
     if (spec.kind === 'replay') {
       const mod = (await import(spec.body!.module)) as { runLoopBody?: RunLoopBody };
@@ -244,6 +266,108 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       body = await mod.runLoopBody({ follower, calibration: spec.arm.calibration, sleeper, control: command }, spec.body!.params);
       const seconds = (performance.now() - t0) / 1000;
       core = { cycles: 0, seconds, achievedHz: NaN, overruns: 0, latenessUs: [], latencyUs: [], safety: (body as { safety?: ControlLoopResult['safety'] }).safety ?? EMPTY_SAFETY, stop: 'duration' };
+    } else if (spec.kind === 'bridge') {
+      // The main thread owns the ROS graph: it writes each accepted command into the slot, drains the
+      // cycles off the ring to publish /joint_states and record, and sends an e-stop through the word.
+      const slot = new CommandSlot(names.length, spec.commandSlot!);
+      core = await runBridgeLoop({
+        ...settings,
+        follower,
+        leader,
+        slot,
+        takeoverMs: spec.takeoverMs,
+        control: command,
+        onCycle: (c) => {
+          fifoGuard(c.index, c.tMs, c.overruns);
+          ring.write({
+            epochMs: epochOffset + c.perfMs,
+            tMs: c.tMs,
+            index: c.index,
+            status: c.status,
+            inferenceUs: NaN,
+            latencyUs: c.latencyUs,
+            overruns: c.overruns,
+            state: c.follower,
+            leader: c.leader,
+            command: c.command,
+            raw: null,
+          });
+        },
+      });
+    } else if (spec.kind === 'kinesthetic') {
+      // The hand moves the limp follower; episodes as in a recording, every episode's start marked as
+      // a kinesthetic demonstration; the task (if any) scores the recorded cycles.
+      const hooks = env?.episodes;
+      session = new EpisodeControl(spec.episodes!, {
+        start: (i) => {
+          const info = hooks?.start?.(i) ?? {};
+          return { operator: info.operator, detail: { ...info.detail, demonstration: 'kinesthetic' } };
+        },
+        reset: () => hooks?.reset?.(),
+      });
+      const ep = session;
+      const extraRead = env?.extra ? env.extra.read.bind(env.extra) : undefined;
+      const onCycleEnv = env?.onCycle?.bind(env);
+      const noCommand = new Float64Array(names.length).fill(NaN);
+      const view: { -readonly [K in keyof LoopCycleView]: LoopCycleView[K] } = { index: 0, tMs: 0, perfMs: 0, state: null, command: noCommand, status: 'ok' };
+      const episodeView = { index: 0, phase: 'idle' as const as 'idle' | 'episode' | 'reset', recorded: false, phaseLeftS: 0, kept: 0 };
+      core = await runKinestheticLoop({
+        follower,
+        rateHz: spec.rateHz,
+        session: ep,
+        compliance: spec.compliance,
+        durationS: spec.durationS,
+        faultAfterMs: spec.faultAfterMs,
+        sleeper,
+        control: command,
+        key: () => KEYS[control.takeKey()],
+        sample: onCycleEnv
+          ? (c) => {
+              view.index = c.index;
+              view.tMs = c.tMs;
+              view.perfMs = c.perfMs;
+              view.state = c.follower;
+              return onCycleEnv(view) ?? undefined;
+            }
+          : undefined,
+        release: env?.release?.bind(env),
+        letGoMs: spec.letGoMs,
+        onCycle: (c) => {
+          fifoGuard(c.index, c.tMs, c.overruns);
+          const task = ep.task as TaskSample | undefined;
+          episodeView.index = ep.episode;
+          episodeView.phase = ep.phase;
+          episodeView.recorded = c.recorded;
+          episodeView.phaseLeftS = ep.phaseLeftS(c.tMs);
+          episodeView.kept = ep.kept;
+          ring.write({
+            epochMs: epochOffset + c.perfMs,
+            tMs: c.tMs,
+            index: c.index,
+            status: 'ok',
+            inferenceUs: NaN,
+            latencyUs: c.latencyUs,
+            overruns: c.overruns,
+            state: c.follower,
+            leader: null,
+            command: noCommand,
+            raw: null,
+            extra: c.recorded && extraRead ? extraRead() : null,
+            reward: task?.reward,
+            success: task?.success,
+            episode: episodeView,
+          });
+          const events = ep.takeEvents();
+          // Rare (an episode boundary): a message is fine here.
+          if (events.length > 0) parentPort!.postMessage({ type: 'events', epochMs: epochOffset + c.perfMs, events, ended: ep.takeEnded() } satisfies LoopWorkerMessage);
+        },
+      }).catch((e: unknown) => {
+        // E-stop or lost arm: the follower is already held and limp; the open episode closes as cut.
+        ep.cut();
+        const events = ep.takeEvents();
+        if (events.length > 0) parentPort!.postMessage({ type: 'events', epochMs: epochOffset + performance.now(), events, ended: [] } satisfies LoopWorkerMessage);
+        throw e;
+      });
     } else if (spec.kind === 'deploy') {
       core = await runDeploy({
         ...settings,
@@ -355,6 +479,8 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       parked,
       wake: tuned.tuning(),
       body,
+      missedReads: core.missedReads ?? 0,
+      held: core.held,
     };
     return { type: 'done', result, environment: env?.summary?.(), realtime };
   } catch (e) {

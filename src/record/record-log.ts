@@ -26,9 +26,10 @@ export interface EpisodeLabel {
 export type LabelEpisode = (episode: EndedEpisode, done: AbortSignal) => Promise<EpisodeLabel | undefined>;
 
 interface RecordTopics {
-  readonly leader: Topic;
+  /** Absent in a states-only recording (kinesthetic teaching: no leader, nothing commanded). */
+  readonly leader: Topic | undefined;
   readonly follower: Topic;
-  readonly action: Topic;
+  readonly action: Topic | undefined;
   readonly episode: Topic;
   readonly target: Topic | undefined;
   readonly reward: Topic | undefined;
@@ -53,15 +54,16 @@ export class RecordLog {
 
   /**
    * Registers the topics (before the loop starts); `task`: also /target_pose, /reward, /task/success;
-   * `poseTopics`: the task's other poses (geometry_msgs/msg/PoseStamped).
+   * `poseTopics`: the task's other poses (geometry_msgs/msg/PoseStamped); `statesOnly`: no
+   * /leader/joint_states and no /action (kinesthetic teaching; train derives the labels).
    */
-  static async open(recorder: Recorder, names: readonly string[], options: { task: boolean; poseTopics?: readonly string[]; label?: LabelEpisode }): Promise<RecordLog> {
+  static async open(recorder: Recorder, names: readonly string[], options: { task: boolean; poseTopics?: readonly string[]; label?: LabelEpisode; statesOnly?: boolean }): Promise<RecordLog> {
     const poses = new Map<string, Topic>();
     for (const name of options.poseTopics ?? []) poses.set(name, await recorder.topic(name, 'geometry_msgs/msg/PoseStamped'));
     const topics = {
-      leader: await recorder.topic('/leader/joint_states', 'sensor_msgs/msg/JointState'),
+      leader: options.statesOnly ? undefined : await recorder.topic('/leader/joint_states', 'sensor_msgs/msg/JointState'),
       follower: await recorder.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
-      action: await recorder.topic('/action', 'sensor_msgs/msg/JointState'),
+      action: options.statesOnly ? undefined : await recorder.topic('/action', 'sensor_msgs/msg/JointState'),
       episode: await recorder.topic('/episode', 'std_msgs/msg/String'),
       target: options.task ? await recorder.topic('/target_pose', 'geometry_msgs/msg/PoseStamped') : undefined,
       reward: options.task ? await recorder.topic('/reward', 'std_msgs/msg/Float64') : undefined,
@@ -79,9 +81,9 @@ export class RecordLog {
   cycle(t: bigint, leader: ArrayLike<number> | null, follower: ArrayLike<number> | null, command: ArrayLike<number>, task: TaskSample | undefined): void {
     const r = this.#recorder;
     const tp = this.#topics;
-    if (leader) r.log(tp.leader, this.#joint(t, 'leader', leader), t);
+    if (leader && tp.leader) r.log(tp.leader, this.#joint(t, 'leader', leader), t);
     if (follower) r.log(tp.follower, this.#joint(t, 'follower', follower), t);
-    r.log(tp.action, this.#joint(t, 'action', command), t);
+    if (tp.action) r.log(tp.action, this.#joint(t, 'action', command), t);
     if (!task) return;
     const p = task.targetPosition;
     if (p && tp.target) r.log(tp.target, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: p[0]!, y: p[1]!, z: p[2]! }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t);

@@ -2,8 +2,9 @@
  * Episode control over ROS 2: std_srvs/srv/Trigger services to start, stop and discard an episode
  * and the `/episode` events they write into a recording (the same JSON events `armbridge record`
  * writes, so `inspect`, `train` and `replay` read ROS recordings like any other). Shared by the
- * bridge and `ros record`. Not thread-safe by design: the graph's executor and the loop share one
- * JS thread.
+ * bridge and `ros record`. Not thread-safe by design: it lives on the thread of the graph's
+ * executor. A loop on another thread (the bridge's worker) learns when an episode opened and closed
+ * from `onTransition`, stamped like the events, and sorts its cycles by their own stamps.
  */
 import type { EpisodeEvent } from '../record/episodes.ts';
 import { wallNs, type Recorder, type Topic } from '../record/recorder.ts';
@@ -16,11 +17,14 @@ export class EpisodeControl {
   #index = -1;
   #open = false;
   #lastEndedDiscardable = false;
+  readonly #onTransition: ((recording: boolean, stampNs: bigint) => void) | undefined;
   kept = 0;
   discarded = 0;
 
-  constructor(recorder: Recorder | undefined) {
+  /** `onTransition`: an episode opened (true) or closed (false) at `stampNs`, the stamp of its /episode event. */
+  constructor(recorder: Recorder | undefined, onTransition?: (recording: boolean, stampNs: bigint) => void) {
     this.#recorder = recorder;
+    this.#onTransition = onTransition;
   }
 
   /** Registers `/episode` in the recording and offers the three services on the graph. */
@@ -47,7 +51,9 @@ export class EpisodeControl {
     this.#index++;
     this.#open = true;
     this.#lastEndedDiscardable = false;
-    this.#event({ event: 'start', episode: this.#index, operator: 'ros', detail });
+    const t = wallNs(performance.now());
+    this.#event({ event: 'start', episode: this.#index, operator: 'ros', detail }, t);
+    this.#onTransition?.(true, t);
     return { success: true, message: `episode ${this.#index} started` };
   }
 
@@ -56,7 +62,9 @@ export class EpisodeControl {
     this.#open = false;
     this.kept++;
     this.#lastEndedDiscardable = true;
-    this.#event({ event: 'end', episode: this.#index, reason });
+    const t = wallNs(performance.now());
+    this.#event({ event: 'end', episode: this.#index, reason }, t);
+    this.#onTransition?.(false, t);
     return { success: true, message: `episode ${this.#index} ended (${this.kept} kept, ${this.discarded} discarded)` };
   }
 
@@ -65,7 +73,9 @@ export class EpisodeControl {
       this.#open = false;
       this.discarded++;
       this.#event({ event: 'discard', episode: this.#index });
-      this.#event({ event: 'end', episode: this.#index, reason: 'stop' });
+      const t = wallNs(performance.now());
+      this.#event({ event: 'end', episode: this.#index, reason: 'stop' }, t);
+      this.#onTransition?.(false, t);
       return { success: true, message: `episode ${this.#index} discarded while running` };
     }
     if (this.#lastEndedDiscardable) {
@@ -78,7 +88,7 @@ export class EpisodeControl {
     return { success: false, message: 'no episode to discard' };
   }
 
-  #event(e: EpisodeEvent): void {
-    if (this.#recorder && this.#topic) this.#recorder.log(this.#topic, { data: JSON.stringify(e) }, wallNs(performance.now()));
+  #event(e: EpisodeEvent, stampNs: bigint = wallNs(performance.now())): void {
+    if (this.#recorder && this.#topic) this.#recorder.log(this.#topic, { data: JSON.stringify(e) }, stampNs);
   }
 }

@@ -7,7 +7,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Arm } from '../arm/arm.ts';
-import { loadCalibration } from '../arm/calibration.ts';
+import { loadCalibration, type Calibration } from '../arm/calibration.ts';
+import { progressOfRecords, runKinestheticInWorker } from '../control/loop-host.ts';
+import type { RealtimeStatus } from '../control/realtime-priority.ts';
 import { armProfile } from '../arm/profiles.ts';
 import { endKinesthetic, recordKinesthetic, type Compliance, type KinestheticSessionOptions, type KinestheticSessionResult } from '../record/kinesthetic-session.ts';
 import type { ControlKey, EpisodeLabel, RecordProgress } from '../record/record-session.ts';
@@ -18,6 +20,7 @@ import type { TaskName } from '../sim/task.ts';
 import { SimWorld } from '../sim/world.ts';
 import { simCalibrationPath } from './paths.ts';
 import type { SkillMix } from './record-sim.ts';
+import { SIM_KINESTHETIC_ENVIRONMENT, type SimKinestheticEnvParams } from './sim-kinesthetic-env.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
 
 type SessionSettings = Pick<KinestheticSessionOptions, 'rateHz' | 'episodes' | 'episodeS' | 'resetS' | 'compliance' | 'stop' | 'signal' | 'keys' | 'onProgress'>;
@@ -196,4 +199,153 @@ export async function recordKinestheticArm(options: KinestheticArmOptions): Prom
   options.log?.('\nholding the arm: let go of it; it parks in 1 s\n');
   const park = await endKinesthetic(follower, () => undefined, { letGoMs: 1000 });
   return { ...session, park };
+}
+
+// ---- in the loop worker (Linux) ------------------------------------------------------------------
+
+/** What a kinesthetic recording run in the loop worker adds: where the loop ran and what it missed. */
+export interface KinestheticWorkerExtras {
+  readonly thread: 'worker';
+  readonly realtime: RealtimeStatus;
+  /** Cycles the main thread could not drain before the ring wrapped (not recorded). */
+  readonly logDropped: number;
+  /** Wake lateness of the loop, µs (p99 over the run). */
+  readonly latenessP99Us: number;
+  /** Wake lateness of each cycle, µs (the last ones of a long run). */
+  readonly latenessUs: readonly number[];
+}
+
+function p99(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const v = [...values].sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.ceil(0.99 * v.length) - 1)]!;
+}
+
+function kinestheticMetadata(o: { arm: SimArmKind; rateHz: number; compliance?: Compliance; episodeS: number; resetS: number }, cal: Calibration, extra: Record<string, string>): Record<string, string> {
+  const profile = armProfile(o.arm, 'follower');
+  return {
+    arm: o.arm,
+    rate_hz: String(o.rateHz),
+    software: `armbridge ${ARMBRIDGE_VERSION}`,
+    demonstration: 'kinesthetic',
+    compliance: o.compliance ?? 'torque-off',
+    actions: 'none (states only: train derives labels from them)',
+    joint_names: profile.joints.map((j) => j.name).join(','),
+    units: 'radians; gripper 0 (closed) … 1 (open)',
+    follower_profile: JSON.stringify(profile),
+    follower_calibration: JSON.stringify(cal),
+    episode_s: String(o.episodeS),
+    reset_s: String(o.resetS),
+    schema_version: '1',
+    ...extra,
+  };
+}
+
+/** The session result in the shape of the in-thread session's. */
+function sessionOf(r: Awaited<ReturnType<typeof runKinestheticInWorker>>, stopped: boolean): KinestheticSessionResult {
+  return {
+    kept: r.session?.kept ?? 0,
+    discarded: r.session?.discarded ?? 0,
+    cycles: r.cycles,
+    recordedCycles: r.session?.recordedCycles ?? 0,
+    achievedHz: r.achievedHz,
+    overruns: r.overruns,
+    missedReads: r.missedReads,
+    stoppedBy: stopped || r.stop === 'signal' ? 'signal' : (r.session?.stoppedBy ?? 'done'),
+  };
+}
+
+export interface KinestheticSimWorkerOptions extends Omit<KinestheticSimOptions, 'probe' | 'label'> {
+  readonly label?: (e: { index: number; success?: boolean; rewardSum?: number }) => Promise<EpisodeLabel | undefined>;
+  /** Fault injection and the simulator's report for tests (sim-kinesthetic-env.ts). */
+  readonly env?: Pick<SimKinestheticEnvParams, 'silentFollowerAfterS' | 'reportPath'>;
+  readonly realtimePriority?: number;
+}
+
+/**
+ * `record --sim --kinesthetic` with the loop in the loop worker: the simulated world (the hand on the
+ * follower) and the follower's pty live on the worker thread beside the loop (sim-kinesthetic-env.ts);
+ * this thread records, labels and shows progress. Same result as `recordKinestheticSim`.
+ */
+export async function recordKinestheticSimInWorker(options: KinestheticSimWorkerOptions): Promise<KinestheticSimResult & KinestheticWorkerExtras> {
+  const cal = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
+  const mix = options.mix ?? { expert: 1 };
+  const log = options.log ?? (() => undefined);
+  const transport = options.transport ?? 'pty';
+  const recorder = await Recorder.create(
+    { path: options.out, overwrite: options.overwrite },
+    kinestheticMetadata(options, cal, {
+      operator: `scripted, kinesthetic (mix ${JSON.stringify(mix)})`,
+      simulated: 'true',
+      seed: String(options.seed ?? 1),
+      package_json_version: JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string,
+    }),
+  );
+  try {
+    const params: SimKinestheticEnvParams = { arm: options.arm, task: options.task, seed: options.seed ?? 1, transport, mix, yieldedTorque: options.compliance === 'damping' ? 2 : 0, ...options.env };
+    const label = options.label ?? (async (e: { success?: boolean }) => ({ outcome: e.success ? 'success' : 'failure' }) as EpisodeLabel);
+    const r = await runKinestheticInWorker({
+      arm: { kind: options.arm, calibration: cal },
+      environment: { module: SIM_KINESTHETIC_ENVIRONMENT, params },
+      rateHz: options.rateHz,
+      episodes: { episodes: options.episodes, episodeS: options.episodeS, resetS: options.resetS },
+      compliance: options.compliance,
+      realtimePriority: options.realtimePriority,
+      park: { speed: 1.5, timeoutS: 5 },
+      recorder,
+      label: (e) => label(e),
+      signal: options.stop,
+      estop: options.signal,
+      control: options.keys,
+      onReady: (i) => log(`recording ${options.episodes} kinesthetic episodes of ${options.episodeS} s at ${options.rateHz} Hz to ${options.out} (${i.transport}, loop in a worker thread at ${i.realtime.detail}): the follower's torque is off, the hand moves it\n`),
+      onEvents: (_t, events) => {
+        for (const e of events) if (e.event === 'start') log(`episode ${e.episode}: ${options.task ?? 'reach'}, the hand on the follower, ${String(e.detail?.skill)}${e.detail?.failure && e.detail.failure !== 'none' ? ` (${String(e.detail.failure)})` : ''}\n`);
+      },
+      onRecord: options.onProgress ? progressOfRecords(options.onProgress, options.rateHz, () => recorder.stats.dropped) : undefined,
+    });
+    await recorder.close();
+    return {
+      ...sessionOf(r, options.stop?.aborted ?? false),
+      path: options.out,
+      recorder: recorder.stats,
+      transport: r.environment?.transport === 'in-process' ? 'in-process' : 'pty',
+      park: { held: r.held ?? false, reached: r.parked ?? false, seconds: NaN },
+      thread: 'worker',
+      realtime: r.realtime,
+      logDropped: r.logDropped,
+      latenessP99Us: p99(r.latenessUs),
+      latenessUs: r.latenessUs,
+    };
+  } finally {
+    await recorder.close().catch(() => undefined);
+  }
+}
+
+/** `record --kinesthetic` on a real follower with the loop in the loop worker (Linux): same as `recordKinestheticArm`. */
+export async function recordKinestheticArmInWorker(options: KinestheticArmOptions & { readonly realtimePriority?: number }): Promise<KinestheticSessionResult & { readonly park: KinestheticSimResult['park'] } & KinestheticWorkerExtras> {
+  const cal = await loadCalibration(options.calibration);
+  const recorder = await Recorder.create({ path: options.out, overwrite: options.overwrite }, kinestheticMetadata(options, cal, { operator: options.operator ?? 'unknown', simulated: 'false' }));
+  try {
+    const r = await runKinestheticInWorker({
+      arm: { kind: options.arm, calibration: cal, path: options.port },
+      rateHz: options.rateHz,
+      episodes: { episodes: options.episodes, episodeS: options.episodeS, resetS: options.resetS },
+      compliance: options.compliance,
+      realtimePriority: options.realtimePriority ?? 50,
+      // A person needs a moment to take their hands off before the arm moves.
+      letGoMs: 1000,
+      park: {},
+      recorder,
+      label: options.label,
+      signal: options.stop,
+      estop: options.signal,
+      control: options.keys,
+      onReady: (i) => options.log?.(`the follower's torque is off: move it by hand. Recording ${options.episodes} episodes of ${options.episodeS} s at ${options.rateHz} Hz to ${options.out} (loop in a worker thread at ${i.realtime.detail}); at the end the arm is held: let go of it, it parks 1 s later\n`),
+      onRecord: options.onProgress ? progressOfRecords(options.onProgress, options.rateHz, () => recorder.stats.dropped) : undefined,
+    });
+    await recorder.close();
+    return { ...sessionOf(r, options.stop?.aborted ?? false), park: { held: r.held ?? false, reached: r.parked ?? false, seconds: NaN }, thread: 'worker', realtime: r.realtime, logDropped: r.logDropped, latenessP99Us: p99(r.latenessUs), latenessUs: r.latenessUs };
+  } finally {
+    await recorder.close().catch(() => undefined);
+  }
 }

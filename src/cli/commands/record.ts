@@ -98,7 +98,10 @@ export const recordCommand: Command<typeof options> = {
     }
     try {
       if (o.kinesthetic) {
-        const { recordKinestheticArm, recordKinestheticSim } = await import('../../workflows/record-kinesthetic.ts');
+        const { recordKinestheticArm, recordKinestheticArmInWorker, recordKinestheticSim, recordKinestheticSimInWorker } = await import('../../workflows/record-kinesthetic.ts');
+        // The loop and the follower's port in the loop worker, as teleop and record do on Linux (the
+        // simulated world beside the loop there); elsewhere on this thread.
+        const inWorker = process.platform === 'linux';
         if (!o.sim && !o.follower) throw new UsageError('--kinesthetic needs --follower PORT (the arm you move by hand; no leader), or --sim');
         const common = {
           arm: o.arm,
@@ -114,9 +117,11 @@ export const recordCommand: Command<typeof options> = {
           onProgress: progressPrinter(stdout, o.episodes),
           log: (s: string) => stdout.write(s),
         };
+        const sim = { ...common, mix, seed: o.seed, task: o.task, transport: o.inProcess ? ('in-process' as const) : ('pty' as const) };
+        const arm = { ...common, port: o.follower!, calibration: o.followerCalibration ?? `calibration/${o.arm}-follower.json`, operator: o.operator, label: keys ? (_e: unknown, done: AbortSignal) => keys.nextLabel(done) : undefined };
         const r = o.sim
-          ? await recordKinestheticSim({ ...common, mix, seed: o.seed, task: o.task, transport: o.inProcess ? 'in-process' : 'pty' })
-          : await recordKinestheticArm({ ...common, port: o.follower!, calibration: o.followerCalibration ?? `calibration/${o.arm}-follower.json`, operator: o.operator, label: keys ? (_e, done) => keys.nextLabel(done) : undefined });
+          ? await (inWorker ? recordKinestheticSimInWorker({ ...sim, realtimePriority: 50 }) : recordKinestheticSim(sim))
+          : await (inWorker ? recordKinestheticArmInWorker(arm) : recordKinestheticArm(arm));
         stdout.write(
           `\n${r.kept} kinesthetic episodes kept, ${r.discarded} discarded; ${r.recordedCycles} states recorded at ${r.achievedHz.toFixed(1)} Hz (no /action: train derives the labels), ${r.missedReads} missed reads; ` +
             `held, then parked${r.park.reached ? '' : ' (rest pose not reached in time)'} → ${out}\n`,

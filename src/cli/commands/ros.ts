@@ -124,19 +124,37 @@ export const rosCommand: Command<typeof options> = {
       let recorder: Recorder | undefined;
       try {
         sim = o.sim ? await openSimPort(o.arm, 'follower', 'pty') : undefined;
-        follower = await Arm.open({ profile, calibration, path: sim?.path ?? o.follower!, binding: sim?.binding, bus: sim ? { timeoutMs: 100 } : undefined });
-        if (o.leader) leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: await loadCalibration(o.leaderCalibration ?? `calibration/${o.arm}-leader.json`), path: o.leader });
+        const followerPath = sim?.path ?? o.follower!;
+        const leaderCalibration = o.leader ? await loadCalibration(o.leaderCalibration ?? `calibration/${o.arm}-leader.json`) : undefined;
         if (o.out) {
           recorder = await Recorder.create(
             { path: o.out, overwrite: o.overwrite },
-            { arm: o.arm, rate_hz: String(rate), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: 'ros', joint_names: follower.names.join(','), follower_calibration: JSON.stringify(calibration), ...(o.sim ? { simulated: 'true' } : {}) },
+            { arm: o.arm, rate_hz: String(rate), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: 'ros', joint_names: profile.joints.map((j) => j.name).join(','), follower_calibration: JSON.stringify(calibration), ...(o.sim ? { simulated: 'true' } : {}) },
           );
         }
         stdout.write(`bridging the ${o.arm} follower (${sim ? `simulated, ${sim.path}` : o.follower}) at ${rate} Hz: ${TOPICS.jointStates} out, ${TOPICS.forwardCommands} and ${TOPICS.trajectory} in, services ${Object.values(SERVICES).join(', ')}\n`);
         // Ctrl-C / SIGTERM is an e-stop, as in teleop and deploy: hold, then torque off at once.
-        const r = await runRosBridge({ graph, follower, leader, rateHz: rate, durationS: o.durationS, estop: signal, recorder, onEvent: say });
-        stdout.write(`${r.cycles} cycles at ${r.achievedHz.toFixed(1)} Hz, ${r.published} joint states published, commands: ${r.commands.forward} forward, ${r.commands.trajectory} trajectory, ${r.commands.refused} refused; episodes ${r.episodes.kept} kept, ${r.episodes.discarded} discarded\nsafety: ${describeSafety(r.safety)}\n`);
-        await parkArm(follower);
+        const common = { graph, rateHz: rate, durationS: o.durationS, estop: signal, recorder, onEvent: say };
+        // The loop engine's worker owns the ports (real ones, or the simulator's pty); the graph stays
+        // here. Where a worker thread cannot open serial ports, or with the in-process simulator, the
+        // loop runs on this thread.
+        const inWorker = process.platform === 'linux' && sim?.binding === undefined;
+        let r: Awaited<ReturnType<typeof runRosBridge>>;
+        if (inWorker) {
+          r = await runRosBridge({
+            ...common,
+            arm: { kind: o.arm, calibration, path: followerPath, busTimeoutMs: sim ? 100 : undefined },
+            leader: o.leader ? { calibration: leaderCalibration!, path: o.leader } : undefined,
+            realtimePriority: 50,
+            onReady: (i) => stdout.write(`loop in a worker thread at ${i.realtime.detail}\n`),
+          });
+        } else {
+          follower = await Arm.open({ profile, calibration, path: followerPath, binding: sim?.binding, bus: sim ? { timeoutMs: 100 } : undefined });
+          if (o.leader) leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: leaderCalibration!, path: o.leader });
+          r = await runRosBridge({ ...common, follower, leader });
+          await parkArm(follower);
+        }
+        stdout.write(`${r.cycles} cycles at ${r.achievedHz.toFixed(1)} Hz, ${r.published} joint states published, commands: ${r.commands.forward} forward, ${r.commands.trajectory} trajectory, ${r.commands.refused} refused; episodes ${r.episodes.kept} kept, ${r.episodes.discarded} discarded${r.logDropped ? `; ${r.logDropped} cycles not drained in time` : ''}\nsafety: ${describeSafety(r.safety)}\n`);
         return 0;
       } finally {
         await recorder?.close();
