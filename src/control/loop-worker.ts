@@ -127,6 +127,8 @@ export interface LoopResult extends ControlLoopResult {
   readonly session: SessionSummary | undefined;
   /** After a normal end with parking: whether the follower reached its rest pose. */
   readonly parked: boolean | undefined;
+  /** How long parking took, s (NaN: not parked). */
+  readonly parkSeconds: number;
   /** The wake strategy the loop used. */
   readonly wake: WakeTuning;
   /** replay: what the body returned. */
@@ -469,7 +471,12 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       });
     }
     let parked: boolean | undefined;
-    if (spec.park !== false) parked = await parkArm(follower, spec.park ?? {}).then((p) => p.reached, () => false);
+    let parkSeconds = NaN;
+    if (spec.park !== false) {
+      const p = await parkArm(follower, spec.park ?? {}).catch(() => undefined);
+      parked = p?.reached ?? false;
+      parkSeconds = p?.seconds ?? NaN;
+    }
     const result: LoopResult = {
       ...core,
       budgetHolds: core.budgetHolds ?? 0,
@@ -477,6 +484,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       trackingErrorRad: core.trackingErrorRad ?? NaN,
       session: session ? { kept: session.kept, discarded: session.discarded, recordedCycles: session.recordedCycles, stoppedBy: session.stopped ?? 'done' } : undefined,
       parked,
+      parkSeconds,
       wake: tuned.tuning(),
       body,
       missedReads: core.missedReads ?? 0,

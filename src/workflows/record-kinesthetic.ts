@@ -309,7 +309,7 @@ export async function recordKinestheticSimInWorker(options: KinestheticSimWorker
       path: options.out,
       recorder: recorder.stats,
       transport: r.environment?.transport === 'in-process' ? 'in-process' : 'pty',
-      park: { held: r.held ?? false, reached: r.parked ?? false, seconds: NaN },
+      park: { held: r.held ?? false, reached: r.parked ?? false, seconds: r.parkSeconds },
       thread: 'worker',
       realtime: r.realtime,
       logDropped: r.logDropped,
@@ -344,7 +344,7 @@ export async function recordKinestheticArmInWorker(options: KinestheticArmOption
       onRecord: options.onProgress ? progressOfRecords(options.onProgress, options.rateHz, () => recorder.stats.dropped) : undefined,
     });
     await recorder.close();
-    return { ...sessionOf(r, options.stop?.aborted ?? false), park: { held: r.held ?? false, reached: r.parked ?? false, seconds: NaN }, thread: 'worker', realtime: r.realtime, logDropped: r.logDropped, latenessP99Us: p99(r.latenessUs), latenessUs: r.latenessUs };
+    return { ...sessionOf(r, options.stop?.aborted ?? false), park: { held: r.held ?? false, reached: r.parked ?? false, seconds: r.parkSeconds }, thread: 'worker', realtime: r.realtime, logDropped: r.logDropped, latenessP99Us: p99(r.latenessUs), latenessUs: r.latenessUs };
   } finally {
     await recorder.close().catch(() => undefined);
   }

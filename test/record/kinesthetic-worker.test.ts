@@ -52,6 +52,7 @@ describe.skipIf(!hasSocat)('record --kinesthetic in the loop worker (the hand on
     expect(seen.notYieldedCycles).toBe(0);
     // The end: held where the hand left it, the hand let go, parked at the rest pose, then torque off.
     expect(r.park).toMatchObject({ held: true, reached: true });
+    expect(r.park.seconds).toBeGreaterThan(0);
     expect(seen.released).toBe(true);
     expect(seen.torqueOnAtClose.every((t) => !t)).toBe(true);
 
