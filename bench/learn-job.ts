@@ -23,7 +23,8 @@ export type LearnJob = { readonly task?: TaskName } & (
   | {
       readonly type: 'train';
       readonly arm: SimArmKind;
-      readonly data: string;
+      /** One recording, or several (demonstrations and rollouts). */
+      readonly data: string | readonly string[];
       readonly out: string;
       readonly config: Omit<TrainJob, 'data' | 'out' | 'load' | 'onEpoch' | 'log'> & TrainConfig;
       readonly load?: LoadOptions;
@@ -39,7 +40,7 @@ export interface Score {
   readonly stdReturn: number;
 }
 
-export type LearnJobResult = { readonly score: Score; readonly seconds: number; readonly epochs?: number; readonly samples?: number } | { readonly rounds: { readonly round: number; readonly score: Score; readonly rolloutSuccess?: number }[]; readonly seconds: number };
+export type LearnJobResult = { readonly score: Score; readonly seconds: number; readonly epochs?: number; readonly samples?: number } | { readonly rounds: { readonly round: number; readonly score: Score; readonly rolloutSuccess?: number; readonly accepted?: boolean; readonly keptRound?: number; readonly acceptReturn?: number }[]; readonly seconds: number };
 
 const score = (r: RolloutResult): Score => ({ successRate: r.successRate, meanReturn: r.meanReturn, stdReturn: r.stdReturn });
 
@@ -62,13 +63,13 @@ export async function runJob(job: LearnJob): Promise<LearnJobResult> {
       return { score: score(r), seconds: seconds() };
     }
     case 'train': {
-      const m = await trainFromRecordings({ ...job.config, data: [job.data], out: job.out, load: job.load });
+      const m = await trainFromRecordings({ ...job.config, data: typeof job.data === 'string' ? [job.data] : [...job.data], out: job.out, load: job.load });
       const r = await rollout({ arm: job.arm, task, seed: job.evalSeed, episodes: job.episodes, episodeS, rateHz: m.metadata.rateHz ?? 20, driver: { kind: 'policy', model: m.modelPath } });
       return { score: score(r), seconds: seconds(), epochs: m.result.history.length, samples: m.result.trainSamples };
     }
     case 'improve': {
       const rounds = await improve({ ...job.config, arm: job.arm, task, data: [job.data], out: job.out, iterations: job.iterations, rollouts: job.rollouts, evalEpisodes: job.episodes, evalSeed: job.evalSeed, seed: job.seed });
-      return { rounds: rounds.map((r) => ({ round: r.round, score: score(r.eval), rolloutSuccess: r.rolloutSuccess })), seconds: seconds() };
+      return { rounds: rounds.map((r) => ({ round: r.round, score: score(r.eval), rolloutSuccess: r.rolloutSuccess, accepted: r.accepted, keptRound: r.kept.round, acceptReturn: r.acceptReturn })), seconds: seconds() };
     }
   }
 }

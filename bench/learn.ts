@@ -11,6 +11,7 @@
  *   npm run bench:learn -- --json       (the results as JSON on stdout; tables to stderr)
  *   npm run bench:learn -- --only state-only   (only the demonstrations-without-actions table)
  *   npm run bench:learn -- --no-ablation       (without the ablation of the learning setup)
+ *   npm run bench:learn -- --only iterated     (only iterated RWR, at 50 % expert: bench/results/learn[-task]-iterated.json)
  *   npm run bench:learn -- --task pick-place   (the same tables on pick and place: 8 s episodes,
  *                                              bench/results/learn-pick-place.json; no state-only table)
  */
@@ -53,6 +54,7 @@ const ablate = !flag('no-ablation');
 const minorSeeds = seeds.slice(0, Number(arg('minor-seeds', String(seeds.length))));
 /** Sections: all (default), or only the state-only table (--only state-only). */
 const only = arg('only', '');
+const onlyIterated = only === 'iterated';
 /** The simulated task: reach (default) or pick-place. */
 const task = arg('task', 'reach') as TaskName;
 const taskEpisodeS = createTask(task, 'so101').episodeS;
@@ -176,9 +178,17 @@ async function stateOnlyArm(arm: SimArmKind): Promise<{ name: string; labels: st
   );
 }
 
+/** One round of iterated RWR: its model's held-out score, and whether it was kept (handed on) or the best earlier round's was. */
+interface IteratedRound {
+  round: number;
+  summary: Summary;
+  accepted: boolean;
+  keptRound: number;
+}
+
 interface ArmResults {
   expert: Score;
-  mixes: { good: number; recorded: Score; methods: Record<string, Summary>; iterated: { round: number; summary: Summary }[] }[];
+  mixes: { good: number; recorded: Score; methods: Record<string, Summary>; iterated: IteratedRound[] }[];
   efficiency: { n: number; summary: Summary }[];
   ablation: { name: string; summary: Summary }[];
 }
@@ -187,9 +197,9 @@ async function benchArm(arm: SimArmKind): Promise<ArmResults> {
   const demoFile = (tag: string) => join(dir, `${arm}-${tag}.mcap`);
   const expertP = run({ type: 'operator', arm, skill: 'expert', evalSeed, episodes: evalEpisodes, rateHz }, `${arm}: expert operator on held-out targets`);
   const mixData = await Promise.all(
-    goods.map(async (good) => ({ good, recorded: scoreOf(await run({ type: 'demos', arm, n: demos, mix: mixOf(good), seed: baseSeed, rateHz, out: demoFile(`mix${good}`) }, `${arm}: ${demos} demonstrations, ${good * 100} % expert`)) })),
+    goods.filter((g) => !onlyIterated || g === iteratedAt).map(async (good) => ({ good, recorded: scoreOf(await run({ type: 'demos', arm, n: demos, mix: mixOf(good), seed: baseSeed, rateHz, out: demoFile(`mix${good}`) }, `${arm}: ${demos} demonstrations, ${good * 100} % expert`)) })),
   );
-  const sizeData = await Promise.all(sizes.map((n) => run({ type: 'demos', arm, n, mix: { expert: 1 }, seed: baseSeed, rateHz, out: demoFile(`expert${n}`) }, `${arm}: ${n} expert demonstrations`)));
+  const sizeData = await Promise.all((onlyIterated ? [] : sizes).map((n) => run({ type: 'demos', arm, n, mix: { expert: 1 }, seed: baseSeed, rateHz, out: demoFile(`expert${n}`) }, `${arm}: ${n} expert demonstrations`)));
   void sizeData;
   const train = (data: string, config: Record<string, unknown>, seed: number, label: string, load?: { outcomes: ['success'] }) =>
     run({ type: 'train', arm, data, out: join(dir, `${arm}-${label.replace(/\W+/g, '-')}-${seed}`), config: { ...(config as { algo: 'bc' }), seed }, load, evalSeed, episodes: evalEpisodes }, `${arm}: ${label}, seed ${seed}`).then(scoreOf);
@@ -203,16 +213,16 @@ async function benchArm(arm: SimArmKind): Promise<ArmResults> {
   const mixes = await Promise.all(
     mixData.map(async ({ good, recorded }) => {
       const methods: Record<string, Summary> = {};
-      await Promise.all(METHODS.map(async (m) => (methods[m.name] = summarise(await Promise.all((m.main ? seeds : minorSeeds).map((s) => train(demoFile(`mix${good}`), m.config, s, `${m.name} @ ${good * 100} %`, m.load)))))));
-      if (good !== iteratedAt) return { good, recorded, methods, iterated: [] as { round: number; summary: Summary }[] };
+      await Promise.all(METHODS.filter(() => !onlyIterated).map(async (m) => (methods[m.name] = summarise(await Promise.all((m.main ? seeds : minorSeeds).map((s) => train(demoFile(`mix${good}`), m.config, s, `${m.name} @ ${good * 100} %`, m.load)))))));
+      if (good !== iteratedAt) return { good, recorded, methods, iterated: [] as IteratedRound[] };
       const r = await iteratedP;
-      const iterated = 'rounds' in r ? r.rounds.map((x) => ({ round: x.round, summary: summarise([x.score]) })) : [];
+      const iterated: IteratedRound[] = 'rounds' in r ? r.rounds.map((x) => ({ round: x.round, summary: summarise([x.score]), accepted: x.accepted ?? true, keptRound: x.keptRound ?? x.round })) : [];
       return { good, recorded, methods, iterated };
     }),
   );
-  const efficiency = await Promise.all(sizes.map(async (n) => ({ n, summary: summarise(await Promise.all(seeds.map((s) => train(demoFile(`expert${n}`), { algo: 'bc' }, s, `BC on ${n} expert demonstrations`)))) })));
+  const efficiency = await Promise.all((onlyIterated ? [] : sizes).map(async (n) => ({ n, summary: summarise(await Promise.all(seeds.map((s) => train(demoFile(`expert${n}`), { algo: 'bc' }, s, `BC on ${n} expert demonstrations`)))) })));
   const ablation =
-    arm === arms[0] && !quick && ablate
+    arm === arms[0] && !quick && ablate && !onlyIterated
       ? await Promise.all(
           ABLATION.map(async (a) => ({
             name: a.name,
@@ -237,11 +247,22 @@ try {
     const rows: (string | number)[][] = [
       ['expert operator (scripted)', ...r.mixes.map(() => pct(r.expert))],
       ['demonstrations as recorded', ...r.mixes.map((m) => pct(m.recorded))],
-      ...METHODS.map((m) => [m.name, ...r.mixes.map((x) => cell(x.methods[m.name]!))]),
-      ...Array.from({ length: iterations + 1 }, (_, k) => [`iterated RWR, round ${k}${k === 0 ? ' (RWR on the demonstrations)' : ''}`, ...r.mixes.map((x) => (x.iterated[k] ? cell(x.iterated[k].summary) : ''))]),
+      ...METHODS.filter((m) => r.mixes.some((x) => x.methods[m.name])).map((m) => [m.name, ...r.mixes.map((x) => (x.methods[m.name] ? cell(x.methods[m.name]!) : ''))]),
+      ...Array.from({ length: iterations + 1 }, (_, k) => [
+        `iterated RWR, round ${k}${k === 0 ? ' (RWR on the demonstrations)' : ''}`,
+        ...r.mixes.map((x) => (x.iterated[k] ? `${cell(x.iterated[k].summary)}${x.iterated[k].accepted ? '' : ` (not kept: round ${x.iterated[k].keptRound}'s model goes on)`}` : '')),
+      ]),
+      [
+        `iterated RWR, the model handed on after round ${iterations}`,
+        ...r.mixes.map((x) => {
+          const last = x.iterated.at(-1);
+          const kept = last && x.iterated.find((i) => i.round === last.keptRound);
+          return kept ? `${cell(kept.summary)} (round ${kept.round})` : '';
+        }),
+      ],
     ];
     out(`\n${arm}: methods by share of expert demonstrations (iterated RWR at ${iteratedAt * 100} % expert, seed ${seeds[0]}, ${rollouts} rollouts per round)\n\n${table(hdr, rows)}`);
-    out(`\n${arm}: BC data efficiency on expert demonstrations (expert operator ${pct(r.expert)})\n\n${table(['demonstrations', 'BC success / return'], r.efficiency.map((e) => [e.n, cell(e.summary)]))}`);
+    if (r.efficiency.length) out(`\n${arm}: BC data efficiency on expert demonstrations (expert operator ${pct(r.expert)})\n\n${table(['demonstrations', 'BC success / return'], r.efficiency.map((e) => [e.n, cell(e.summary)]))}`);
     if (r.ablation.length) out(`\n${arm}: ablation of the learning setup (BC on ${demos} expert demonstrations unless noted; seeds ${ablationSeeds.join(', ')})\n\n${table(['setup', 'success / return'], r.ablation.map((a) => [a.name, cell(a.summary)]))}`);
   };
   const stateOnly: Record<string, Awaited<ReturnType<typeof stateOnlyArm>>> = {};
@@ -250,13 +271,14 @@ try {
       `\n${arm}: demonstrations without recorded actions (labels derived from the follower's states${labelHorizon ? `, ${labelHorizon} steps ahead` : ', default horizon'}; ${demos} demonstrations, seeds ${seeds.join(', ')})\n\n` +
         table(['demonstrations', 'action labels', 'success / return'], stateOnly[arm]!.map((r) => [r.name, r.labels, cell(r.summary)])),
     );
-  const resultsFile = only === 'state-only' ? 'bench/results/learn-state-only.json' : task === 'reach' ? 'bench/results/learn.json' : `bench/results/learn-${task}.json`;
+  const resultsFile =
+    only === 'state-only' ? 'bench/results/learn-state-only.json' : `bench/results/learn${task === 'reach' ? '' : `-${task}`}${onlyIterated ? '-iterated' : ''}.json`;
   const record = () => ({ task, seeds, minorSeeds, ablationSeeds, evalSeed, evalEpisodes, demos, rateHz, iterations, rollouts, labelHorizon, seconds: (performance.now() - t0) / 1000, results, stateOnly });
   mkdirSync('bench/results', { recursive: true });
   await Promise.all(
     arms.map(async (arm) => {
       // Kinesthetic teaching is simulated for the reach task only: no state-only table for pick-place.
-      const [main, so] = await Promise.all([only === 'state-only' ? undefined : benchArm(arm), task === 'reach' ? stateOnlyArm(arm) : undefined]);
+      const [main, so] = await Promise.all([only === 'state-only' ? undefined : benchArm(arm), task === 'reach' && !onlyIterated ? stateOnlyArm(arm) : undefined]);
       if (main) {
         results[arm] = main;
         print(arm);

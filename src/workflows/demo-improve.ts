@@ -39,8 +39,8 @@ export async function runImproveDemo(o: DemoImproveOptions): Promise<ImproveRoun
   });
   o.out.write(
     table(
-      ['round', 'train episodes', 'success', 'return', 'model'],
-      rounds.map((r) => [r.round, r.trainEpisodes, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.model]),
+      ['round', 'train episodes', 'success', 'return', 'kept', 'model'],
+      rounds.map((r) => [r.round, r.trainEpisodes, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.accepted ? 'yes' : `no (round ${r.kept.round}'s)`, r.model]),
     ),
   );
   return rounds;

@@ -82,4 +82,26 @@ describe('train → ONNX → evaluate', () => {
     expect(rounds[1]!.dataFiles).toBe(2);
     expect(rounds[1]!.trainEpisodes).toBeGreaterThan(rounds[0]!.trainEpisodes);
   }, 60_000);
+
+  it('improve: a round whose model does worse on the acceptance scenes than the best so far is not handed on', async () => {
+    const rounds = await improve({ arm: 'so101', data: [demos], out: join(dir, 'improve-accept'), algo: 'rwr', rwr: { kind: 'exp', beta: 2 }, hidden: [16], epochs: 3, iterations: 2, rollouts: 4, evalEpisodes: 2, acceptEpisodes: 3, episodeS: 1, rateHz: 20, backend: 'cpu' });
+    expect(rounds.map((r) => r.round)).toEqual([0, 1, 2]);
+    expect(rounds[0]!.accepted).toBe(true);
+    rounds.forEach((r, k) => {
+      expect(Number.isFinite(r.acceptReturn)).toBe(true);
+      const bestBefore = Math.max(...rounds.slice(0, k).filter((x) => x.accepted).map((x) => x.acceptReturn!));
+      // Kept when at least as good as the best kept before it; otherwise the best earlier model goes on.
+      expect(r.accepted).toBe(k === 0 || r.acceptReturn! >= bestBefore);
+      const kept = rounds[r.kept.round]!;
+      expect(kept.accepted).toBe(true);
+      expect(r.kept.model).toBe(kept.model);
+      expect(r.kept.eval).toBe(kept.eval);
+      expect(kept.acceptReturn).toBe(Math.max(...rounds.slice(0, k + 1).filter((x) => x.accepted).map((x) => x.acceptReturn!)));
+      if (r.accepted) expect(r.kept.round).toBe(k);
+      else expect(r.kept.round).toBeLessThan(k);
+    });
+    // Without acceptance every round is kept.
+    const all = await improve({ arm: 'so101', data: [demos], out: join(dir, 'improve-all'), algo: 'rwr', rwr: { kind: 'exp', beta: 2 }, hidden: [16], epochs: 3, iterations: 1, rollouts: 4, evalEpisodes: 2, acceptEpisodes: 0, episodeS: 1, rateHz: 20, backend: 'cpu' });
+    expect(all.map((r) => [r.accepted, r.kept.round, r.acceptReturn])).toEqual([[true, 0, undefined], [true, 1, undefined]]);
+  }, 120_000);
 });

@@ -24,6 +24,7 @@ const options = z.object({
   epochs: z.coerce.number().int().positive().optional().describe('Epochs per round (default: as armbridge train, about 6 M sample presentations, 30…100)'),
   explorationGain: z.coerce.number().min(0).default(0.3).describe('Rollouts: log-std of a per-episode gain on the commanded change (bolder or more careful episodes)'),
   explorationStd: z.coerce.number().min(0).default(0.01).describe('Rollouts: Gaussian noise on each action, rad'),
+  acceptEpisodes: z.coerce.number().int().min(0).default(50).describe("Each round's model is kept only if its mean return on this many acceptance scenes (the same every round, apart from evaluation's) is at least the best so far's; otherwise the next rollouts come from the best so far. 0: keep every round"),
   seed: z.coerce.number().int().default(0).describe('Seed'),
   out: z.string().describe('Folder for every round: models and rollout recordings'),
   json: z.boolean().default(false).describe('Print one JSON object {rounds: [{round, eval: {successRate, meanReturn, stdReturn}}]} on stdout (round 0: the starting model) and nothing else there; progress on stderr'),
@@ -37,6 +38,11 @@ export interface ImproveJson {
     readonly model: string;
     readonly trainEpisodes: number;
     readonly eval: { readonly successRate: number; readonly meanReturn: number; readonly stdReturn: number };
+    /** Mean return on the acceptance scenes, and whether this round's model was kept (handed on). */
+    readonly acceptReturn: number | null;
+    readonly accepted: boolean;
+    /** The round whose model this round hands on. */
+    readonly keptRound: number;
   }[];
 }
 
@@ -78,6 +84,7 @@ export const improveCommand: Command<typeof options> = {
       rollouts: o.rollouts,
       evalEpisodes: o.evalEpisodes,
       epochs: o.epochs,
+      acceptEpisodes: o.acceptEpisodes,
       hidden,
       seed: o.seed,
       log: (s) => human.write(s),
@@ -85,7 +92,7 @@ export const improveCommand: Command<typeof options> = {
     // Written last, so the report line follows the results.
     const saveReport = async () => {
       if (o.noReport) return;
-      const rows = rounds.map((r) => [r.round, r.dataFiles, r.trainEpisodes, r.rolloutSuccess === undefined ? '' : `${(r.rolloutSuccess * 100).toFixed(0)} %`, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.model]);
+      const rows = rounds.map((r) => [r.round, r.dataFiles, r.trainEpisodes, r.rolloutSuccess === undefined ? '' : `${(r.rolloutSuccess * 100).toFixed(0)} %`, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.acceptReturn?.toFixed(2) ?? '', r.accepted ? 'yes' : `no (round ${r.kept.round}'s)`, r.model]);
       await writeRunReport(join(o.out, 'report.html'), {
         title: `armbridge improve: iterated ${o.algo.toUpperCase()} → ${o.out}`,
         subtitle: `${o.iterations} rounds of ${o.rollouts} rollouts on the simulated ${arm ?? 'so101'}, each round evaluated on ${o.evalEpisodes} held-out targets (round 0: the starting model)`,
@@ -98,14 +105,14 @@ export const improveCommand: Command<typeof options> = {
             'round',
           ),
         ],
-        tables: [{ title: 'Rounds', header: ['round', 'data files', 'train episodes', 'rollout success', 'held-out success', 'mean return', 'model'], rows }],
+        tables: [{ title: 'Rounds', header: ['round', 'data files', 'train episodes', 'rollout success', 'held-out success', 'mean return', 'acceptance return', 'kept', 'model'], rows }],
         links: [...rounds.map((r) => ({ label: `round ${r.round} model`, path: r.model })), ...data.map((f) => ({ label: `recording ${f}`, path: f }))],
         data: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn })),
       }, human);
     };
     if (o.json) {
       const json: ImproveJson = {
-        rounds: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, eval: { successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn } })),
+        rounds: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, eval: { successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn }, acceptReturn: r.acceptReturn ?? null, accepted: r.accepted, keptRound: r.kept.round })),
       };
       await saveReport();
       stdout.write(`${JSON.stringify(json)}\n`);
@@ -114,9 +121,10 @@ export const improveCommand: Command<typeof options> = {
     stdout.write(
       '\n' +
         table(
-          ['round', 'data files', 'train episodes', 'success', 'mean return', 'model'],
-          rounds.map((r) => [r.round, r.dataFiles, r.trainEpisodes, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.model]),
-        ),
+          ['round', 'data files', 'train episodes', 'success', 'mean return', 'acceptance return', 'kept', 'model'],
+          rounds.map((r) => [r.round, r.dataFiles, r.trainEpisodes, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.acceptReturn?.toFixed(2) ?? '', r.accepted ? 'yes' : `no (round ${r.kept.round}'s)`, r.model]),
+        ) +
+        `the model to deploy: ${rounds.at(-1)!.kept.model} (round ${rounds.at(-1)!.kept.round})\n`,
     );
     await saveReport();
     return 0;
