@@ -20,9 +20,8 @@ import { SafetyStopError } from '../arm/errors.ts';
 import { RateLoop, type Sleeper } from '../arm/rate-loop.ts';
 import { SampleWindow } from '../arm/sample-window.ts';
 import type { ControlKey, EpisodeControl, EpisodeTaskSample } from '../record/episode-control.ts';
-import { yieldToHand, type Compliance } from '../record/kinesthetic-session.ts';
+import { FAULT_AFTER_MS, FollowerWatch, yieldToHand, type Compliance } from '../record/kinesthetic-session.ts';
 
-const FAULT_AFTER_MS = 250;
 
 export interface KinestheticCycle {
   readonly index: number;
@@ -76,15 +75,12 @@ export async function runKinestheticLoop<T extends EpisodeTaskSample>(o: Kinesth
   // Torque off (or damping) on every servo, acknowledged (each write waits for the servo's status):
   // the hand must be able to move the arm. A servo that does not confirm fails the start.
   await yieldToHand(follower, o.compliance);
-  const readCall = { timeoutMs: Math.max(5, 2000 / o.rateHz), retries: 0 };
-  const faultAfterMs = o.faultAfterMs ?? FAULT_AFTER_MS;
-  const present = new Float64Array(follower.size);
+  const watch = new FollowerWatch(follower, o.rateHz, o.faultAfterMs ?? FAULT_AFTER_MS, '; torque was turned off');
+  const present = watch.present;
   const loop = new RateLoop(o.rateHz, undefined, o.sleeper);
   const latencyUs = new SampleWindow();
   const t0 = performance.now();
   const endMs = o.durationS === undefined ? Infinity : o.durationS * 1000;
-  let lastFreshMs = 0;
-  let missedReads = 0;
   let cycles = 0;
   let stop: ControlLoopResult['stop'] = 'duration';
   let estop: string | undefined;
@@ -103,15 +99,7 @@ export async function runKinestheticLoop<T extends EpisodeTaskSample>(o: Kinesth
         throw new SafetyStopError(`e-stop: ${estop}`);
       }
       cycles++;
-      let fresh = true;
-      try {
-        await follower.read(present, readCall);
-        lastFreshMs = tMs;
-      } catch (e) {
-        fresh = false;
-        missedReads++;
-        if (tMs - lastFreshMs >= faultAfterMs) throw new SafetyStopError(`lost the arm state: no answer from the follower for ${Math.round(tMs - lastFreshMs)} ms (${(e as Error).message}); torque was turned off`, { cause: e });
-      }
+      const fresh = await watch.read(tMs);
       // A stop from the main thread or the end of the duration: the open episode ends (kept), as the stop key does.
       const stopNow = command === 'stop' || tMs >= endMs;
       const key = stopNow ? 'stop' : o.key();
@@ -154,7 +142,7 @@ export async function runKinestheticLoop<T extends EpisodeTaskSample>(o: Kinesth
     latencyUs: latencyUs.toArray(),
     safety: noCommands(cycles, undefined, undefined),
     stop,
-    missedReads,
+    missedReads: watch.missedReads,
     held,
   };
 }

@@ -29,7 +29,7 @@ import { CommandSlot } from './command-slot.ts';
 import { TtyBinding } from '../bus/tty-binding.ts';
 import { EpisodeControl, type ControlKey, type EndedEpisode, type EpisodePlan } from '../record/episode-control.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
-import { CycleRing, LoopCommand, LoopControl, LoopKey } from './cycle-ring.ts';
+import { CycleRing, type CycleEpisode, LoopCommand, LoopControl, LoopKey } from './cycle-ring.ts';
 import type { CreateLoopEnvironment, LoopCycleView, LoopEnvironment, EnvironmentRef, TaskSample } from './deploy-environment.ts';
 import { runDeploy } from './deploy-loop.ts';
 import { DeployEnvironmentError, LoopSpecError } from './errors.ts';
@@ -183,6 +183,24 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
   let leader: Arm | undefined;
   let session: EpisodeControl | undefined;
   let epochOffset = performance.timeOrigin;
+  /** The ring record of a cycle that drives the follower from a leader or an external command (teleop, record, bridge): no inference. */
+  const drivenRecord = (c: TeleopCycle, extra: ArrayLike<number> | null = null, task?: TaskSample, episode?: CycleEpisode) => ({
+    epochMs: epochOffset + c.perfMs,
+    tMs: c.tMs,
+    index: c.index,
+    status: c.status,
+    inferenceUs: NaN,
+    latencyUs: c.latencyUs,
+    overruns: c.overruns,
+    state: c.follower,
+    leader: c.leader,
+    command: c.command,
+    raw: null,
+    extra,
+    reward: task?.reward,
+    success: task?.success,
+    episode,
+  });
   try {
     if (spec.kind === 'deploy' && !spec.model) throw new LoopSpecError('deploy', 'a model');
     if (withLeader && !spec.leader) throw new LoopSpecError(spec.kind, 'a leader');
@@ -281,19 +299,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
         control: command,
         onCycle: (c) => {
           fifoGuard(c.index, c.tMs, c.overruns);
-          ring.write({
-            epochMs: epochOffset + c.perfMs,
-            tMs: c.tMs,
-            index: c.index,
-            status: c.status,
-            inferenceUs: NaN,
-            latencyUs: c.latencyUs,
-            overruns: c.overruns,
-            state: c.follower,
-            leader: c.leader,
-            command: c.command,
-            raw: null,
-          });
+          ring.write(drivenRecord(c));
         },
       });
     } else if (spec.kind === 'kinesthetic') {
@@ -440,23 +446,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
             const envEvents = env?.takeEvents?.();
             if (envEvents) events = envEvents;
           }
-          ring.write({
-            epochMs: epochOffset + c.perfMs,
-            tMs: c.tMs,
-            index: c.index,
-            status: c.status,
-            inferenceUs: NaN,
-            latencyUs: c.latencyUs,
-            overruns: c.overruns,
-            state: c.follower,
-            leader: c.leader,
-            command: c.command,
-            raw: null,
-            extra: extraRead ? extraRead() : null,
-            reward: task?.reward,
-            success: task?.success,
-            episode: ep ? episodeView : undefined,
-          });
+          ring.write(drivenRecord(c, extraRead ? extraRead() : null, task, ep ? episodeView : undefined));
           // Rare (an episode boundary): a message is fine here.
           if (events.length > 0) parentPort!.postMessage({ type: 'events', epochMs: epochOffset + c.perfMs, events, ended: ep ? ep.takeEnded() : [] } satisfies LoopWorkerMessage);
         },

@@ -25,6 +25,43 @@ import type { ControlKey, EpisodeHooks, RecordProgress } from './record-session.
 import { wallNs, type Recorder, type Topic } from './recorder.ts';
 import { rosTime, type JointStateMsg } from './ros-schemas.ts';
 
+/**
+ * The follower of a hand-moved arm, read once a cycle at the rate's pace: a failed read is counted;
+ * one that leaves the arm silent for `faultAfterMs` ends the session with SafetyStopError
+ * (`consequence` says what was done about it). Shared by the main-thread session and the loop worker.
+ */
+export class FollowerWatch {
+  readonly present: Float64Array;
+  missedReads = 0;
+  readonly #follower: Arm;
+  readonly #readCall: { readonly timeoutMs: number; readonly retries: number };
+  readonly #faultAfterMs: number;
+  readonly #consequence: string;
+  #lastFreshMs = 0;
+
+  constructor(follower: Arm, rateHz: number, faultAfterMs: number, consequence = '') {
+    this.#follower = follower;
+    this.present = new Float64Array(follower.size);
+    this.#readCall = { timeoutMs: Math.max(5, 2000 / rateHz), retries: 0 };
+    this.#faultAfterMs = faultAfterMs;
+    this.#consequence = consequence;
+  }
+
+  /** Reads the follower into `present` at `tMs` since the start; false: this cycle's read failed. */
+  async read(tMs: number): Promise<boolean> {
+    try {
+      await this.#follower.read(this.present, this.#readCall);
+      this.#lastFreshMs = tMs;
+      return true;
+    } catch (e) {
+      this.missedReads++;
+      const silentMs = tMs - this.#lastFreshMs;
+      if (silentMs >= this.#faultAfterMs) throw new SafetyStopError(`lost the arm state: no answer from the follower for ${Math.round(silentMs)} ms (${(e as Error).message})${this.#consequence}`, { cause: e });
+      return false;
+    }
+  }
+}
+
 export interface KinestheticSessionOptions {
   readonly follower: Arm;
   readonly recorder: Recorder;
@@ -64,7 +101,8 @@ export interface KinestheticSessionResult {
   readonly stoppedBy: 'done' | 'key' | 'signal' | 'error';
 }
 
-const FAULT_AFTER_MS = 250;
+/** A follower silent this long ends a kinesthetic session (hold, then torque off), ms. */
+export const FAULT_AFTER_MS = 250;
 
 export type Compliance = 'torque-off' | 'damping';
 
@@ -96,9 +134,8 @@ export async function recordKinesthetic(options: KinestheticSessionOptions): Pro
   const names = [...follower.names];
   const joint = (t: bigint, position: Float64Array): JointStateMsg => ({ header: { stamp: rosTime(t), frame_id: 'follower' }, name: names, position: Float64Array.from(position), velocity: [], effort: [] });
   const event = (t: bigint, e: EpisodeEvent) => recorder.log(topics.episode, { data: JSON.stringify(e) }, t);
-  const readCall = { timeoutMs: Math.max(5, 2000 / options.rateHz), retries: 0 };
-  const faultAfterMs = options.faultAfterMs ?? FAULT_AFTER_MS;
-  const present = new Float64Array(follower.size);
+  const watch = new FollowerWatch(follower, options.rateHz, options.faultAfterMs ?? FAULT_AFTER_MS);
+  const present = watch.present;
   const loop = new RateLoop(options.rateHz);
   const labelsDone = new AbortController();
   const labels: Promise<void>[] = [];
@@ -109,12 +146,10 @@ export async function recordKinesthetic(options: KinestheticSessionOptions): Pro
   let kept = 0;
   let discarded = 0;
   let recordedCycles = 0;
-  let missedReads = 0;
   let rewardSum = 0;
   let rewardN = 0;
   let lastSuccess: boolean | undefined;
   let lastDiscardable = false;
-  let lastFreshMs = 0;
   let lastProgress = -Infinity;
   let cyclesSinceProgress = 0;
   let stoppedBy: KinestheticSessionResult['stoppedBy'] | undefined;
@@ -169,15 +204,7 @@ export async function recordKinesthetic(options: KinestheticSessionOptions): Pro
         stoppedBy = 'error';
         break;
       }
-      let fresh = true;
-      try {
-        await follower.read(present, readCall);
-        lastFreshMs = tMs;
-      } catch (e) {
-        fresh = false;
-        missedReads++;
-        if (tMs - lastFreshMs >= faultAfterMs) throw new SafetyStopError(`lost the arm state: no answer from the follower for ${Math.round(tMs - lastFreshMs)} ms (${(e as Error).message})`, { cause: e });
-      }
+      const fresh = await watch.read(tMs);
       if (phase === 'idle') startEpisode(tMs, t);
       const key = options.keys?.();
       if (key === 'estop') {
@@ -257,7 +284,7 @@ export async function recordKinesthetic(options: KinestheticSessionOptions): Pro
   await Promise.all(labels);
   if (stoppedBy === 'error' && recorder.writeError) throw recorder.writeError;
   const seconds = (performance.now() - t0) / 1000;
-  return { kept, discarded, cycles, recordedCycles, achievedHz: cycles / Math.max(1e-9, seconds), overruns: loop.stats.overruns, missedReads, stoppedBy: stoppedBy ?? 'done' };
+  return { kept, discarded, cycles, recordedCycles, achievedHz: cycles / Math.max(1e-9, seconds), overruns: loop.stats.overruns, missedReads: watch.missedReads, stoppedBy: stoppedBy ?? 'done' };
 }
 
 /**
