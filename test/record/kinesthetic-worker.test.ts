@@ -10,6 +10,7 @@ import { inspectRecording } from '../../src/record/inspect.ts';
 import { readRecording } from '../../src/record/read.ts';
 import { recordKinestheticSimInWorker } from '../../src/workflows/record-kinesthetic.ts';
 import type { SimKinestheticReport } from '../../src/workflows/sim-kinesthetic-env.ts';
+import { count, handles } from '../helpers/handles.ts';
 import { hasSocat } from '../helpers/socat.ts';
 
 let dir: string;
@@ -20,12 +21,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const handles = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'FSReqPromise' && r !== 'FSReqCallback');
-const count = (list: string[]) => {
-  const c: Record<string, number> = {};
-  for (const r of list) c[r] = (c[r] ?? 0) + 1;
-  return c;
-};
 /** The first worker thread of a process opens a pipe for the threads' stdio that stays: open it before counting. */
 async function firstWorker(): Promise<void> {
   const w = new Worker('0', { eval: true });

@@ -12,6 +12,7 @@ import type { SimWorld } from '../../src/sim/world.ts';
 import { recordKinestheticSim } from '../../src/workflows/record-kinesthetic.ts';
 import { rollout } from '../../src/workflows/sim-rollout.ts';
 import { runCli } from '../helpers/cli.ts';
+import { count, handles } from '../helpers/handles.ts';
 import { hasSocat } from '../helpers/socat.ts';
 
 let dir: string;
@@ -22,13 +23,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Handles that must not outlive a session: timers, immediates, ports, pipes and child processes (socat). */
-const handles = () => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'FSReqPromise' && r !== 'FSReqCallback');
-const count = (list: string[]) => {
-  const c: Record<string, number> = {};
-  for (const r of list) c[r] = (c[r] ?? 0) + 1;
-  return c;
-};
 
 describe.skipIf(!hasSocat)('record --kinesthetic on the simulated follower over a real pty', () => {
   it('keeps torque off while the hand moves the arm, records states without /action, then holds and parks', async () => {
