@@ -10,7 +10,7 @@ import type { SimArmKind } from '../src/sim/presets.ts';
 import { createTask } from '../src/sim/create-task.ts';
 import type { TaskName } from '../src/sim/task.ts';
 import { stripActions } from '../src/record/strip-actions.ts';
-import { improve } from '../src/workflows/improve.ts';
+import { improve, type ImproveOptions } from '../src/workflows/improve.ts';
 import { rollout, type RolloutResult } from '../src/workflows/sim-rollout.ts';
 import { trainFromRecordings, type TrainJob } from '../src/workflows/train.ts';
 
@@ -31,7 +31,7 @@ export type LearnJob = { readonly task?: TaskName } & (
       readonly evalSeed: number;
       readonly episodes: number;
     }
-  | { readonly type: 'improve'; readonly arm: SimArmKind; readonly data: string; readonly out: string; readonly iterations: number; readonly rollouts: number; readonly seed: number; readonly evalSeed: number; readonly episodes: number; readonly config: Omit<TrainConfig, 'algo'> & { readonly algo: 'rwr' | 'awr' } }
+  | { readonly type: 'improve'; readonly arm: SimArmKind; readonly data: string; readonly out: string; readonly iterations: number; readonly rollouts: number; readonly seed: number; readonly evalSeed: number; readonly episodes: number; readonly config: Omit<TrainConfig, 'algo'> & { readonly algo: 'rwr' | 'awr' }; readonly improve?: Pick<ImproveOptions, 'fineTune' | 'explorationGain' | 'explorationStd' | 'acceptEpisodes'> }
 );
 
 export interface Score {
@@ -68,7 +68,7 @@ export async function runJob(job: LearnJob): Promise<LearnJobResult> {
       return { score: score(r), seconds: seconds(), epochs: m.result.history.length, samples: m.result.trainSamples };
     }
     case 'improve': {
-      const rounds = await improve({ ...job.config, arm: job.arm, task, data: [job.data], out: job.out, iterations: job.iterations, rollouts: job.rollouts, evalEpisodes: job.episodes, evalSeed: job.evalSeed, seed: job.seed });
+      const rounds = await improve({ ...job.config, ...job.improve, arm: job.arm, task, data: [job.data], out: job.out, iterations: job.iterations, rollouts: job.rollouts, evalEpisodes: job.episodes, evalSeed: job.evalSeed, seed: job.seed });
       return { rounds: rounds.map((r) => ({ round: r.round, score: score(r.eval), rolloutSuccess: r.rolloutSuccess, accepted: r.accepted, keptRound: r.kept.round, acceptReturn: r.acceptReturn })), seconds: seconds() };
     }
   }

@@ -5,6 +5,7 @@
  * servo, SafetyStopError. What differs — where the desired command comes from, what is logged — is
  * the caller's `sense` and `after`.
  */
+import { ESTOP_KEY_REASON, estopReasonOf } from './estop.ts';
 import type { Arm } from './arm.ts';
 import { RateLoop, type Sleeper } from './rate-loop.ts';
 import { SafetyFilter, safetyStopFor, type FilterStatus, type SafetySummary } from './safety-filter.ts';
@@ -40,6 +41,8 @@ export interface LoopSettings {
   readonly estop?: AbortSignal;
   /** Polled once per cycle: 'stop' ends the run normally, 'estop' is an emergency stop. */
   readonly control?: () => 'stop' | 'estop' | undefined;
+  /** Why `control` said 'estop' (default: the e-stop key). */
+  readonly estopReason?: () => string;
   /** Watchdog: hold after, and cut torque after, this long without fresh reads. */
   readonly holdAfterMs?: number;
   readonly torqueOffAfterMs?: number;
@@ -49,8 +52,8 @@ export interface LoopSettings {
 
 /** The LoopSettings part of a caller's options (which carry more), to hand to runControlLoop. */
 export function loopSettings(o: LoopSettings): LoopSettings {
-  const { rateHz, durationS, signal, estop, control, holdAfterMs, torqueOffAfterMs, sleeper } = o;
-  return { rateHz, durationS, signal, estop, control, holdAfterMs, torqueOffAfterMs, sleeper };
+  const { rateHz, durationS, signal, estop, control, estopReason, holdAfterMs, torqueOffAfterMs, sleeper } = o;
+  return { rateHz, durationS, signal, estop, control, estopReason, holdAfterMs, torqueOffAfterMs, sleeper };
 }
 
 export interface ControlLoopOptions extends LoopSettings {
@@ -90,7 +93,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<ControlLoop
   let stop: ControlLoopResult['stop'] = 'duration';
   const t0 = performance.now();
   const endMs = o.durationS === undefined ? Infinity : t0 + o.durationS * 1000;
-  const onEstop = () => filter.estop('interrupted (Ctrl-C / SIGTERM)');
+  const onEstop = () => filter.estop(estopReasonOf(o.estop!));
   if (o.estop?.aborted) onEstop();
   o.estop?.addEventListener('abort', onEstop, { once: true });
   try {
@@ -107,7 +110,7 @@ export async function runControlLoop(o: ControlLoopOptions): Promise<ControlLoop
         stop = 'key';
         break;
       }
-      if (key === 'estop') filter.estop('e-stop key');
+      if (key === 'estop') filter.estop(o.estopReason?.() ?? ESTOP_KEY_REASON);
       const sensed = await o.sense(index, late, loop.periodMs);
       if (sensed.fresh) filter.markFresh();
       else lastError = sensed.error ?? lastError;

@@ -67,6 +67,7 @@ export async function runBridgeLoop(o: BridgeLoopOptions): Promise<ControlLoopRe
     signal: o.signal,
     estop: o.estop,
     control: o.control,
+    estopReason: o.estopReason,
     holdAfterMs: o.holdAfterMs,
     torqueOffAfterMs: o.torqueOffAfterMs,
     sleeper: o.sleeper,

@@ -13,8 +13,10 @@
  * state × n, command × n, raw × n, leader × n, extra × m] (NaN: absent; success −1 absent, 0, 1;
  * episode −1 and phase 0 outside a recording session).
  */
+import { ESTOP_KEY_REASON } from '../arm/estop.ts';
 import { EPISODE_PHASE_CODES, type EpisodePhase } from '../record/episode-control.ts';
 
+export { ESTOP_KEY_REASON, ESTOP_SIGNAL_REASON, estopReasonOf } from '../arm/estop.ts';
 
 export const LoopCommand = {
   Run: 0,
@@ -29,19 +31,28 @@ export type LoopCommand = (typeof LoopCommand)[keyof typeof LoopCommand];
 export const LoopKey = { None: 0, Next: 1, Rerecord: 2, Stop: 3 } as const;
 export type LoopKey = (typeof LoopKey)[keyof typeof LoopKey];
 
-/** The stop / e-stop word, shared by the main thread (writer) and the loop's worker (reader). */
+const REASON_OFFSET = 12;
+const REASON_BYTES = 244;
+
+/**
+ * The stop / e-stop word, shared by the main thread (writer) and the loop's worker (reader), with the
+ * e-stop's reason (UTF-8, written before the word, so a reader that sees Estop sees its reason).
+ */
 export class LoopControl {
   readonly buffer: SharedArrayBuffer;
   /** Slot 0 holds the LoopCommand: what a blocking sleeper waits on. */
   readonly word: Int32Array;
 
-  /** Slot 1 holds a session key for a recording loop (LoopKey), taken by the loop at its next cycle. */
+  /** Slot 1 holds a session key for a recording loop (LoopKey), taken by the loop at its next cycle; slot 2 the reason's length. */
   readonly #keys: Int32Array;
+  readonly #reason: Uint8Array;
 
-  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+  constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(REASON_OFFSET + REASON_BYTES)) {
+    if (buffer.byteLength < REASON_OFFSET + REASON_BYTES) throw new RangeError(`a loop control buffer holds ${REASON_OFFSET + REASON_BYTES} bytes, got ${buffer.byteLength}`);
     this.buffer = buffer;
     this.word = new Int32Array(buffer, 0, 1);
-    this.#keys = new Int32Array(buffer, 0, 2);
+    this.#keys = new Int32Array(buffer, 0, 3);
+    this.#reason = new Uint8Array(buffer, REASON_OFFSET, REASON_BYTES);
   }
 
   /** Main thread: a recording-session key (next episode, re-record, stop the session), if the loop took the last one; false: try again later. */
@@ -58,11 +69,27 @@ export class LoopControl {
     return Atomics.load(this.word, 0) as LoopCommand;
   }
 
-  /** Ask the loop to stop or e-stop, and wake it if it sleeps. An e-stop is never downgraded. */
-  send(command: typeof LoopCommand.Stop | typeof LoopCommand.Estop): void {
+  /**
+   * Ask the loop to stop or e-stop, and wake it if it sleeps. An e-stop is never downgraded, and the
+   * first e-stop's reason is the one kept (the e-stop key's when none is given).
+   */
+  send(command: typeof LoopCommand.Stop | typeof LoopCommand.Estop, reason: string = ESTOP_KEY_REASON): void {
     if (command === LoopCommand.Stop) Atomics.compareExchange(this.word, 0, LoopCommand.Run, LoopCommand.Stop);
-    else Atomics.store(this.word, 0, LoopCommand.Estop);
+    else if (Atomics.load(this.word, 0) !== LoopCommand.Estop) {
+      // Only the main thread writes: the reason is in place before the word says Estop.
+      let bytes = new TextEncoder().encode(reason);
+      if (bytes.length > REASON_BYTES) bytes = bytes.subarray(0, REASON_BYTES);
+      this.#reason.set(bytes);
+      Atomics.store(this.#keys, 2, bytes.length);
+      Atomics.store(this.word, 0, LoopCommand.Estop);
+    }
     Atomics.notify(this.word, 0);
+  }
+
+  /** Loop thread: why the loop was e-stopped (meaningful once command() is Estop). */
+  estopReason(): string {
+    const n = Atomics.load(this.#keys, 2);
+    return n > 0 ? new TextDecoder().decode(this.#reason.slice(0, n)) : ESTOP_KEY_REASON;
   }
 }
 

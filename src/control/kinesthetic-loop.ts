@@ -14,6 +14,7 @@
  *
  * Thread-agnostic (it takes a Sleeper); the loop worker runs it with its tuned blocking sleeper.
  */
+import { ESTOP_KEY_REASON } from '../arm/estop.ts';
 import type { Arm } from '../arm/arm.ts';
 import type { ControlLoopResult } from '../arm/control-loop.ts';
 import { SafetyStopError } from '../arm/errors.ts';
@@ -46,6 +47,8 @@ export interface KinestheticLoopOptions<T extends EpisodeTaskSample> {
   readonly sleeper?: Sleeper;
   /** Polled every cycle: a stop (ends the open episode, kept) or an e-stop. */
   control(): 'stop' | 'estop' | undefined;
+  /** Why `control` said 'estop' (default: the e-stop key). */
+  estopReason?(): string;
   /** Polled every cycle: the session's key (next, re-record, stop). */
   key(): ControlKey | undefined;
   /** The task's sample for a recorded cycle (`recorded` and `latencyUs` are not known yet). */
@@ -95,7 +98,7 @@ export async function runKinestheticLoop<T extends EpisodeTaskSample>(o: Kinesth
       const tMs = perfMs - t0;
       const command = o.control();
       if (command === 'estop') {
-        estop = 'e-stop key';
+        estop = o.estopReason?.() ?? ESTOP_KEY_REASON;
         throw new SafetyStopError(`e-stop: ${estop}`);
       }
       cycles++;

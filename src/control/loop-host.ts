@@ -23,7 +23,7 @@ import type { EpisodeEvent } from '../record/episodes.ts';
 import { RecordLog, type LabelEpisode } from '../record/record-log.ts';
 import { FEATURES } from '../dataset/features.ts';
 import type { Recorder } from '../record/recorder.ts';
-import { CycleRing, LoopCommand, LoopControl, LoopKey, type CycleRecord } from './cycle-ring.ts';
+import { CycleRing, estopReasonOf, LoopCommand, LoopControl, LoopKey, type CycleRecord } from './cycle-ring.ts';
 import { DeployLog } from './deploy-log.ts';
 import { DeployEnvironmentError, LoopSpecError, ModelLoadError, ModelMismatchError } from './errors.ts';
 import type { LoopResult, LoopWorkerMessage, LoopWorkerSpec } from './loop-worker.ts';
@@ -164,7 +164,7 @@ export async function runLoopInWorker(o: LoopHostOptions): Promise<WorkerLoopRes
     }
   };
   const onStop = () => loopControl.send(LoopCommand.Stop);
-  const onEstop = () => loopControl.send(LoopCommand.Estop);
+  const onEstop = () => loopControl.send(LoopCommand.Estop, estopReasonOf(estop!));
   if (signal?.aborted) onStop();
   if (estop?.aborted) onEstop();
   signal?.addEventListener('abort', onStop, { once: true });

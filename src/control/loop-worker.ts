@@ -54,6 +54,8 @@ export interface LoopBodyContext {
   readonly calibration: Calibration;
   readonly sleeper: Sleeper;
   control(): 'stop' | 'estop' | undefined;
+  /** Why control() said 'estop'. */
+  estopReason(): string;
 }
 
 /** A loop body module exports `runLoopBody(context, params)`; its result must be JSON (it crosses the thread boundary). */
@@ -276,6 +278,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       holdAfterMs: spec.holdAfterMs,
       torqueOffAfterMs: spec.torqueOffAfterMs,
       sleeper,
+      estopReason: () => control.estopReason(),
     };
     let core: ControlLoopResult & { budgetHolds?: number; inferenceUs?: readonly number[]; trackingErrorRad?: number; missedReads?: number; held?: boolean };
     let body: unknown;
@@ -283,7 +286,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       const mod = (await import(spec.body!.module)) as { runLoopBody?: RunLoopBody };
       if (typeof mod.runLoopBody !== 'function') throw new DeployEnvironmentError(spec.body!.module, 'it does not export runLoopBody(context, params)');
       const t0 = performance.now();
-      body = await mod.runLoopBody({ follower, calibration: spec.arm.calibration, sleeper, control: command }, spec.body!.params);
+      body = await mod.runLoopBody({ follower, calibration: spec.arm.calibration, sleeper, control: command, estopReason: () => control.estopReason() }, spec.body!.params);
       const seconds = (performance.now() - t0) / 1000;
       core = { cycles: 0, seconds, achievedHz: NaN, overruns: 0, latenessUs: [], latencyUs: [], safety: (body as { safety?: ControlLoopResult['safety'] }).safety ?? EMPTY_SAFETY, stop: 'duration' };
     } else if (spec.kind === 'bridge') {
@@ -328,6 +331,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
         faultAfterMs: spec.faultAfterMs,
         sleeper,
         control: command,
+        estopReason: () => control.estopReason(),
         key: () => KEYS[control.takeKey()],
         sample: onCycleEnv
           ? (c) => {

@@ -100,6 +100,12 @@ export interface TrainConfig {
    * The result does not depend on it: the halves' gradients are summed in a fixed order either way.
    */
   readonly threads?: number;
+  /**
+   * Fine-tuning: start from this model and keep its normalisation instead of a seeded
+   * initialisation and the data's statistics (iterated RWR's later rounds). Its layer sizes must
+   * match the data's observation and action sizes and `hidden`.
+   */
+  readonly init?: { readonly model: MlpSnapshot; readonly obsNorm: Normalization; readonly actNorm: Normalization };
 }
 
 export type TrainOptimizer = 'wasm' | 'lean' | 'tfjs';
@@ -196,10 +202,15 @@ export async function trainPolicy(
   const dAct = all[0]!.actions.length / all[0]!.length;
   // A feature that hardly varies in the data (a joint the demonstrations never moved) must not be
   // amplified without bound when it moves at deployment: its std is floored at OBS_MIN_STD.
-  const obsNorm = computeNormalization(data.train.map((e) => e.observations), dObs, OBS_MIN_STD);
+  const init = config.init;
+  const sizes = [dObs, ...hidden, dAct];
+  if (init && (init.model.sizes.length !== sizes.length || init.model.sizes.some((n, i) => n !== sizes[i]) || init.obsNorm.mean.length !== dObs || init.actNorm.mean.length !== dAct)) {
+    throw new RangeError(`the model to fine-tune has layers ${init.model.sizes.join('-')}, the data and network need ${sizes.join('-')}`);
+  }
+  const obsNorm = init?.obsNorm ?? computeNormalization(data.train.map((e) => e.observations), dObs, OBS_MIN_STD);
   const base = config.actionBase?.offset;
   if (base !== undefined && (base < 0 || base + dAct > dObs)) throw new RangeError(`actionBase offset ${base} does not fit an observation of ${dObs} for ${dAct} actions`);
-  const actNorm = computeNormalization(data.train.map((e) => targetsOf(e, dObs, dAct, base)), dAct, config.actionStdFloor ?? ACT_MIN_STD);
+  const actNorm = init?.actNorm ?? computeNormalization(data.train.map((e) => targetsOf(e, dObs, dAct, base)), dAct, config.actionStdFloor ?? ACT_MIN_STD);
   const useNll = algo === 'bc-gaussian' || config.loss === 'nll';
 
   // Per-sample weights, per episode.
@@ -231,7 +242,8 @@ export async function trainPolicy(
     weightSummary[key] = (weightSummary[key] ?? 0) + weights[i]![0]! / all.filter((x) => `${x.operator ?? 'unknown'}/${x.outcome}` === key).length;
   });
 
-  const mlp = createMlp(tf, [dObs, ...hidden, dAct], seed + 1, useNll);
+  const mlp = createMlp(tf, sizes, seed + 1, useNll);
+  if (init) restore(tf, mlp, init.model);
   const optimizer = tf.train.adam(config.learningRate ?? 1e-3);
   const kind = config.optimizer ?? defaultOptimizer();
   const lean = kind === 'lean' ? createLeanTrainer(tf, mlp, { learningRate: config.learningRate ?? 1e-3, nll: useNll }) : undefined;

@@ -39,6 +39,9 @@ import { EpisodeControl } from './episode-services.ts';
 import type { RosGraph, RosPublisher } from './graph.ts';
 import { commandFromMessage, jointStateMessage, QOS, SERVICES, TOPICS, TYPES } from './mapping.ts';
 
+/** What an e-stop through the bridge's service is reported as (SafetyStopError, the run's summary). */
+export const ROS_ESTOP_REASON = 'e-stop requested over ROS (/armbridge/estop)';
+
 interface RosBridgeCommon {
   readonly graph: RosGraph;
   readonly rateHz: number;
@@ -150,7 +153,7 @@ class BridgeNode {
     graph.subscribe(commandTopic, TYPES.float64MultiArray, QOS.command, accept('forward', commandTopic));
     graph.subscribe(trajectoryTopic, TYPES.jointTrajectory, QOS.command, accept('trajectory', trajectoryTopic));
     graph.service(SERVICES.estop, TYPES.trigger, () => {
-      this.#estop.abort();
+      this.#estop.abort(ROS_ESTOP_REASON);
       onEvent('e-stop requested over ROS\n');
       return { success: true, message: 'e-stop: the follower holds and its torque is cut on every servo; restart the bridge to resume' };
     });
@@ -263,6 +266,7 @@ async function runInThread(o: RosBridgeThreadOptions): Promise<RosBridgeResult> 
   const { follower, leader } = o;
   const node = await BridgeNode.open(o, [...follower.names], leader !== undefined);
   await node.openRecording();
+  const estop = o.estop ? AbortSignal.any([o.estop, node.estop]) : node.estop;
   try {
     const result = await runBridgeLoop({
       follower,
@@ -273,11 +277,10 @@ async function runInThread(o: RosBridgeThreadOptions): Promise<RosBridgeResult> 
       maxSpeed: o.maxSpeed,
       durationS: o.durationS,
       signal: o.signal,
-      estop: o.estop,
+      estop,
       readTimeoutMs: o.readTimeoutMs,
       holdAfterMs: o.holdAfterMs,
       torqueOffAfterMs: o.torqueOffAfterMs,
-      control: () => (node.estop.aborted ? 'estop' : undefined),
       onCycle: (c) => {
         const s = { epochMs: performance.timeOrigin + c.perfMs, follower: c.follower, leader: c.leader, command: c.command };
         node.publish(s);

@@ -13,6 +13,7 @@
  * SafetyStopError. Over ROS there is no standard torque-off: the arm's controller holds the last
  * command it received (pair it with `ros bridge`, whose /armbridge/estop cuts torque).
  */
+import { estopReasonOf } from '../arm/estop.ts';
 import { RateLoop } from '../arm/rate-loop.ts';
 import { SafetyFilter, safetyStopFor, type SafetySummary } from '../arm/safety-filter.ts';
 import { SampleWindow } from '../arm/sample-window.ts';
@@ -135,7 +136,7 @@ export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult
   let published = 0;
   let waitingForPoses = 0;
   const start = performance.now();
-  const onEstop = () => filter.estop('interrupted (Ctrl-C / SIGTERM)');
+  const onEstop = () => filter.estop(estopReasonOf(o.estop!));
   if (o.estop?.aborted) onEstop();
   o.estop?.addEventListener('abort', onEstop, { once: true });
   let lastError: unknown;

@@ -35,6 +35,11 @@ export interface ImproveOptions extends TrainConfig {
   /** Log-std of the per-episode gain on the commanded change (see RolloutOptions.explorationGain). */
   readonly explorationGain?: number;
   readonly backend?: BackendName;
+  /**
+   * Later rounds fine-tune the kept model (its weights and normalisation) for `epochs` at
+   * `learningRate` on all the data so far, instead of training a new one from scratch; false: retrain.
+   */
+  readonly fineTune?: false | { readonly epochs?: number; readonly learningRate?: number };
   /** Acceptance scenes per round (default 50; 0: keep every round's model). */
   readonly acceptEpisodes?: number;
   readonly log?: (line: string) => void;
@@ -62,6 +67,9 @@ export const ACCEPT_SEED_BASE = 700_000;
 /** Exploration of iterated RWR: little per-step noise, a per-episode gain (measured in bench:learn). */
 export const DEFAULT_EXPLORATION = { std: 0.01, gain: 0.3 } as const;
 
+/** Fine-tuning of later rounds (see ImproveOptions.fineTune; measured in bench:learn). */
+export const DEFAULT_FINE_TUNE = { epochs: 30, learningRate: 3e-4 } as const;
+
 export async function improve(options: ImproveOptions): Promise<ImproveRound[]> {
   const log = options.log ?? (() => undefined);
   const data = [...options.data];
@@ -71,9 +79,11 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
   let rateHz = options.rateHz;
   let rolloutSuccess: number | undefined;
   const acceptEpisodes = options.acceptEpisodes ?? 50;
-  let best: { round: number; model: string; eval: RolloutResult; acceptReturn: number } | undefined;
+  let best: { round: number; model: string; eval: RolloutResult; acceptReturn: number; init: NonNullable<TrainConfig['init']> } | undefined;
+  const fineTune = options.fineTune === undefined ? DEFAULT_FINE_TUNE : options.fineTune;
   for (let round = 0; round <= options.iterations; round++) {
-    const trained = await trainFromRecordings({ ...options, data, out: join(options.out, `round-${round}`), log: undefined });
+    const tune = best && fineTune ? { init: best.init, epochs: fineTune.epochs ?? DEFAULT_FINE_TUNE.epochs, learningRate: fineTune.learningRate ?? DEFAULT_FINE_TUNE.learningRate } : {};
+    const trained = await trainFromRecordings({ ...options, ...tune, data, out: join(options.out, `round-${round}`), log: undefined });
     // Rollouts run at the rate the policy was learned at (the data's), unless told otherwise.
     rateHz ??= trained.metadata.rateHz ?? 20;
     task ??= taskForObservation(trained.metadata.observation.map((p) => p.name)) ?? 'reach';
@@ -82,7 +92,7 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
     const acceptReturn =
       acceptEpisodes > 0 ? (await rollout({ arm: options.arm, task, seed: ACCEPT_SEED_BASE + (options.seed ?? 0), episodes: acceptEpisodes, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath } })).meanReturn : undefined;
     const accepted = best === undefined || acceptReturn === undefined || acceptReturn >= best.acceptReturn;
-    if (accepted) best = { round, model: trained.modelPath, eval: ev, acceptReturn: acceptReturn ?? NaN };
+    if (accepted) best = { round, model: trained.modelPath, eval: ev, acceptReturn: acceptReturn ?? NaN, init: { model: trained.result.model, obsNorm: trained.result.obsNorm, actNorm: trained.result.actNorm } };
     const kept = best!;
     rounds.push({ round, model: trained.modelPath, dataFiles: data.length, trainEpisodes: trained.episodes.train, rolloutSuccess, eval: ev, acceptReturn, accepted, kept: { round: kept.round, model: kept.model, eval: kept.eval } });
     log(

@@ -59,8 +59,18 @@ describe('teleop loop in the loop worker (leader and follower owned by the worke
     let m = 0;
     const err = await runTeleopInWorker({ ...arms, rateHz: 200, durationS: 30, environment: e, estop: estop.signal, onRecord: () => ++m === 50 && estop.abort() }).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(SafetyStopError);
-    expect((err as Error).message).toMatch(/e-stop/);
+    // The signal's own words cross the control word to the worker, not the e-stop key's.
+    expect((err as Error).message).toMatch(/e-stop: interrupted \(Ctrl-C \/ SIGTERM\)/);
     expect((await report(e)).torqueOnAtClose.every((t) => !t)).toBe(true);
+  });
+
+  it('an e-stop signal carrying a reason: the worker reports that reason', async () => {
+    const { arms, env } = await setup();
+    const estop = new AbortController();
+    let m = 0;
+    const err = await runTeleopInWorker({ ...arms, rateHz: 200, durationS: 30, environment: env(), estop: estop.signal, onRecord: () => ++m === 30 && estop.abort('the light curtain was broken') }).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(SafetyStopError);
+    expect((err as Error).message).toMatch(/e-stop: the light curtain was broken/);
   });
 
   it('the e-stop key (polled on the main thread) is an e-stop too', async () => {

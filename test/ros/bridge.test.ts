@@ -10,7 +10,7 @@ import { runLoopInWorker } from '../../src/control/loop-host.ts';
 import { loadDataset } from '../../src/dataset/load.ts';
 import { inspectRecording } from '../../src/record/inspect.ts';
 import { Recorder } from '../../src/record/recorder.ts';
-import { runRosBridge } from '../../src/ros/bridge.ts';
+import { ROS_ESTOP_REASON, runRosBridge } from '../../src/ros/bridge.ts';
 import { float64MultiArrayMessage, positionsFromJointState, QOS, SERVICES, TOPICS, TYPES } from '../../src/ros/mapping.ts';
 import { createSimArm } from '../../src/sim/presets.ts';
 import { serveSimArm } from '../../src/workflows/sim-port.ts';
@@ -217,7 +217,7 @@ describe.skipIf(!hasSocat)('ros bridge in the loop worker (simulated arms over p
       expect(reply).toMatchObject({ success: true, message: expect.stringMatching(/torque is cut/) });
       const err = await settled;
       expect(err).toBeInstanceOf(SafetyStopError);
-      expect((err as Error).message).toMatch(/e-stop/);
+      expect((err as Error).message).toContain(ROS_ESTOP_REASON);
       expect(a.follower.bus.servos.every((s) => s.get('Torque_Enable') === 0)).toBe(true);
     } finally {
       await a.close();
@@ -307,6 +307,7 @@ describe('ros bridge on this thread (the fallback: arms the caller opened, here 
       await graph.call(SERVICES.estop);
       const err = await settled;
       expect(err).toBeInstanceOf(SafetyStopError);
+      expect((err as Error).message).toContain(ROS_ESTOP_REASON);
       expect(sim.bus.servos.every((s) => s.get('Torque_Enable') === 0)).toBe(true);
     } finally {
       await close();
