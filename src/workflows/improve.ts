@@ -50,6 +50,10 @@ export interface ImproveRound {
   readonly model: string;
   readonly dataFiles: number;
   readonly trainEpisodes: number;
+  /** Epochs this round trained. */
+  readonly epochs: number;
+  /** The round whose model this round fine-tuned (undefined: trained from scratch). */
+  readonly fineTunedFrom: number | undefined;
   readonly rolloutSuccess: number | undefined;
   /** This round's model on the held-out scenes. */
   readonly eval: RolloutResult;
@@ -82,6 +86,7 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
   let best: { round: number; model: string; eval: RolloutResult; acceptReturn: number; init: NonNullable<TrainConfig['init']> } | undefined;
   const fineTune = options.fineTune === undefined ? DEFAULT_FINE_TUNE : options.fineTune;
   for (let round = 0; round <= options.iterations; round++) {
+    const from = best && fineTune ? best.round : undefined;
     const tune = best && fineTune ? { init: best.init, epochs: fineTune.epochs ?? DEFAULT_FINE_TUNE.epochs, learningRate: fineTune.learningRate ?? DEFAULT_FINE_TUNE.learningRate } : {};
     const trained = await trainFromRecordings({ ...options, ...tune, data, out: join(options.out, `round-${round}`), log: undefined });
     // Rollouts run at the rate the policy was learned at (the data's), unless told otherwise.
@@ -94,9 +99,9 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
     const accepted = best === undefined || acceptReturn === undefined || acceptReturn >= best.acceptReturn;
     if (accepted) best = { round, model: trained.modelPath, eval: ev, acceptReturn: acceptReturn ?? NaN, init: { model: trained.result.model, obsNorm: trained.result.obsNorm, actNorm: trained.result.actNorm } };
     const kept = best!;
-    rounds.push({ round, model: trained.modelPath, dataFiles: data.length, trainEpisodes: trained.episodes.train, rolloutSuccess, eval: ev, acceptReturn, accepted, kept: { round: kept.round, model: kept.model, eval: kept.eval } });
+    rounds.push({ round, model: trained.modelPath, dataFiles: data.length, trainEpisodes: trained.episodes.train, epochs: trained.result.history.length, fineTunedFrom: from, rolloutSuccess, eval: ev, acceptReturn, accepted, kept: { round: kept.round, model: kept.model, eval: kept.eval } });
     log(
-      `round ${round}: trained on ${data.length} file(s) (${trained.episodes.train} episodes), evaluation success ${(ev.successRate * 100).toFixed(0)} %, mean return ${ev.meanReturn.toFixed(2)}` +
+      `round ${round}: ${from !== undefined ? `fine-tuned round ${from}'s model` : 'trained'} on ${data.length} file(s) (${trained.episodes.train} episodes, ${trained.result.history.length} epochs), evaluation success ${(ev.successRate * 100).toFixed(0)} %, mean return ${ev.meanReturn.toFixed(2)}` +
         (acceptReturn === undefined ? '\n' : `; acceptance return ${acceptReturn.toFixed(2)}${accepted ? ', kept' : `, below round ${kept.round}'s ${kept.acceptReturn.toFixed(2)}: not kept`}\n`),
     );
     if (round === options.iterations) break;

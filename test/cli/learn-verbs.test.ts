@@ -115,11 +115,12 @@ describe('armbridge improve --json', () => {
   });
 
   it('prints one object {rounds: [{round, eval: {successRate, meanReturn, stdReturn}}]} on stdout, round 0 first', async () => {
-    const r = await run('improve', '--data', data, '--iterations', '1', '--rollouts', '2', '--eval-episodes', '2', '--epochs', '2', '--out', join(dir, 'improved'), '--json');
+    const r = await run('improve', '--data', data, '--iterations', '1', '--rollouts', '2', '--eval-episodes', '2', '--epochs', '2', '--fine-tune-epochs', '1', '--out', join(dir, 'improved'), '--json');
     expect(r.code, r.err).toBe(0);
     const j = onlyJson(r.out);
     const rounds = j.rounds as Record<string, unknown>[];
     expect(rounds.map((x) => x.round)).toEqual([0, 1]);
+    expect(rounds.map((x) => [x.epochs, x.fineTunedFrom])).toEqual([[2, null], [1, 0]]);
     for (const x of rounds) expectEvalStats(x.eval as Record<string, unknown>);
   }, 60_000);
 

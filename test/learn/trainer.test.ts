@@ -88,6 +88,24 @@ describe('trainer', () => {
     expect(rwr).toBeLessThan(bc / 3);
   });
 
+  it('fine-tuning (init) starts from the given model and keeps its normalisation', async () => {
+    const eps = synthetic(8, 40, () => true);
+    const cfg = { algo: 'bc' as const, hidden: [16], epochs: 30, batchSize: 32, learningRate: 3e-3, seed: 6 };
+    const first = await trainPolicy(tf, { train: eps.slice(0, 7), val: eps.slice(7) }, cfg);
+    // New data, scaled: its own statistics would differ from the first model's.
+    const scaled = eps.map((e) => ({ ...e, observations: e.observations.map((v) => 3 * v + 1) }));
+    const init = { model: first.model, obsNorm: first.obsNorm, actNorm: first.actNorm };
+    const tuned = await trainPolicy(tf, { train: scaled.slice(0, 7), val: scaled.slice(7) }, { ...cfg, epochs: 1, learningRate: 1e-7, init });
+    expect(Array.from(tuned.obsNorm.mean)).toEqual(Array.from(first.obsNorm.mean));
+    expect(Array.from(tuned.actNorm.std)).toEqual(Array.from(first.actNorm.std));
+    const drift = tuned.model.weights[0]!.reduce((m, v, k) => Math.max(m, Math.abs(v - first.model.weights[0]![k]!)), 0);
+    expect(drift).toBeLessThan(1e-4);
+    const fresh = await trainPolicy(tf, { train: scaled.slice(0, 7), val: scaled.slice(7) }, { ...cfg, epochs: 1, learningRate: 1e-7 });
+    expect(Array.from(fresh.obsNorm.mean)).not.toEqual(Array.from(first.obsNorm.mean));
+    // A model of other layer sizes is refused, naming both.
+    await expect(trainPolicy(tf, { train: eps.slice(0, 7), val: eps.slice(7) }, { ...cfg, hidden: [8], init })).rejects.toThrow(/3-16-2.*3-8-2/);
+  });
+
   it('AWR trains from rewards alone and down-weights the bad episodes', async () => {
     const eps = synthetic(10, 30, (i) => i % 2 === 0);
     const r = await trainPolicy(tf, { train: eps.slice(0, 8), val: eps.slice(8) }, { algo: 'awr', awr: { beta: 0.5, valueSteps: 40 }, hidden: [16], epochs: 5, batchSize: 64, seed: 4 });

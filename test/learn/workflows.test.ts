@@ -83,6 +83,14 @@ describe('train → ONNX → evaluate', () => {
     expect(rounds[1]!.trainEpisodes).toBeGreaterThan(rounds[0]!.trainEpisodes);
   }, 60_000);
 
+  it('improve: later rounds fine-tune the kept model (its epochs), or retrain from scratch with fineTune false', async () => {
+    const common = { arm: 'so101', data: [demos], algo: 'rwr', rwr: { kind: 'exp', beta: 2 }, hidden: [16], epochs: 3, iterations: 1, rollouts: 4, evalEpisodes: 2, acceptEpisodes: 0, episodeS: 1, rateHz: 20, backend: 'cpu' } as const;
+    const tuned = await improve({ ...common, out: join(dir, 'improve-tune'), fineTune: { epochs: 2, learningRate: 1e-4 } });
+    expect(tuned.map((r) => [r.fineTunedFrom, r.epochs])).toEqual([[undefined, 3], [0, 2]]);
+    const scratch = await improve({ ...common, out: join(dir, 'improve-scratch'), fineTune: false });
+    expect(scratch.map((r) => [r.fineTunedFrom, r.epochs])).toEqual([[undefined, 3], [undefined, 3]]);
+  }, 60_000);
+
   it('improve: a round whose model does worse on the acceptance scenes than the best so far is not handed on', async () => {
     const rounds = await improve({ arm: 'so101', data: [demos], out: join(dir, 'improve-accept'), algo: 'rwr', rwr: { kind: 'exp', beta: 2 }, hidden: [16], epochs: 3, iterations: 2, rollouts: 4, evalEpisodes: 2, acceptEpisodes: 3, episodeS: 1, rateHz: 20, backend: 'cpu' });
     expect(rounds.map((r) => r.round)).toEqual([0, 1, 2]);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { modelFolder } from '../../control/model-path.ts';
-import { improve } from '../../workflows/improve.ts';
+import { DEFAULT_FINE_TUNE, improve } from '../../workflows/improve.ts';
 import { table } from '../../workflows/table.ts';
 import { readPolicyMetadata } from '../../control/control-rate.ts';
 import { UsageError, type Command } from '../command.ts';
@@ -24,6 +24,8 @@ const options = z.object({
   epochs: z.coerce.number().int().positive().optional().describe('Epochs per round (default: as armbridge train, about 6 M sample presentations, 30…100)'),
   explorationGain: z.coerce.number().min(0).default(0.3).describe('Rollouts: log-std of a per-episode gain on the commanded change (bolder or more careful episodes)'),
   explorationStd: z.coerce.number().min(0).default(0.01).describe('Rollouts: Gaussian noise on each action, rad'),
+  fineTuneEpochs: z.coerce.number().int().min(0).default(DEFAULT_FINE_TUNE.epochs).describe("Rounds after the first fine-tune the kept model (its weights and normalisation) on all the data so far for this many epochs; 0: train every round's model from scratch"),
+  fineTuneLr: z.coerce.number().positive().default(DEFAULT_FINE_TUNE.learningRate).describe('Learning rate of the fine-tuning rounds'),
   acceptEpisodes: z.coerce.number().int().min(0).default(50).describe("Each round's model is kept only if its mean return on this many acceptance scenes (the same every round, apart from evaluation's) is at least the best so far's; otherwise the next rollouts come from the best so far. 0: keep every round"),
   seed: z.coerce.number().int().default(0).describe('Seed'),
   out: z.string().describe('Folder for every round: models and rollout recordings'),
@@ -37,6 +39,9 @@ export interface ImproveJson {
     readonly round: number;
     readonly model: string;
     readonly trainEpisodes: number;
+    /** Epochs trained, and the round whose model it fine-tuned (null: trained from scratch). */
+    readonly epochs: number;
+    readonly fineTunedFrom: number | null;
     readonly eval: { readonly successRate: number; readonly meanReturn: number; readonly stdReturn: number };
     /** Mean return on the acceptance scenes, and whether this round's model was kept (handed on). */
     readonly acceptReturn: number | null;
@@ -85,6 +90,7 @@ export const improveCommand: Command<typeof options> = {
       evalEpisodes: o.evalEpisodes,
       epochs: o.epochs,
       acceptEpisodes: o.acceptEpisodes,
+      fineTune: o.fineTuneEpochs > 0 ? { epochs: o.fineTuneEpochs, learningRate: o.fineTuneLr } : false,
       hidden,
       seed: o.seed,
       log: (s) => human.write(s),
@@ -92,7 +98,7 @@ export const improveCommand: Command<typeof options> = {
     // Written last, so the report line follows the results.
     const saveReport = async () => {
       if (o.noReport) return;
-      const rows = rounds.map((r) => [r.round, r.dataFiles, r.trainEpisodes, r.rolloutSuccess === undefined ? '' : `${(r.rolloutSuccess * 100).toFixed(0)} %`, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.acceptReturn?.toFixed(2) ?? '', r.accepted ? 'yes' : `no (round ${r.kept.round}'s)`, r.model]);
+      const rows = rounds.map((r) => [r.round, r.fineTunedFrom === undefined ? `from scratch, ${r.epochs} epochs` : `fine-tuned round ${r.fineTunedFrom}'s, ${r.epochs} epochs`, r.dataFiles, r.trainEpisodes, r.rolloutSuccess === undefined ? '' : `${(r.rolloutSuccess * 100).toFixed(0)} %`, `${(r.eval.successRate * 100).toFixed(0)} %`, `${r.eval.meanReturn.toFixed(2)} ± ${r.eval.stdReturn.toFixed(2)}`, r.acceptReturn?.toFixed(2) ?? '', r.accepted ? 'yes' : `no (round ${r.kept.round}'s)`, r.model]);
       await writeRunReport(join(o.out, 'report.html'), {
         title: `armbridge improve: iterated ${o.algo.toUpperCase()} → ${o.out}`,
         subtitle: `${o.iterations} rounds of ${o.rollouts} rollouts on the simulated ${arm ?? 'so101'}, each round evaluated on ${o.evalEpisodes} held-out targets (round 0: the starting model)`,
@@ -105,14 +111,14 @@ export const improveCommand: Command<typeof options> = {
             'round',
           ),
         ],
-        tables: [{ title: 'Rounds', header: ['round', 'data files', 'train episodes', 'rollout success', 'held-out success', 'mean return', 'acceptance return', 'kept', 'model'], rows }],
+        tables: [{ title: 'Rounds', header: ['round', 'trained', 'data files', 'train episodes', 'rollout success', 'held-out success', 'mean return', 'acceptance return', 'kept', 'model'], rows }],
         links: [...rounds.map((r) => ({ label: `round ${r.round} model`, path: r.model })), ...data.map((f) => ({ label: `recording ${f}`, path: f }))],
         data: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn })),
       }, human);
     };
     if (o.json) {
       const json: ImproveJson = {
-        rounds: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, eval: { successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn }, acceptReturn: r.acceptReturn ?? null, accepted: r.accepted, keptRound: r.kept.round })),
+        rounds: rounds.map((r) => ({ round: r.round, model: r.model, trainEpisodes: r.trainEpisodes, epochs: r.epochs, fineTunedFrom: r.fineTunedFrom ?? null, eval: { successRate: r.eval.successRate, meanReturn: r.eval.meanReturn, stdReturn: r.eval.stdReturn }, acceptReturn: r.acceptReturn ?? null, accepted: r.accepted, keptRound: r.kept.round })),
       };
       await saveReport();
       stdout.write(`${JSON.stringify(json)}\n`);
