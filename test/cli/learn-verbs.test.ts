@@ -61,6 +61,20 @@ describe('armbridge eval', () => {
     expect(modelFile(join(dir, 'empty'))).toBe(join(dir, 'empty'));
   });
 
+  it("without --task, evaluates a model on the task whose poses it observes (pick-place: object and goal), an operator on reach", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-verbs-'));
+    const pick = await identityPolicy(dir, { withObjectAndGoal: true });
+    const r = await run('eval', '--sim', '--arm', 'so101', '--model', pick, '--episodes', '2', '--seed', '1', '--json', '--no-report');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/held-out pick-place targets/);
+    // Holding still never grasps the cube: the pick-and-place task's reason, not reach's.
+    expect((onlyJson(r.out).episodes as { outcome: string }[]).map((e) => e.outcome)).toEqual(['never_grasped', 'never_grasped']);
+    const reach = await run('eval', '--sim', '--arm', 'so101', '--model', await identityPolicy(dir, { withTarget: true }), '--episodes', '1', '--json', '--no-report');
+    expect(reach.err).toMatch(/held-out reach targets/);
+    const op = await run('eval', '--sim', '--operator', 'expert', '--episodes', '1', '--json', '--no-report');
+    expect(op.err).toMatch(/held-out reach targets/);
+  });
+
   it('--json prints one object {successRate, meanReturn, stdReturn, episodes} on stdout and nothing else', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'armbridge-verbs-'));
     const model = await identityPolicy(dir, { withTarget: true });

@@ -7,6 +7,8 @@ export const SO101_JOINTS = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wri
 export interface LinearPolicyOptions {
   /** Also observe the task's target (3 values, ignored by the action). */
   readonly withTarget?: boolean;
+  /** Also observe the pick-and-place poses (object and goal, 6 values, ignored by the action). */
+  readonly withObjectAndGoal?: boolean;
   readonly name?: string;
   /** action_i = weight · joint_i + bias. Default 1 and 0: the identity. */
   readonly weight?: number;
@@ -20,7 +22,7 @@ export interface LinearPolicyOptions {
  * target observed and ignored when `withTarget`. Written to `dir/name` (a fresh name by default).
  */
 export async function identityPolicy(dir: string, options: LinearPolicyOptions = {}): Promise<string> {
-  const inputs = options.withTarget ? 9 : 6;
+  const inputs = 6 + (options.withTarget ? 3 : 0) + (options.withObjectAndGoal ? 6 : 0);
   const path = join(dir, options.name ?? `policy-${Math.random().toString(36).slice(2)}.onnx`);
   const w = new Float32Array(inputs * 6);
   for (let i = 0; i < 6; i++) w[i * 6 + i] = options.weight ?? 1;
@@ -28,7 +30,7 @@ export async function identityPolicy(dir: string, options: LinearPolicyOptions =
     format: POLICY_FORMAT,
     arm: 'so101',
     jointNames: SO101_JOINTS,
-    observation: [{ name: 'follower.position', size: 6 }, ...(options.withTarget ? [{ name: 'target.position', size: 3 }] : [])],
+    observation: [{ name: 'follower.position', size: 6 }, ...(options.withTarget ? [{ name: 'target.position', size: 3 }] : []), ...(options.withObjectAndGoal ? [{ name: 'object.position', size: 3 }, { name: 'goal.position', size: 3 }] : [])],
     action: [{ name: 'action.position', size: 6 }],
     policyKind: 'mlp-deterministic',
     algo: 'bc',

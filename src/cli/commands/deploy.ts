@@ -10,6 +10,7 @@ import { runDeploy, type DeployResult } from '../../control/deploy-loop.ts';
 import { runDeployInWorker, type LoopStatus } from '../../control/loop-host.ts';
 import { FIXED_ENVIRONMENT, type FixedEnvironmentParams } from '../../control/fixed-environment.ts';
 import { UsageError } from '../command.ts';
+import { taskOfModel } from '../model-task.ts';
 import { OnnxPolicy } from '../../control/onnx-policy.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { deploySim } from '../../workflows/deploy-sim.ts';
@@ -34,7 +35,7 @@ const options = z.object({
   object: z.string().optional().describe('A fixed object position x,y,z (m) for pick-and-place models, which observe object.position (real arm; --sim publishes its own)'),
   goal: z.string().optional().describe('A fixed goal position x,y,z (m) for pick-and-place models, which observe goal.position (real arm; --sim publishes its own)'),
   sim: z.boolean().default(false).describe('Simulated follower with the task (--task) drawing a new scene every episode (reach: a target every 3 s; pick-place: a cube and a goal every 8 s), each scored by the task, the arm driven back to its start pose between them (--return-s); give --duration-s N × (episode + return) for N full episodes'),
-  task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task (--sim)'),
+  task: z.enum(['reach', 'pick-place']).optional().describe("Simulated task (--sim; default: the model's, from the poses it observes)"),
   returnS: z.coerce.number().min(0).max(30).default(2).describe('--sim: between episodes, drive the arm back to its start pose (where eval starts every episode) for this long, through the safety filter and not scored, s; 0: each episode starts where the last ended'),
   inProcess: z.boolean().default(false).describe('Simulated follower over the in-process binding instead of a pty (--sim)'),
   json: z.boolean().default(false).describe('At the end print one JSON summary on stdout (achievedHz, cycles, episodes, successes, meanReward, …); everything else goes to stderr'),
@@ -183,9 +184,10 @@ export const deployCommand: Command<typeof options> = {
     const onStatus = statusPrinter(stderr);
     const endStatus = () => ((stderr as { isTTY?: boolean }).isTTY ? stderr.write('\n') : undefined);
     if (o.sim) {
+      const task = o.task ?? (await taskOfModel(o.model)) ?? 'reach';
       const r = await deploySim({
         arm: o.arm,
-        task: o.task,
+        task,
         model: o.model,
         rateHz: o.rate,
         force: o.force,
@@ -201,7 +203,7 @@ export const deployCommand: Command<typeof options> = {
       }).finally(endStatus);
       report(human, r, r.rate.rateHz);
       const back = r.returns.count > 0 ? `; between episodes the arm was driven back to its start pose ${r.returns.count} time${r.returns.count === 1 ? '' : 's'} (${r.returns.returnS} s each, not scored; worst end ${r.returns.worstErrorRad.toFixed(3)} rad from it)` : o.returnS === 0 ? '; no return between episodes (--return-s 0): each started where the last ended' : '';
-      human.write(`task: ${r.successes}/${r.episodes} ${o.task === 'pick-place' ? 'cubes placed on the goal' : 'targets reached and held'}, mean reward ${r.meanReward.toFixed(4)}${back}\n`);
+      human.write(`task: ${r.successes}/${r.episodes} ${task === 'pick-place' ? 'cubes placed on the goal' : 'targets reached and held'}, mean reward ${r.meanReward.toFixed(4)}${back}\n`);
       const s = summary(o.model, r, r.rate, r);
       await writeDeployReport(o, s, human);
       if (o.json) stdout.write(`${JSON.stringify(s)}\n`);

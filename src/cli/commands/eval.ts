@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { UsageError, type Command } from '../command.ts';
 import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 import { histogramFigure, successReturnFigure } from '../../report/figures.ts';
+import { taskOfModel } from '../model-task.ts';
 import { createTask } from '../../sim/create-task.ts';
 import { taskLayout } from '../../sim/task.ts';
 
@@ -19,7 +20,7 @@ const DEFAULT_RATE_HZ = 20;
 const options = z.object({
   sim: z.boolean().default(true).describe('Evaluate on the simulated task (the only option for now)'),
   arm: z.enum(['so101', 'koch']).default('so101').describe('Simulated arm'),
-  task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task: reach a target, or pick the cube and place it on the goal'),
+  task: z.enum(['reach', 'pick-place']).optional().describe("Simulated task: reach a target, or pick the cube and place it on the goal (default: the model's, from the poses it observes; reach for an operator)"),
   model: z.string().transform(modelFile).optional().describe('policy.onnx to evaluate, or its folder (or --operator)'),
   operator: z.enum(['expert', 'noisy', 'poor']).optional().describe('Evaluate the scripted operator of this skill instead of a model'),
   episodes: z.coerce.number().int().positive().default(100).describe('Episodes (one held-out target each)'),
@@ -62,7 +63,8 @@ export const evalCommand: Command<typeof options> = {
     // With --json, stdout carries the JSON object alone: every human-readable line goes to stderr.
     const human = o.json ? stderr : stdout;
     let rateHz = o.rate ?? DEFAULT_RATE_HZ;
-    const simTask = createTask(o.task, o.arm);
+    const task = o.task ?? (o.model !== undefined ? await taskOfModel(o.model) : undefined) ?? 'reach';
+    const simTask = createTask(task, o.arm);
     const episodeS = o.episodeS ?? simTask.episodeS;
     if (o.model !== undefined) {
       const meta = await readPolicyMetadata(o.model);
@@ -70,18 +72,18 @@ export const evalCommand: Command<typeof options> = {
       const joints = armProfile(o.arm, 'follower').joints.map((j) => j.name);
       const want = JSON.stringify([{ name: 'follower.position', size: joints.length }, ...taskLayout(simTask)]);
       if (meta.jointNames.join(',') !== joints.join(',')) throw new ModelMismatchError(o.model, `it was trained on joints [${meta.jointNames.join(',')}], the simulated ${o.arm} has [${joints.join(',')}]`);
-      if (JSON.stringify(meta.observation) !== want) throw new ModelMismatchError(o.model, `it expects observation ${JSON.stringify(meta.observation)}, the ${o.task} task provides ${want}`);
+      if (JSON.stringify(meta.observation) !== want) throw new ModelMismatchError(o.model, `it expects observation ${JSON.stringify(meta.observation)}, the ${task} task provides ${want}`);
       if (o.rate === undefined) rateHz = meta.rateHz ?? DEFAULT_RATE_HZ;
       else if (meta.rateHz !== undefined && meta.rateHz !== o.rate) human.write(`note: model ${o.model} was trained at ${meta.rateHz} Hz; evaluating at ${o.rate} Hz as asked\n`);
     }
     const who = o.model !== undefined ? `model ${o.model}` : `the scripted ${o.operator} operator`;
     const worldSeed = EVAL_SEED_OFFSET + o.seed;
-    human.write(`evaluating ${who} on ${o.episodes} held-out ${o.task} targets (simulated ${o.arm}, seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode\n`);
+    human.write(`evaluating ${who} on ${o.episodes} held-out ${task} targets (simulated ${o.arm}, seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode\n`);
     // onnxruntime (imported by the rollout module) is heavy: loaded only when used.
     const { rollout } = await import('../../workflows/sim-rollout.ts');
     const r = await rollout({
       arm: o.arm,
-      task: o.task,
+      task: task,
       seed: worldSeed,
       episodes: o.episodes,
       episodeS,
@@ -92,17 +94,17 @@ export const evalCommand: Command<typeof options> = {
     const saveReport = async () => {
       if (o.noReport) return;
       // Next to the model it judges (or under runs/ for an operator); the same evaluation lands in the same folder.
-      const name = `eval-${o.task === 'reach' ? '' : `${o.task}-`}${o.model !== undefined ? '' : `${o.operator}-`}${o.arm}-seed${o.seed}-${o.episodes}ep`;
+      const name = `eval-${task === 'reach' ? '' : `${task}-`}${o.model !== undefined ? '' : `${o.operator}-`}${o.arm}-seed${o.seed}-${o.episodes}ep`;
       const out = o.out ?? join(o.model !== undefined ? dirname(o.model) : 'runs', name);
       const label = o.model !== undefined ? o.model : `scripted ${o.operator} operator`;
       await writeRunReport(join(out, 'report.html'), {
         title: `armbridge eval: ${label}`,
-        subtitle: `${o.episodes} held-out ${o.task} targets on the simulated ${o.arm} (seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode`,
+        subtitle: `${o.episodes} held-out ${task} targets on the simulated ${o.arm} (seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode`,
         settings: settingsOf({ ...o, rateHz, episodeS }),
         figures: [
           successReturnFigure('success-return', 'Success and return', [{ label, success: r.successRate, episodes: r.episodes.length, meanReturn: r.meanReturn, stdReturn: r.stdReturn }], o.model !== undefined ? 'model' : 'operator'),
           histogramFigure('returns', 'Return per episode', r.episodes.map((e) => e.return), 'return', '#f58518'),
-          histogramFigure('final-distance', o.task === 'pick-place' ? 'Distance from the cube to the goal at the end of each episode' : 'Distance to the target at the end of each episode', r.episodes.map((e) => e.finalDistanceM * 100), 'cm', '#54a24b'),
+          histogramFigure('final-distance', task === 'pick-place' ? 'Distance from the cube to the goal at the end of each episode' : 'Distance to the target at the end of each episode', r.episodes.map((e) => e.finalDistanceM * 100), 'cm', '#54a24b'),
         ],
         tables: [
           { title: 'Result', header: ['success', 'mean return', 'episodes'], rows: [[`${(r.successRate * 100).toFixed(1)} % (${r.episodes.filter((e) => e.success).length}/${r.episodes.length})`, `${r.meanReturn.toFixed(2)} ± ${r.stdReturn.toFixed(2)}`, r.episodes.length]] },
