@@ -77,10 +77,11 @@ export class LoopControl {
     if (command === LoopCommand.Stop) Atomics.compareExchange(this.word, 0, LoopCommand.Run, LoopCommand.Stop);
     else if (Atomics.load(this.word, 0) !== LoopCommand.Estop) {
       // Only the main thread writes: the reason is in place before the word says Estop.
-      let bytes = new TextEncoder().encode(reason);
-      if (bytes.length > REASON_BYTES) bytes = bytes.subarray(0, REASON_BYTES);
-      this.#reason.set(bytes);
-      Atomics.store(this.#keys, 2, bytes.length);
+      // Whole characters only: a long reason is cut at a character boundary.
+      const bytes = new Uint8Array(REASON_BYTES);
+      const { written } = new TextEncoder().encodeInto(reason, bytes);
+      this.#reason.set(bytes.subarray(0, written));
+      Atomics.store(this.#keys, 2, written);
       Atomics.store(this.word, 0, LoopCommand.Estop);
     }
     Atomics.notify(this.word, 0);

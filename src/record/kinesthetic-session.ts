@@ -17,6 +17,7 @@
  */
 import type { Arm } from '../arm/arm.ts';
 import { SafetyStopError } from '../arm/errors.ts';
+import { ESTOP_KEY_REASON, estopReasonOf } from '../arm/estop.ts';
 import { parkArm, type ParkOptions } from '../arm/park.ts';
 import { RateLoop } from '../arm/rate-loop.ts';
 import type { EpisodeEvent } from './episodes.ts';
@@ -197,7 +198,7 @@ export async function recordKinesthetic(options: KinestheticSessionOptions): Pro
       const t = wallNs(perfMs);
       cycles++;
       if (options.signal?.aborted) {
-        estop = 'e-stop signal';
+        estop = estopReasonOf(options.signal);
         break;
       }
       if (recorder.writeError) {
@@ -208,7 +209,7 @@ export async function recordKinesthetic(options: KinestheticSessionOptions): Pro
       if (phase === 'idle') startEpisode(tMs, t);
       const key = options.keys?.();
       if (key === 'estop') {
-        estop = 'e-stop key';
+        estop = ESTOP_KEY_REASON;
         break;
       }
       const stopNow = key === 'stop' || !!options.stop?.aborted;

@@ -18,5 +18,5 @@ export interface ToArmBodyParams {
 
 export async function runLoopBody(ctx: LoopBodyContext, raw: unknown): Promise<unknown> {
   const p = raw as ToArmBodyParams;
-  return replayToArm({ ...p, arm: ctx.follower, calibration: ctx.calibration, sleeper: ctx.sleeper, control: ctx.control });
+  return replayToArm({ ...p, arm: ctx.follower, calibration: ctx.calibration, sleeper: ctx.sleeper, control: ctx.control, estopReason: () => ctx.estopReason() });
 }

@@ -10,6 +10,7 @@
  */
 import type { Arm } from '../arm/arm.ts';
 import type { Calibration } from '../arm/calibration.ts';
+import { ESTOP_KEY_REASON } from '../arm/estop.ts';
 import { parkArm } from '../arm/park.ts';
 import { eventLoopSleeper, type Sleeper } from '../arm/rate-loop.ts';
 import { SafetyFilter, safetyStopFor, type SafetySummary } from '../arm/safety-filter.ts';
@@ -43,6 +44,8 @@ export interface ReplayToArmOptions {
   readonly signal?: AbortSignal;
   /** Polled before each command: 'stop' ends the replay there, 'estop' holds, cuts torque and throws SafetyStopError. */
   readonly control?: () => 'stop' | 'estop' | undefined;
+  /** Why `control` said 'estop' (default: the e-stop key). */
+  readonly estopReason?: () => string;
   /** How to wait for each command's time (default: the event-loop sleeper; the loop worker passes its tuned blocking one). */
   readonly sleeper?: Sleeper;
 }
@@ -129,7 +132,7 @@ export async function replayToArm(o: ReplayToArmOptions): Promise<ReplayToArmRes
     if (key === 'stop') break;
     if (key === 'estop') {
       // Hold (nothing more is written), then torque off everywhere.
-      filter.estop('e-stop');
+      filter.estop(o.estopReason?.() ?? ESTOP_KEY_REASON);
       await o.arm.torqueOffAll();
       throw safetyStopFor(filter, undefined);
     }

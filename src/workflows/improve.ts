@@ -85,6 +85,7 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
   const acceptEpisodes = options.acceptEpisodes ?? 50;
   let best: { round: number; model: string; eval: RolloutResult; acceptReturn: number; init: NonNullable<TrainConfig['init']> } | undefined;
   const fineTune = options.fineTune === undefined ? DEFAULT_FINE_TUNE : options.fineTune;
+  if (fineTune && fineTune.epochs !== undefined && !(Number.isInteger(fineTune.epochs) && fineTune.epochs >= 1)) throw new RangeError(`fine-tuning needs at least one epoch, got ${fineTune.epochs} (fineTune: false retrains every round from scratch)`);
   for (let round = 0; round <= options.iterations; round++) {
     const from = best && fineTune ? best.round : undefined;
     const tune = best && fineTune ? { init: best.init, epochs: fineTune.epochs ?? DEFAULT_FINE_TUNE.epochs, learningRate: fineTune.learningRate ?? DEFAULT_FINE_TUNE.learningRate } : {};

@@ -36,10 +36,10 @@ describe.skipIf(!hasSocat)('replay --to arm in the loop worker (the worker owns 
       expect(s.tracking?.samples ?? 0).toBeLessThan(50);
 
       const estop = new AbortController();
-      setTimeout(() => estop.abort(), 1200);
+      setTimeout(() => estop.abort('the operator pressed the red button'), 1200);
       const err = await replayToArmInWorker({ file: data, episode: 1, arm, rateHz: 25, estop: estop.signal }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SafetyStopError);
-      expect((err as Error).message).toMatch(/e-stop/);
+      expect((err as Error).message).toMatch(/e-stop: the operator pressed the red button/);
       expect(sim.bus.servos.every((x) => !x.torqueEnabled)).toBe(true);
     } finally {
       await port.close();

@@ -205,7 +205,7 @@ export const deployCommand: Command<typeof options> = {
       const back = r.returns.count > 0 ? `; between episodes the arm was driven back to its start pose ${r.returns.count} time${r.returns.count === 1 ? '' : 's'} (${r.returns.returnS} s each, not scored; worst end ${r.returns.worstErrorRad.toFixed(3)} rad from it)` : o.returnS === 0 ? '; no return between episodes (--return-s 0): each started where the last ended' : '';
       human.write(`task: ${r.successes}/${r.episodes} ${task === 'pick-place' ? 'cubes placed on the goal' : 'targets reached and held'}, mean reward ${r.meanReward.toFixed(4)}${back}\n`);
       const s = summary(o.model, r, r.rate, r);
-      await writeDeployReport(o, s, human);
+      await writeDeployReport({ ...o, task }, s, human);
       if (o.json) stdout.write(`${JSON.stringify(s)}\n`);
       return 0;
     }

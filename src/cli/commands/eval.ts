@@ -100,7 +100,7 @@ export const evalCommand: Command<typeof options> = {
       await writeRunReport(join(out, 'report.html'), {
         title: `armbridge eval: ${label}`,
         subtitle: `${o.episodes} held-out ${task} targets on the simulated ${o.arm} (seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode`,
-        settings: settingsOf({ ...o, rateHz, episodeS }),
+        settings: settingsOf({ ...o, task, rateHz, episodeS }),
         figures: [
           successReturnFigure('success-return', 'Success and return', [{ label, success: r.successRate, episodes: r.episodes.length, meanReturn: r.meanReturn, stdReturn: r.stdReturn }], o.model !== undefined ? 'model' : 'operator'),
           histogramFigure('returns', 'Return per episode', r.episodes.map((e) => e.return), 'return', '#f58518'),

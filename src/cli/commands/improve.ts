@@ -21,7 +21,7 @@ const options = z.object({
   iterations: z.coerce.number().int().positive().default(5).describe('Rounds of roll out → score → add → retrain'),
   rollouts: z.coerce.number().int().positive().default(100).describe('Rollouts per round'),
   evalEpisodes: z.coerce.number().int().positive().default(100).describe('Evaluation episodes per round (held-out targets)'),
-  epochs: z.coerce.number().int().positive().optional().describe('Epochs per round (default: as armbridge train, about 6 M sample presentations, 30…100)'),
+  epochs: z.coerce.number().int().positive().optional().describe("Epochs of round 0, and of every round with --fine-tune-epochs 0 (default: as armbridge train, about 6 M sample presentations, 30…100)"),
   explorationGain: z.coerce.number().min(0).default(0.3).describe('Rollouts: log-std of a per-episode gain on the commanded change (bolder or more careful episodes)'),
   explorationStd: z.coerce.number().min(0).default(0.01).describe('Rollouts: Gaussian noise on each action, rad'),
   fineTuneEpochs: z.coerce.number().int().min(0).default(DEFAULT_FINE_TUNE.epochs).describe("Rounds after the first fine-tune the kept model (its weights and normalisation) on all the data so far for this many epochs; 0: train every round's model from scratch"),
