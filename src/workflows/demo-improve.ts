@@ -33,7 +33,7 @@ export async function runImproveDemo(o: DemoImproveOptions): Promise<ImproveRoun
     rollouts,
     evalEpisodes: o.evalEpisodes,
     evalSeed: o.evalSeed,
-    ...(o.fast ? { epochs: 25 } : {}),
+    ...(o.fast ? { epochs: 25, fineTune: { epochs: 10 } } : {}),
     seed: o.seed,
     log: (l) => o.out.write(`  ${l}`),
   });
