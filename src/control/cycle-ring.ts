@@ -16,8 +16,6 @@
 import { ESTOP_KEY_REASON } from '../arm/estop.ts';
 import { EPISODE_PHASE_CODES, type EpisodePhase } from '../record/episode-control.ts';
 
-export { ESTOP_KEY_REASON, ESTOP_SIGNAL_REASON, estopReasonOf } from '../arm/estop.ts';
-
 export const LoopCommand = {
   Run: 0,
   /** End normally (as at the end of the duration): the caller parks the arm. */

@@ -84,11 +84,14 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
   let rolloutSuccess: number | undefined;
   const acceptEpisodes = options.acceptEpisodes ?? 50;
   let best: { round: number; model: string; eval: RolloutResult; acceptReturn: number; init: NonNullable<TrainConfig['init']> } | undefined;
-  const fineTune = options.fineTune === undefined ? DEFAULT_FINE_TUNE : options.fineTune;
-  if (fineTune && fineTune.epochs !== undefined && !(Number.isInteger(fineTune.epochs) && fineTune.epochs >= 1)) throw new RangeError(`fine-tuning needs at least one epoch, got ${fineTune.epochs} (fineTune: false retrains every round from scratch)`);
+  // The fine-tuning settings of later rounds (undefined: every round from scratch).
+  const fineTune = options.fineTune === false ? undefined : { epochs: options.fineTune?.epochs ?? DEFAULT_FINE_TUNE.epochs, learningRate: options.fineTune?.learningRate ?? DEFAULT_FINE_TUNE.learningRate };
+  if (fineTune && !(Number.isInteger(fineTune.epochs) && fineTune.epochs >= 1)) throw new RangeError(`fine-tuning needs at least one epoch, got ${fineTune.epochs} (fineTune: false retrains every round from scratch)`);
   for (let round = 0; round <= options.iterations; round++) {
-    const from = best && fineTune ? best.round : undefined;
-    const tune = best && fineTune ? { init: best.init, epochs: fineTune.epochs ?? DEFAULT_FINE_TUNE.epochs, learningRate: fineTune.learningRate ?? DEFAULT_FINE_TUNE.learningRate } : {};
+    // Round 0, or fineTune false: a new model from scratch; otherwise the kept one, fine-tuned.
+    const start = fineTune && best;
+    const from = start ? start.round : undefined;
+    const tune = start ? { init: start.init, ...fineTune } : {};
     const trained = await trainFromRecordings({ ...options, ...tune, data, out: join(options.out, `round-${round}`), log: undefined });
     // Rollouts run at the rate the policy was learned at (the data's), unless told otherwise.
     rateHz ??= trained.metadata.rateHz ?? 20;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ESTOP_KEY_REASON, LoopCommand, LoopControl } from '../../src/control/cycle-ring.ts';
+import { ESTOP_KEY_REASON } from '../../src/arm/estop.ts';
+import { LoopCommand, LoopControl } from '../../src/control/cycle-ring.ts';
 
 describe('LoopControl (the stop / e-stop word between the main thread and the loop worker)', () => {
   it('carries the first e-stop reason to a reader of the same buffer; a stop never downgrades it', () => {

@@ -83,7 +83,7 @@ export const evalCommand: Command<typeof options> = {
     const { rollout } = await import('../../workflows/sim-rollout.ts');
     const r = await rollout({
       arm: o.arm,
-      task: task,
+      task,
       seed: worldSeed,
       episodes: o.episodes,
       episodeS,
