@@ -149,7 +149,9 @@ export async function benchDeploy(seconds: number, log: (s: string) => void): Pr
       // Granted at the start (the loop gives FIFO up when it keeps overrunning, and says so).
       const hadFifo = fifo?.realtime?.detail.startsWith('SCHED_FIFO') ?? false;
       const fl = await idleFloor(rate, Math.min(seconds, 10), hadFifo);
-      const fifoName = !hadFifo ? 'worker (FIFO refused)' : fifo?.realtime?.granted ? 'worker, SCHED_FIFO 50' : 'worker, SCHED_FIFO 50 given up (overrunning)';
+      // Why the loop gave FIFO up (loop-worker.ts): it kept overrunning, or ran at the kernel's RT budget.
+      const gaveUp = fifo?.realtime?.detail.includes('overran') ? 'overrunning' : 'at the RT budget';
+      const fifoName = !hadFifo ? 'worker (FIFO refused)' : fifo?.realtime?.granted ? 'worker, SCHED_FIFO 50' : `worker, SCHED_FIFO 50 given up (${gaveUp})`;
       for (const [name, r] of [
         [fifoName, fifo],
         ['worker, normal priority', normal],

@@ -13,6 +13,7 @@
  *   nothing else (the control-loop worker). Waking it early: `Atomics.notify(wake, 0)`.
  */
 import { SampleWindow } from './sample-window.ts';
+import { spinUntil } from './spin.ts';
 
 export interface RateLoopStats {
   cycles: number;
@@ -47,9 +48,8 @@ export function blockingSleeper(options: BlockingSleeperOptions = {}): Sleeper {
     await new Promise((r) => setImmediate(r));
     const coarse = deadlineMs - now() - spinMs;
     if (coarse > 0 && Atomics.load(wake, 0) === 0) Atomics.wait(wake, 0, 0, coarse);
-    while (now() < deadlineMs && Atomics.load(wake, 0) === 0) {
-      // spin: the last `spinUs`
-    }
+    // The last `spinUs`, without allocating (spin.ts).
+    spinUntil(deadlineMs, wake, now);
   };
 }
 

@@ -59,6 +59,14 @@ export interface OpenMotorBusOptions<V extends Vendor> extends MotorBusOptions<V
 export interface CallOptions {
   readonly timeoutMs?: number;
   readonly retries?: number;
+  /**
+   * Called once per attempt of a request with several replies, when every reply but the last has
+   * arrived and the last has not: it is then about one reply's wire time away (≈ 100 µs at 1 Mbaud).
+   * Work done here overlaps the wire; the deployment loop runs the policy once on the last
+   * observation, so its code is in the core's caches when the reply comes (control/onnx-policy.ts).
+   * Not called when the replies arrive together (a USB adapter's latency timer). It must not throw.
+   */
+  readonly beforeLastReply?: () => void;
 }
 
 export interface PingResult {
@@ -80,6 +88,7 @@ interface Transaction {
   reject: (e: Error) => void;
   timer: NodeJS.Timeout | undefined;
   startedUs: number;
+  beforeLastReply: (() => void) | undefined;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -327,7 +336,7 @@ export class MotorBus<V extends Vendor = Vendor> {
         this.#assertOpen();
         for (const id of ids) this.servoHealth(id).transactions++;
         try {
-          const frames = await this.#attempt(tx, ids, expectedBytes, timeoutMs, false);
+          const frames = await this.#attempt(tx, ids, expectedBytes, timeoutMs, false, call?.beforeLastReply);
           this.#checkStatus(ids, frames);
           for (const id of ids) this.servoHealth(id).ok++;
           return frames;
@@ -361,7 +370,7 @@ export class MotorBus<V extends Vendor = Vendor> {
   }
 
   /** One exchange: send, then wait for the replies of `ids` in order (or collect all until the timeout). */
-  #attempt(tx: Uint8Array, ids: readonly number[], expectedBytes: number, timeoutMs: number, collectAll: boolean): Promise<Frame[]> {
+  #attempt(tx: Uint8Array, ids: readonly number[], expectedBytes: number, timeoutMs: number, collectAll: boolean, beforeLastReply?: () => void): Promise<Frame[]> {
     return new Promise<Frame[]>((resolve, reject) => {
       const wireMs = ((tx.length + expectedBytes) * byteTimeUs(this.#baud)) / 1000;
       const t: Transaction = {
@@ -375,6 +384,7 @@ export class MotorBus<V extends Vendor = Vendor> {
         reject,
         timer: undefined,
         startedUs: nowUs(),
+        beforeLastReply: ids.length > 1 ? beforeLastReply : undefined,
       };
       this.#active = t;
       t.timer = setTimeout(() => this.#onTimeout(t), wireMs + timeoutMs);
@@ -410,6 +420,11 @@ export class MotorBus<V extends Vendor = Vendor> {
     for (let f = this.#reader.next(); f; f = this.#reader.next()) {
       if (t && this.#active === t) this.#accept(t, f);
       else this.#stray(f);
+    }
+    if (t && this.#active === t && t.beforeLastReply && t.replies.length === t.ids.length - 1) {
+      const hook = t.beforeLastReply;
+      t.beforeLastReply = undefined;
+      hook();
     }
     if (t && this.#active === t && this.#reader.stats.checksumErrors !== t.checksumBase) {
       t.corruptedId = this.#reader.lastChecksumErrorId;

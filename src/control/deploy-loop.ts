@@ -55,6 +55,12 @@ export interface DeployOptions extends LoopSettings {
   readonly environment?: DeployEnvironment;
   /** Consecutive late cycles after which a cycle holds. Default 3. */
   readonly overrunBudget?: number;
+  /**
+   * Run the policy once on the last observation while the read's last reply is on the wire
+   * (CallOptions.beforeLastReply), so its code is in the core's caches when the reply comes: the
+   * first inference after a read was 2–4× slower than back to back (onnx-policy.ts). Default true.
+   */
+  readonly warmBeforeReply?: boolean;
   /** Follower speed limit, rad/s. Default 2. */
   readonly maxSpeed?: number;
   readonly readTimeoutMs?: number;
@@ -77,7 +83,11 @@ const NO_EVENTS: readonly EpisodeEvent[] = Object.freeze([]);
 export async function runDeploy(options: DeployOptions): Promise<DeployResult> {
   const { follower, policy } = options;
   const n = follower.size;
-  const readCall = { timeoutMs: options.readTimeoutMs ?? Math.max(5, 2000 / options.rateHz), retries: 0 };
+  const readCall = {
+    timeoutMs: options.readTimeoutMs ?? Math.max(5, 2000 / options.rateHz),
+    retries: 0,
+    beforeLastReply: options.warmBeforeReply === false ? undefined : () => policy.warm(),
+  };
   const state = new Float64Array(n);
   const obs = new Float32Array(policy.obsSize);
   const budget = options.overrunBudget ?? 3;

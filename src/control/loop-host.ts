@@ -28,7 +28,7 @@ import { CycleRing, LoopCommand, LoopControl, LoopKey, type CycleRecord } from '
 import { DeployLog } from './deploy-log.ts';
 import { DeployEnvironmentError, LoopSpecError, ModelLoadError, ModelMismatchError } from './errors.ts';
 import type { LoopResult, LoopWorkerMessage, LoopWorkerSpec } from './loop-worker.ts';
-import type { RealtimeStatus } from './realtime-priority.ts';
+import { dropRealtimePriority, type RealtimeStatus } from './realtime-priority.ts';
 import { reviveError } from './worker-errors.ts';
 
 /** The worker exited without reporting a result (crashed, or killed). */
@@ -171,6 +171,8 @@ export async function runLoopInWorker(o: LoopHostOptions): Promise<WorkerLoopRes
   signal?.addEventListener('abort', onStop, { once: true });
   estop?.addEventListener('abort', onEstop, { once: true });
   const timer = setInterval(drain, drainEveryMs ?? 10);
+  // The worker's request to leave SCHED_FIFO, run here (see realtime-priority.ts): what it came to.
+  let realtimeDrop: Promise<RealtimeStatus | undefined> | undefined;
   try {
     const message = await new Promise<Extract<LoopWorkerMessage, { type: 'done' | 'error' }>>((resolve, reject) => {
       let settled = false;
@@ -185,6 +187,8 @@ export async function runLoopInWorker(o: LoopHostOptions): Promise<WorkerLoopRes
             sinkReady.catch(reject);
           }
           onReady?.(m);
+        } else if (m.type === 'drop-realtime') {
+          realtimeDrop = dropRealtimePriority(m.tid).then((ok) => (ok ? { granted: false, priority: 0, detail: m.detail } : undefined));
         } else if (m.type === 'events') {
           void sinkReady.then(() => {
             drain(); // the cycles before the boundary first
@@ -207,9 +211,12 @@ export async function runLoopInWorker(o: LoopHostOptions): Promise<WorkerLoopRes
     drain();
     if (message.type === 'error') throw reviveError(message.error, KNOWN_ERRORS);
     if (abortError) throw abortError;
-    return { ...message.result, thread: 'worker', realtime: message.realtime, logDropped, logged, environment: message.environment };
+    const dropped = await realtimeDrop;
+    return { ...message.result, thread: 'worker', realtime: dropped ?? message.realtime, logDropped, logged, environment: message.environment };
   } finally {
     clearInterval(timer);
+    // A chrt still running is waited for: no child process outlives the run.
+    await realtimeDrop;
     drain();
     signal?.removeEventListener('abort', onStop);
     estop?.removeEventListener('abort', onEstop);

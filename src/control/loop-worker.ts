@@ -34,7 +34,7 @@ import type { CreateLoopEnvironment, LoopCycleView, LoopEnvironment, Environment
 import { runDeploy } from './deploy-loop.ts';
 import { DeployEnvironmentError, LoopSpecError } from './errors.ts';
 import { OnnxPolicy } from './onnx-policy.ts';
-import { dropRealtimePriority, requestRealtimePriority, type RealtimeStatus } from './realtime-priority.ts';
+import { realtimeBudgetShare, requestRealtimePriority, threadCpuMs, threadTaskId, type RealtimeStatus } from './realtime-priority.ts';
 import { tunedSleeper, type WakeTuning } from './wake-tuning.ts';
 import { serializeError, type SerializedError } from './worker-errors.ts';
 
@@ -105,7 +105,7 @@ export interface LoopWorkerSpec {
   readonly spinUs?: number;
   /** Park after a normal end (not after a fault or e-stop); false: leave the arm where it is. */
   readonly park?: ParkOptions | false;
-  /** deploy: run the model once in the spin window before each deadline (default true; false: the benchmark's comparison). */
+  /** deploy: run the model once in the spin window before each deadline and while the read's last reply is on the wire (default true; false: the benchmark's comparison). */
   readonly warmInference?: boolean;
   readonly ringCapacity: number;
 }
@@ -158,12 +158,16 @@ export type LoopWorkerMessage =
       /** The cycle ring, sized for this run. */
       readonly ring: SharedArrayBuffer;
     }
+  /** The loop asks the main thread to take its thread off SCHED_FIFO (`detail`: why, for the result). */
+  | { readonly type: 'drop-realtime'; readonly tid: string; readonly detail: string }
   | { readonly type: 'events'; readonly epochMs: number; readonly events: readonly EpisodeEvent[]; readonly ended: readonly EndedEpisode[] }
   | { readonly type: 'done'; readonly result: LoopResult; readonly environment: Record<string, string | number | boolean> | undefined; readonly realtime: RealtimeStatus }
   | { readonly type: 'error'; readonly error: SerializedError; readonly realtime: RealtimeStatus };
 
 /** A FIFO loop that overran more than this share of its cycles over a window gives FIFO up. */
 const FIFO_OVERRUN_SHARE = 0.2;
+/** … or that ran within this share of the kernel's real-time budget (realtimeBudgetShare): past the budget the kernel stops it for the rest of the second. */
+const FIFO_BUDGET_MARGIN = 0.01;
 const KEYS: readonly (ControlKey | undefined)[] = [undefined, 'next', 'rerecord', 'stop'];
 const NO_EVENTS: readonly EpisodeEvent[] = Object.freeze([]);
 const EMPTY_SAFETY: ControlLoopResult['safety'] = { cycles: 0, clampedCycles: 0, stepLimitedCycles: 0, nonFinite: 0, holds: 0, faults: 0, perJoint: {}, estop: undefined, watchdog: undefined };
@@ -252,18 +256,38 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
       task: env?.onCycle !== undefined,
       ring: ring.buffer,
     } satisfies LoopWorkerMessage);
-    // Overrun guard for FIFO: count overruns per window of one second's cycles.
-    const window = Math.max(50, Math.round(spec.rateHz));
+    // FIFO guard, per window of a quarter second's cycles: a FIFO thread that keeps overrunning, or
+    // that runs nearly all the time (a loop at the wire's limit never sleeps), is stopped by the
+    // kernel's RT throttling for the rest of each second (50 ms by default), which is worse than
+    // normal priority: give FIFO up before the budget runs out.
+    const window = Math.max(25, Math.round(spec.rateHz / 4));
+    const budget = realtimeBudgetShare();
     let windowStart = 0;
     let overrunsAtStart = 0;
+    let cpuAtStart = threadCpuMs();
+    let wallAtStart = performance.now();
+    let dropping = false;
     const fifoGuard = (index: number, tMs: number, overruns: number) => {
-      if (realtime.granted && index - windowStart >= window) {
-        if (overruns - overrunsAtStart > FIFO_OVERRUN_SHARE * window && dropRealtimePriority()) {
-          realtime = { granted: false, priority: 0, detail: `${realtime.detail}, given up after ${(tMs / 1000).toFixed(1)} s: the loop overran ${overruns - overrunsAtStart} of ${window} cycles, and a FIFO thread that never sleeps is throttled by the kernel` };
-        }
-        windowStart = index;
-        overrunsAtStart = overruns;
+      if (!realtime.granted || dropping || index - windowStart < window) return;
+      const cpu = budget < 1 ? threadCpuMs() : NaN;
+      const wall = performance.now();
+      const share = (cpu - cpuAtStart) / (wall - wallAtStart);
+      const why =
+        overruns - overrunsAtStart > FIFO_OVERRUN_SHARE * window
+          ? `the loop overran ${overruns - overrunsAtStart} of ${window} cycles, and a FIFO thread that never sleeps is throttled by the kernel`
+          : share > budget - FIFO_BUDGET_MARGIN
+            ? `the loop ran ${(100 * Math.min(1, share)).toFixed(0)} % of the time, and the kernel stops a FIFO thread past ${(100 * budget).toFixed(0)} % of each second (sched_rt_runtime_us)`
+            : undefined;
+      const tid = why ? threadTaskId() : undefined;
+      if (why && tid) {
+        // The main thread runs chrt: starting a process would block this thread (realtime-priority.ts).
+        dropping = true;
+        parentPort!.postMessage({ type: 'drop-realtime', tid, detail: `${realtime.detail}, given up after ${(tMs / 1000).toFixed(1)} s: ${why}` } satisfies LoopWorkerMessage);
       }
+      windowStart = index;
+      overrunsAtStart = overruns;
+      cpuAtStart = cpu;
+      wallAtStart = wall;
     };
     epochOffset = performance.timeOrigin;
     const command = () => {
@@ -385,6 +409,7 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
         ...settings,
         follower,
         policy: policy!,
+        warmBeforeReply: spec.warmInference !== false,
         overrunBudget: spec.overrunBudget,
         environment: env,
         control: command,

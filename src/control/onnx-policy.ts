@@ -11,10 +11,18 @@
  *   were due ran first: 19 → 14 µs p50, 249 → 78 µs p99 alone). The policy calls the native session
  *   of onnxruntime-node's binding directly (the same object its backend wraps), and falls back to
  *   the public API if that binding is not where 1.30 has it;
- * - its code and weights are in the core's caches: after the thread slept 2 ms on a busy machine the
- *   first run took ≈ 100 µs p50 (another process had the core), a second one right after ≈ 20 µs.
- *   `warm()` runs the model once on the last observation; the loop worker calls it in the spin
- *   window just before each deadline (wake-tuning.ts), where the thread would only spin.
+ * - its code and weights are in the core's caches. After the thread slept 1–3 ms the first run took
+ *   ≈ 30–110 µs p50, a second one right after ≈ 15 µs; what matters most is the runtime's own code
+ *   path (a tiny model run first recovered most of it), then the weights. Spinning does not warm
+ *   anything, and neither does time: only running the model does. So `warm()` runs the model once on
+ *   the last observation, twice per cycle: in the spin window just before each deadline
+ *   (wake-tuning.ts), where the thread would only spin, and while the read's last reply is on the
+ *   wire (MotorBus `beforeLastReply`), the latest point that still overlaps the wire. Measured in
+ *   the deploy loop at 200 Hz (two 10 s runs each, in-process simulator): both warm-ups p50 22–29 µs,
+ *   p99 55–94 µs; neither p50 98 µs, p99 155–237 µs.
+ * - the thread does not allocate much between the warm-up and the inference: fresh memory written
+ *   through the caches (the simulator's event-loop polling allocated ~250 KB a cycle, spin.ts) made
+ *   the first inference after it 4× slower (13 → 55 µs p50 in isolation).
  * The output buffer is the runtime's (onnxruntime-node 1.30 ignores preallocated outputs).
  */
 import { createRequire } from 'node:module';

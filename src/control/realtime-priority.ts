@@ -6,8 +6,8 @@
  * caller says so. The kernel's RT throttling (sched_rt_runtime_us, 95 % by default) keeps a spinning
  * FIFO thread from locking the machine.
  */
-import { execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 
 export interface RealtimeStatus {
   /** SCHED_FIFO was granted. */
@@ -39,18 +39,55 @@ export function requestRealtimePriority(priority: number): RealtimeStatus {
   }
 }
 
-/**
- * Back to normal scheduling for the calling thread (SCHED_OTHER). Used when a FIFO loop overruns
- * persistently: such a thread never sleeps, and the kernel's RT throttling then stops it for tens of
- * milliseconds at a time, which is worse than normal priority. Returns whether it worked.
- */
-export function dropRealtimePriority(): boolean {
-  if (process.platform !== 'linux') return false;
+/** The calling thread's Linux task id (a worker thread's own, through /proc/thread-self); undefined elsewhere. */
+export function threadTaskId(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
   try {
-    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
-    execFileSync('chrt', ['-o', '-p', '0', tid], { stdio: 'ignore', timeout: 2000 });
-    return true;
+    return readlinkSync('/proc/thread-self').split('/').pop();
   } catch {
-    return false;
+    return undefined;
+  }
+}
+
+/**
+ * Back to normal scheduling (SCHED_OTHER) for the thread `tid`. Used when a FIFO loop overruns
+ * persistently or runs nearly all the time: such a thread never sleeps, and the kernel's RT
+ * throttling then stops it for tens of milliseconds at a time, which is worse than normal priority.
+ * Asynchronous, and meant to be called from another thread than the loop's: starting a process
+ * (`chrt`) blocks the calling thread while the process forks, ~80 ms here (measured in the loop).
+ * Resolves to whether it worked.
+ */
+export function dropRealtimePriority(tid: string): Promise<boolean> {
+  if (process.platform !== 'linux') return Promise.resolve(false);
+  return new Promise((resolve) => {
+    execFile('chrt', ['-o', '-p', '0', tid], { timeout: 2000 }, (error) => resolve(!error));
+  });
+}
+
+/**
+ * The share of each period the kernel lets real-time threads run (sched_rt_runtime_us /
+ * sched_rt_period_us; 0.95 by default): a FIFO thread that runs more than this is stopped for the
+ * rest of the period (50 ms of every second by default). 1 when unlimited (-1) or not Linux.
+ */
+export function realtimeBudgetShare(): number {
+  if (process.platform !== 'linux') return 1;
+  try {
+    const runtime = Number(readFileSync('/proc/sys/kernel/sched_rt_runtime_us', 'utf8'));
+    const period = Number(readFileSync('/proc/sys/kernel/sched_rt_period_us', 'utf8'));
+    if (!(runtime >= 0) || !(period > 0)) return 1;
+    return Math.min(1, runtime / period);
+  } catch {
+    return 1;
+  }
+}
+
+/** CPU time the calling thread has run, ms (/proc/thread-self/schedstat); NaN where unavailable. */
+export function threadCpuMs(): number {
+  if (process.platform !== 'linux') return NaN;
+  try {
+    const ns = Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+    return ns / 1e6;
+  } catch {
+    return NaN;
   }
 }

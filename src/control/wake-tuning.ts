@@ -15,6 +15,7 @@
  * every `HALF_LIFE` samples, so the estimate follows the machine's load within seconds.
  */
 import type { Sleeper } from '../arm/rate-loop.ts';
+import { spinUntil } from '../arm/spin.ts';
 
 export interface WakeTuning {
   readonly mode: 'adaptive' | 'fixed';
@@ -173,9 +174,8 @@ export function tunedSleeper(o: TunedSleeperOptions): TunedSleeper {
         spinStart = end;
       } else warmupsSkipped++;
     }
-    while (now() < deadlineMs && Atomics.load(wake, 0) === 0) {
-      // spin: the last `spinUs`
-    }
+    // The last `spinUs`, without allocating (spin.ts).
+    spinUntil(deadlineMs, wake, now);
     spunMs += now() - spinStart;
   };
   const tuning = (): WakeTuning => ({

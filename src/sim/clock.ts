@@ -1,9 +1,11 @@
 /** Time source for the simulator, in microseconds on a monotonic scale. Injected so tests can step time. */
 export interface SimClock {
   nowUs(): number;
+  /** The clock moves by itself (wall time): a scheduler may busy-wait on it. */
+  readonly realTime?: boolean;
 }
 
-export const realClock: SimClock = { nowUs: () => performance.now() * 1000 };
+export const realClock: SimClock = { nowUs: () => performance.now() * 1000, realTime: true };
 
 /** A clock that only moves when told to (for dynamics tests). */
 export class ManualClock implements SimClock {

@@ -103,7 +103,7 @@ export class SimBus {
     const copy = new Uint8Array(bytes);
     this.stats.bytesToServos += copy.length;
     if (this.echo) this.#deliverAt(end, copy);
-    this.#scheduler.at(end, () => this.#receive(copy, hostBaud));
+    this.#scheduler.at(end, () => this.#receive(copy, hostBaud, end));
   }
 
   /** Noise on the line: bytes the host receives that no servo sent. */
@@ -136,7 +136,12 @@ export class SimBus {
     return this.#lineFreeAtUs;
   }
 
-  #receive(bytes: Uint8Array, hostBaud: HostBaud): void {
+  /**
+   * The instruction's last byte reached the servos at `arrivedUs`. Replies are timed from then, not
+   * from when this ran: the simulator's own CPU time (or a busy thread) must not lengthen the
+   * modelled exchange. A reply whose time has already passed is delivered at once.
+   */
+  #receive(bytes: Uint8Array, hostBaud: HostBaud, arrivedUs: number): void {
     // One instruction reader per baud rate: servos only decode bytes sent at their own rate.
     const groups = new Map<number, SimServo[]>();
     for (const s of this.servos) {
@@ -157,7 +162,7 @@ export class SimBus {
       for (let p = reader.next(); p; p = reader.next()) {
         this.stats.instructions++;
         const replies = this.#firmware.handle(p, servos);
-        let t = this.clock.nowUs();
+        let t = arrivedUs;
         for (const r of replies) {
           const delay = this.#processingUs + 2 * r.servo.get('Return_Delay_Time');
           const start = Math.max(t + delay, this.#lineFreeAtUs);

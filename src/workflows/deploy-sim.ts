@@ -49,7 +49,7 @@ export interface SimDeployOptions {
   readonly realtimePriority?: number;
   /** The worker's spin before each deadline, µs (default: tuned to the machine, control/wake-tuning.ts). */
   readonly spinUs?: number;
-  /** Run the model once in the spin window before each deadline (default true; control/onnx-policy.ts). */
+  /** Run the model once in the spin window before each deadline and while the read's last reply is on the wire (default true; control/onnx-policy.ts). */
   readonly warmInference?: boolean;
   readonly say?: (line: string) => void;
   readonly onStatus?: (s: LoopStatus) => void;
@@ -114,7 +114,7 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
       policy = await OnnxPolicy.load(options.model, { jointNames: profile.joints.map((j) => j.name), observation: [{ name: 'follower.position', size: profile.joints.length }, ...(env.extra?.layout ?? [])] });
       arm = await Arm.open({ profile, calibration, path: env.path, binding: env.binding, bus: { timeoutMs: env.busTimeoutMs } });
       say(`deploying ${options.model} (${policy.metadata.algo}, trained on ${policy.metadata.trainingBackend}) on the simulated ${options.arm} follower at ${rateHz} Hz over ${env.transport}, loop on the main thread\n`);
-      const result = await runDeploy({ follower: arm, policy, rateHz, durationS: options.durationS, estop: options.estop, signal: options.signal, recorder, environment: env });
+      const result = await runDeploy({ follower: arm, policy, rateHz, durationS: options.durationS, estop: options.estop, signal: options.signal, recorder, environment: env, warmBeforeReply: options.warmInference !== false });
       await parkArm(arm, { speed: 1.5, timeoutS: 5 }).catch(() => undefined);
       const s = env.summary?.() ?? {};
       return { ...result, thread: 'main', realtime: undefined, transport: s.transport === 'pty' ? 'pty' : 'in-process', episodes: Number(s.episodes), successes: Number(s.successes), meanReward: Number(s.meanReward), returns: returnsOf(s), rate };

@@ -117,6 +117,22 @@ describe('MotorBus on the simulated SO-101 (Feetech STS3215)', () => {
     expect(f.bus.framerStats.garbageBytes).toBeGreaterThan(0);
   });
 
+  it('calls beforeLastReply once, while the last reply of a sync read is still on the wire', async () => {
+    const f = await openSimArmBus<'feetech'>('so101');
+    fixture = f;
+    const seen: { replies: number; inFlight: number }[] = [];
+    const before = f.arm.bus.stats.replies;
+    const values = await f.bus.syncRead('Present_Position', IDS, { beforeLastReply: () => seen.push({ replies: f.arm.bus.stats.replies - before, inFlight: f.arm.bus.inFlight }) });
+    expect(values).toHaveLength(6);
+    // Called once, when five replies had reached the host and the sixth was still in flight.
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.inFlight).toBeGreaterThan(0);
+    // A request with one reply has no "before the last": not called.
+    let single = 0;
+    await f.bus.read(1, 'Present_Position', { beforeLastReply: () => single++ });
+    expect(single).toBe(0);
+  });
+
   it('refuses a value that does not fit the register (RegisterValueError), sending nothing', async () => {
     const f = await openSimArmBus<'feetech'>('so101');
     fixture = f;

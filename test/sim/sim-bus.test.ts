@@ -37,6 +37,25 @@ describe('simulated bus wire', () => {
     arm.bus.close();
   });
 
+  it('times replies from when the request reached the servos, not from when the simulator got to run', async () => {
+    const arm = createSimArm({ arm: 'so101', role: 'follower' });
+    const { chunks, host } = collector();
+    arm.bus.attach(host);
+    const t0 = performance.now() * 1000;
+    arm.bus.hostWrite(ft.syncRead(56, 2, [1, 2, 3, 4, 5, 6]), 1_000_000);
+    // The thread is busy for 3 ms (the host's own work, a GC pause): the servos still answered on time.
+    const busyUntil = performance.now() + 3;
+    while (performance.now() < busyUntil) {
+      // busy
+    }
+    await settle(10);
+    expect(chunks).toHaveLength(6);
+    // 14 request bytes, then 6 × (20 µs processing + 8 reply bytes): the line is free 740 µs after the write, not 3 ms later.
+    expect(arm.bus.lineFreeAtUs - t0).toBeGreaterThanOrEqual(740);
+    expect(arm.bus.lineFreeAtUs - t0).toBeLessThan(1500);
+    arm.bus.close();
+  });
+
   it('stays silent to a host at another baud rate', async () => {
     const arm = createSimArm({ arm: 'so101', role: 'follower' });
     const { chunks, host } = collector();
