@@ -8,6 +8,8 @@
  *                                        latest.json are kept from their last run
  *   npm run bench -- --seconds 1         shorter runs
  *   npm run bench -- --record-seconds 20 recording runs of 20 s (default: --seconds; --full: 60)
+ *   npm run bench -- --record-pairs 3    interleaved pairs of runs with / without recording per rate
+ *                                        (default 3; the rows compare the pooled runs)
  *   npm run bench -- --deploy-seconds 5  shorter deployment cases (default 30 s each)
  */
 import { spawnSync } from 'node:child_process';
@@ -25,6 +27,7 @@ const arg = (name: string): string | undefined => {
 };
 const seconds = Number(arg('seconds') ?? 3);
 const recordSeconds = Number(arg('record-seconds') ?? (args.includes('--full') ? 60 : seconds));
+const recordPairs = Math.max(1, Math.round(Number(arg('record-pairs') ?? 3)));
 const deploySeconds = Number(arg('deploy-seconds') ?? 30);
 const asked = (arg('section') ?? SECTIONS.filter((s) => s !== 'learn').join(',')).split(',');
 for (const s of asked) {
@@ -70,8 +73,8 @@ for (const section of sections) {
     log('teleop loop (leader → SafetyFilter → follower, loop worker)\n');
     rows.push(...(await (await import('./teleop-loop.ts')).benchTeleop(seconds, log)));
   } else if (section === 'record') {
-    log(`recording (${recordSeconds} s per rate; --record-seconds N or --full for 60 s)\n`);
-    rows.push(...(await (await import('./recording.ts')).benchRecording(recordSeconds, log)));
+    log(`recording (${recordPairs} pairs of ${recordSeconds} s runs with and without recording per rate; --record-seconds N or --full for 60 s, --record-pairs N)\n`);
+    rows.push(...(await (await import('./recording.ts')).benchRecording(recordSeconds, log, recordPairs)));
   } else if (section === 'deploy') {
     log(`deployment loop (ONNX policy, in-process simulator, ${deploySeconds} s per case; --deploy-seconds N to change)\n`);
     rows.push(...(await (await import('./deploy-loop.ts')).benchDeploy(deploySeconds, log)));
