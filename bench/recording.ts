@@ -74,11 +74,8 @@ export async function benchRecording(seconds: number, log: (s: string) => void, 
       let size = 0;
       let realtime = '';
       let fifo = false;
-      let written = 0;
-      let chunks = 0;
-      let maxFlushMs = 0;
-      let logDropped = 0;
-      let writerDropped = 0;
+      // The recordings' writer statistics, over the runs.
+      const w = { written: 0, chunks: 0, maxFlushMs: 0, logDropped: 0, writerDropped: 0 };
       let stopped: string | undefined;
       const recordRun = async (p: number) => {
         log(`  record ${rate} Hz for ${seconds} s, pair ${p + 1} of ${pairs} (loop worker, MCAP on the main thread)…\n`);
@@ -89,11 +86,11 @@ export async function benchRecording(seconds: number, log: (s: string) => void, 
         await rm(out, { force: true });
         realtime = r.realtime?.granted ? 'SCHED_FIFO' : 'normal priority';
         fifo ||= r.realtime?.detail.startsWith('SCHED_FIFO') ?? false;
-        written += r.recorder.written;
-        chunks += r.recorder.chunks;
-        maxFlushMs = Math.max(maxFlushMs, r.recorder.maxFlushMs);
-        logDropped += r.logDropped ?? 0;
-        writerDropped += r.recorder.dropped;
+        w.written += r.recorder.written;
+        w.chunks += r.recorder.chunks;
+        w.maxFlushMs = Math.max(w.maxFlushMs, r.recorder.maxFlushMs);
+        w.logDropped += r.logDropped ?? 0;
+        w.writerDropped += r.recorder.dropped;
         fileDetail.push(`${ep.gaps} gaps, longest ${ep.longestGapMs.toFixed(1)} ms`);
         rec.push({ hz: r.achievedHz, dropped: ep.droppedCycles, jitter: jitterSamples(r.latenessUs), lateness: r.latenessUs });
       };
@@ -143,10 +140,10 @@ export async function benchRecording(seconds: number, log: (s: string) => void, 
         unit: '',
         baseline: { name: 'no recording', value: dB },
         ratio: dR / Math.max(1, dB),
-        note: `in the files, summed over ${n} runs (loop: cycle starts more than 1.5 periods apart); limit 1.1 × without + 2 per run = ${limit.toFixed(1)}: ${dR <= limit ? 'met' : 'not met'}; per pair ${perPair((x) => String(x.dropped))}; ${fileDetail.join(', ')}; ring overflow ${logDropped}, writer dropped ${writerDropped}`,
+        note: `in the files, summed over ${n} runs (loop: cycle starts more than 1.5 periods apart); limit 1.1 × without + 2 per run = ${limit.toFixed(1)}: ${dR <= limit ? 'met' : 'not met'}; per pair ${perPair((x) => String(x.dropped))}; ${fileDetail.join(', ')}; ring overflow ${w.logDropped}, writer dropped ${w.writerDropped}`,
       });
       rows.push({ section: 'record', case: c, metric: 'period jitter p99', value: jr.p99, unit: 'µs', baseline: { name: 'no recording', value: jb.p99 }, ratio: jr.p99 / Math.max(1, jb.p99), note: `over every cycle of the ${n} runs; ratio = recording / none (limit 1.25): ${jr.p99 <= 1.25 * Math.max(1, jb.p99) ? 'met' : 'not met'}; p50 ${jr.p50.toFixed(0)} vs ${jb.p50.toFixed(0)} µs; per pair p99 ${perPair((x) => summarize(x.jitter).p99.toFixed(0))} µs` });
-      rows.push({ section: 'record', case: c, metric: 'file size per minute', value: (size / n / 1e6) * (60 / seconds), unit: 'MB', note: `${written} messages, ${chunks} chunks in ${n} files, longest flush ${maxFlushMs.toFixed(1)} ms` });
+      rows.push({ section: 'record', case: c, metric: 'file size per minute', value: (size / n / 1e6) * (60 / seconds), unit: 'MB', note: `${w.written} messages, ${w.chunks} chunks in ${n} files, longest flush ${w.maxFlushMs.toFixed(1)} ms` });
       if (rate <= 500) {
         log(`  idle deadline floor ${rate} Hz…\n`);
         const fl = await idleFloor(rate, Math.min(seconds, 10), fifo);
