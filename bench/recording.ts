@@ -62,11 +62,11 @@ interface RunNumbers {
   readonly lateness: readonly number[];
 }
 
-export async function benchRecording(seconds: number, log: (s: string) => void, pairs = 3): Promise<BenchRow[]> {
+export async function benchRecording(seconds: number, log: (s: string) => void, pairs = 3, rates: readonly number[] = [200, 500, 1000]): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'armbridge-bench-rec-'));
   try {
-    for (const rate of [200, 500, 1000]) {
+    for (const rate of rates) {
       const periodUs = 1e6 / rate;
       const rec: RunNumbers[] = [];
       const base: RunNumbers[] = [];

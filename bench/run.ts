@@ -10,6 +10,7 @@
  *   npm run bench -- --record-seconds 20 recording runs of 20 s (default: --seconds; --full: 60)
  *   npm run bench -- --record-pairs 3    interleaved pairs of runs with / without recording per rate
  *                                        (default 3; the rows compare the pooled runs)
+ *   npm run bench -- --record-rates 1000 the recording rates (default 200,500,1000)
  *   npm run bench -- --deploy-seconds 5  shorter deployment cases (default 30 s each)
  */
 import { spawnSync } from 'node:child_process';
@@ -28,6 +29,11 @@ const arg = (name: string): string | undefined => {
 const seconds = Number(arg('seconds') ?? 3);
 const recordSeconds = Number(arg('record-seconds') ?? (args.includes('--full') ? 60 : seconds));
 const recordPairs = Math.max(1, Math.round(Number(arg('record-pairs') ?? 3)));
+const recordRates = (arg('record-rates') ?? '200,500,1000').split(',').map(Number);
+if (recordRates.some((r) => !(r > 0))) {
+  process.stderr.write(`bad --record-rates ${arg('record-rates')}: positive rates in Hz, comma-separated\n`);
+  process.exit(2);
+}
 const deploySeconds = Number(arg('deploy-seconds') ?? 30);
 const asked = (arg('section') ?? SECTIONS.filter((s) => s !== 'learn').join(',')).split(',');
 for (const s of asked) {
@@ -74,7 +80,7 @@ for (const section of sections) {
     rows.push(...(await (await import('./teleop-loop.ts')).benchTeleop(seconds, log)));
   } else if (section === 'record') {
     log(`recording (${recordPairs} pairs of ${recordSeconds} s runs with and without recording per rate; --record-seconds N or --full for 60 s, --record-pairs N)\n`);
-    rows.push(...(await (await import('./recording.ts')).benchRecording(recordSeconds, log, recordPairs)));
+    rows.push(...(await (await import('./recording.ts')).benchRecording(recordSeconds, log, recordPairs, recordRates)));
   } else if (section === 'deploy') {
     log(`deployment loop (ONNX policy, in-process simulator, ${deploySeconds} s per case; --deploy-seconds N to change)\n`);
     rows.push(...(await (await import('./deploy-loop.ts')).benchDeploy(deploySeconds, log)));

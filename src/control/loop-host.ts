@@ -188,7 +188,7 @@ export async function runLoopInWorker(o: LoopHostOptions): Promise<WorkerLoopRes
           }
           onReady?.(m);
         } else if (m.type === 'drop-realtime') {
-          realtimeDrop = dropRealtimePriority(m.tid).then((ok) => (ok ? { granted: false, priority: 0, detail: m.detail } : undefined));
+          realtimeDrop = dropRealtimePriority(m.tid).then((now) => (now ? { granted: false, priority: 0, detail: `${m.detail}; now ${now}` } : undefined));
         } else if (m.type === 'events') {
           void sinkReady.then(() => {
             drain(); // the cycles before the boundary first

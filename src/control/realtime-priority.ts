@@ -49,18 +49,30 @@ export function threadTaskId(): string | undefined {
   }
 }
 
+/** The nice value a loop thread that gave SCHED_FIFO up runs at: the highest normal priority. */
+export const FALLBACK_NICE = -20;
+
 /**
- * Back to normal scheduling (SCHED_OTHER) for the thread `tid`. Used when a FIFO loop overruns
- * persistently or runs nearly all the time: such a thread never sleeps, and the kernel's RT
- * throttling then stops it for tens of milliseconds at a time, which is worse than normal priority.
+ * Back to normal scheduling (SCHED_OTHER) for the thread `tid`, at nice `nice` (FALLBACK_NICE).
+ * Used when a FIFO loop overruns persistently or runs nearly all the time: such a thread never
+ * sleeps, and the kernel's RT throttling then stops it for tens of milliseconds at a time, which is
+ * worse than normal priority. At the highest normal priority the scheduler still shares the core,
+ * but another thread waking up there seldom preempts the loop for a time slice (with the loop at
+ * 1 kHz on two cores, recording on the main thread: longest gaps 6.8–7.8 ms over three 60 s runs,
+ * against 9.9–13.2 ms at nice 0 in an earlier run; within this VM's noise, not a proven gain).
  * Asynchronous, and meant to be called from another thread than the loop's: starting a process
  * (`chrt`) blocks the calling thread while the process forks, ~80 ms here (measured in the loop).
- * Resolves to whether it worked.
+ * Resolves to what the thread now runs at ("normal priority, nice -20"), or undefined when it could
+ * not leave FIFO.
  */
-export function dropRealtimePriority(tid: string): Promise<boolean> {
-  if (process.platform !== 'linux') return Promise.resolve(false);
+export function dropRealtimePriority(tid: string, nice = FALLBACK_NICE): Promise<string | undefined> {
+  if (process.platform !== 'linux') return Promise.resolve(undefined);
   return new Promise((resolve) => {
-    execFile('chrt', ['-o', '-p', '0', tid], { timeout: 2000 }, (error) => resolve(!error));
+    execFile('chrt', ['-o', '-p', '0', tid], { timeout: 2000 }, (error) => {
+      if (error) return resolve(undefined);
+      if (nice === 0) return resolve('normal priority');
+      execFile('renice', ['-n', String(nice), '-p', tid], { timeout: 2000 }, (e) => resolve(e ? `normal priority (nice ${nice} refused)` : `normal priority, nice ${nice}`));
+    });
   });
 }
 

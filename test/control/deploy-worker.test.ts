@@ -237,6 +237,8 @@ describe('deploy loop in a worker thread (simulated follower on the worker)', ()
     if (!r.realtime.detail.startsWith('SCHED_FIFO')) return; // FIFO not permitted here: nothing to give up
     expect(r.realtime.granted).toBe(false);
     expect(r.realtime.detail).toMatch(/^SCHED_FIFO 10 \(thread \d+\), given up after [\d.]+ s: the loop overran \d+ of 500 cycles/);
+    // Back to the highest normal priority (root here; elsewhere renice may be refused, and it says so).
+    expect(r.realtime.detail).toMatch(/; now normal priority(, nice -20| \(nice -20 refused\))$/);
   });
 
   it('a SCHED_FIFO loop at the wire\'s limit (running nearly all the time) gives FIFO up before the kernel throttles it', async () => {
