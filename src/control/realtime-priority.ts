@@ -57,9 +57,10 @@ export const FALLBACK_NICE = -20;
  * Used when a FIFO loop overruns persistently or runs nearly all the time: such a thread never
  * sleeps, and the kernel's RT throttling then stops it for tens of milliseconds at a time, which is
  * worse than normal priority. At the highest normal priority the scheduler still shares the core,
- * but another thread waking up there seldom preempts the loop for a time slice (with the loop at
- * 1 kHz on two cores, recording on the main thread: longest gaps 6.8–7.8 ms over three 60 s runs,
- * against 9.9–13.2 ms at nice 0 in an earlier run; within this VM's noise, not a proven gain).
+ * but another thread waking up there seldom preempts the loop for a time slice. Measured with the
+ * loop at 1 kHz on two cores, recording on the main thread (bench record, 3 pairs of 60 s): dropped
+ * cycles 1.07 × and 1.06 × without recording in two runs, against 1.12 × in one run at nice 0;
+ * within this VM's noise, not a proven gain.
  * Asynchronous, and meant to be called from another thread than the loop's: starting a process
  * (`chrt`) blocks the calling thread while the process forks, ~80 ms here (measured in the loop).
  * Resolves to what the thread now runs at ("normal priority, nice -20"), or undefined when it could
