@@ -12,11 +12,12 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspectRecording } from '../src/record/inspect.ts';
+import { gapsIn, inspectRecording } from '../src/record/inspect.ts';
 import { runSimTeleop } from '../src/workflows/teleop-sim.ts';
 import { recordSim } from '../src/workflows/record-sim.ts';
 import { floorRow, idleFloor } from './floor.ts';
 import { summarize, type BenchRow } from './stats.ts';
+import { jitterSamples } from './teleop-loop.ts';
 
 /**
  * When each cycle started (µs from the first), rebuilt from the loop's lateness the way RateLoop
@@ -34,25 +35,9 @@ export function cycleStartsOf(latenessUs: readonly number[], periodUs: number): 
   return starts;
 }
 
-/**
- * Cycles lost the way `inspect` counts them in a file: consecutive cycle starts more than 1.5
- * periods apart (from the first cycle on, as in the file).
- */
+/** Cycles lost the way `inspect` counts them in a file (`gapsIn`), from the first cycle on. */
 export function droppedCyclesOf(latenessUs: readonly number[], periodUs: number): number {
-  const t = cycleStartsOf(latenessUs, periodUs);
-  let dropped = 0;
-  for (let k = 1; k < t.length; k++) {
-    const dt = t[k]! - t[k - 1]!;
-    if (dt > 1.5 * periodUs) dropped += Math.round(dt / periodUs) - 1;
-  }
-  return dropped;
-}
-
-/** Period jitter samples: |lateness change| between consecutive cycles (after the first cycle). */
-export function jitterSamples(latenessUs: readonly number[]): number[] {
-  const out: number[] = [];
-  for (let k = 2; k < latenessUs.length; k++) out.push(Math.abs(latenessUs[k]! - latenessUs[k - 1]!));
-  return out;
+  return gapsIn(cycleStartsOf(latenessUs, periodUs), periodUs).dropped;
 }
 
 interface RunNumbers {
@@ -63,6 +48,7 @@ interface RunNumbers {
 }
 
 export async function benchRecording(seconds: number, log: (s: string) => void, pairs = 3, rates: readonly number[] = [200, 500, 1000]): Promise<BenchRow[]> {
+  if (!Number.isInteger(pairs) || pairs < 1) throw new RangeError(`pairs must be a whole number ≥ 1, got ${pairs}`);
   const rows: BenchRow[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'armbridge-bench-rec-'));
   try {
@@ -114,8 +100,8 @@ export async function benchRecording(seconds: number, log: (s: string) => void, 
         // A run the safety layer stopped (a thread stalled past the watchdog on a busy machine) is a row too.
         stopped = (e as Error).message;
       }
-      if (stopped !== undefined || rec.length === 0 || base.length === 0) {
-        rows.push({ section: 'record', case: `so101 in-process ${rate} Hz, ${seconds} s`, metric: 'run', value: NaN, unit: '', note: `stopped: ${stopped ?? 'no run'}` });
+      if (stopped !== undefined) {
+        rows.push({ section: 'record', case: `so101 in-process ${rate} Hz, ${seconds} s`, metric: 'run', value: NaN, unit: '', note: `stopped: ${stopped}` });
         continue;
       }
       const n = rec.length;

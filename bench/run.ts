@@ -16,6 +16,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { parseRecordPairs, parseRecordRates } from './record-args.ts';
 import { formatRows, type BenchRow } from './stats.ts';
 
 const SECTIONS = ['bus', 'teleop', 'record', 'deploy', 'train', 'learn', 'bridge', 'kinesthetic'] as const;
@@ -28,10 +29,13 @@ const arg = (name: string): string | undefined => {
 };
 const seconds = Number(arg('seconds') ?? 3);
 const recordSeconds = Number(arg('record-seconds') ?? (args.includes('--full') ? 60 : seconds));
-const recordPairs = Math.max(1, Math.round(Number(arg('record-pairs') ?? 3)));
-const recordRates = (arg('record-rates') ?? '200,500,1000').split(',').map(Number);
-if (recordRates.some((r) => !(r > 0))) {
-  process.stderr.write(`bad --record-rates ${arg('record-rates')}: positive rates in Hz, comma-separated\n`);
+let recordPairs = 3;
+let recordRates: number[] = [];
+try {
+  recordPairs = parseRecordPairs(arg('record-pairs'));
+  recordRates = parseRecordRates(arg('record-rates'));
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n`);
   process.exit(2);
 }
 const deploySeconds = Number(arg('deploy-seconds') ?? 30);

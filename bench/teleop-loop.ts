@@ -60,10 +60,16 @@ async function naiveLoop(rateHz: number, seconds: number) {
   }
 }
 
-/** |Δ lateness| between consecutive cycles = |period − nominal|, µs. */
+/** Period jitter samples: |Δ lateness| between consecutive cycles after the first = |period − nominal|, µs. */
+export function jitterSamples(latenessUs: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let k = 2; k < latenessUs.length; k++) out.push(Math.abs(latenessUs[k]! - latenessUs[k - 1]!));
+  return out;
+}
+
+/** Their p50, p99 and max, µs. */
 export function jitterOf(latenessUs: readonly number[]) {
-  const l = latenessUs.slice(1);
-  return summarize(l.slice(1).map((v, k) => Math.abs(v - l[k]!)));
+  return summarize(jitterSamples(latenessUs));
 }
 
 export async function benchTeleop(seconds: number, log: (s: string) => void): Promise<BenchRow[]> {

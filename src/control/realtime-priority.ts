@@ -50,10 +50,10 @@ export function threadTaskId(): string | undefined {
 }
 
 /** The nice value a loop thread that gave SCHED_FIFO up runs at: the highest normal priority. */
-export const FALLBACK_NICE = -20;
+const FALLBACK_NICE = -20;
 
 /**
- * Back to normal scheduling (SCHED_OTHER) for the thread `tid`, at nice `nice` (FALLBACK_NICE).
+ * Back to normal scheduling (SCHED_OTHER) for the thread `tid`, at nice −20 (FALLBACK_NICE).
  * Used when a FIFO loop overruns persistently or runs nearly all the time: such a thread never
  * sleeps, and the kernel's RT throttling then stops it for tens of milliseconds at a time, which is
  * worse than normal priority. At the highest normal priority the scheduler still shares the core,
@@ -66,13 +66,14 @@ export const FALLBACK_NICE = -20;
  * Resolves to what the thread now runs at ("normal priority, nice -20"), or undefined when it could
  * not leave FIFO.
  */
-export function dropRealtimePriority(tid: string, nice = FALLBACK_NICE): Promise<string | undefined> {
+export function dropRealtimePriority(tid: string): Promise<string | undefined> {
   if (process.platform !== 'linux') return Promise.resolve(undefined);
   return new Promise((resolve) => {
     execFile('chrt', ['-o', '-p', '0', tid], { timeout: 2000 }, (error) => {
       if (error) return resolve(undefined);
-      if (nice === 0) return resolve('normal priority');
-      execFile('renice', ['-n', String(nice), '-p', tid], { timeout: 2000 }, (e) => resolve(e ? `normal priority (nice ${nice} refused)` : `normal priority, nice ${nice}`));
+      execFile('renice', ['-n', String(FALLBACK_NICE), '-p', tid], { timeout: 2000 }, (e) =>
+        resolve(e ? `normal priority (nice ${FALLBACK_NICE} refused)` : `normal priority, nice ${FALLBACK_NICE}`),
+      );
     });
   });
 }

@@ -27,6 +27,25 @@ export interface InspectReport {
   readonly warnings: string[];
 }
 
+/**
+ * The gaps in a series of cycle times (any unit): intervals longer than 1.5 periods, the cycles
+ * missing inside them, and the longest interval. Without a period only the longest is known.
+ */
+export function gapsIn(times: readonly number[], period: number | undefined): { gaps: number; dropped: number; longest: number } {
+  let gaps = 0;
+  let dropped = 0;
+  let longest = 0;
+  for (let i = 1; i < times.length; i++) {
+    const dt = times[i]! - times[i - 1]!;
+    longest = Math.max(longest, dt);
+    if (period && dt > 1.5 * period) {
+      gaps++;
+      dropped += Math.round(dt / period) - 1;
+    }
+  }
+  return { gaps, dropped, longest };
+}
+
 export function inspectParsed(rec: Recording): InspectReport {
   const meta = Object.fromEntries(rec.metadata.get('armbridge') ?? new Map<string, string>());
   const rateHz = meta.rate_hz ? Number(meta.rate_hz) : undefined;
@@ -40,20 +59,12 @@ export function inspectParsed(rec: Recording): InspectReport {
     const end = e.endNs ?? lastNs;
     const ts = state.filter((t) => t >= e.startNs && t <= end);
     const durationS = Number(end - e.startNs) / 1e9;
-    let gaps = 0;
-    let dropped = 0;
-    let longest = 0;
-    const periodNs = rateHz ? 1e9 / rateHz : undefined;
-    for (let i = 1; i < ts.length; i++) {
-      const dt = Number(ts[i]! - ts[i - 1]!);
-      longest = Math.max(longest, dt / 1e6);
-      if (periodNs && dt > 1.5 * periodNs) {
-        gaps++;
-        dropped += Math.round(dt / periodNs) - 1;
-      }
-    }
+    const g = gapsIn(
+      ts.map((t) => Number(t - (ts[0] ?? 0n))),
+      rateHz ? 1e9 / rateHz : undefined,
+    );
     if (e.endNs === undefined) warnings.push(`episode ${e.index} has no end: the recording stopped inside it (kept up to ${(durationS * 1000).toFixed(0)} ms)`);
-    return { ...e, durationS, samples: ts.length, achievedHz: ts.length > 1 ? (ts.length - 1) / (Number(ts[ts.length - 1]! - ts[0]!) / 1e9) : 0, gaps, droppedCycles: dropped, longestGapMs: longest };
+    return { ...e, durationS, samples: ts.length, achievedHz: ts.length > 1 ? (ts.length - 1) / (Number(ts[ts.length - 1]! - ts[0]!) / 1e9) : 0, gaps: g.gaps, droppedCycles: g.dropped, longestGapMs: g.longest / 1e6 };
   });
   return { path: rec.path, complete: rec.complete, rateHz, metadata: meta, topics, episodes, warnings };
 }

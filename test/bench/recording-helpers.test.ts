@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RateLoop } from '../../src/arm/rate-loop.ts';
 import { cycleStartsOf, droppedCyclesOf } from '../../bench/recording.ts';
+import { parseRecordPairs, parseRecordRates } from '../../bench/record-args.ts';
+import { gapsIn } from '../../src/record/inspect.ts';
 
 /** Drives a real RateLoop on a manual clock: cycle k wakes `wakeLate[k]` ms after its deadline and then works `work[k]` ms. */
 async function runLoop(rateHz: number, wakeLate: readonly number[], work: readonly number[]) {
@@ -34,12 +36,19 @@ describe('record bench: cycle starts rebuilt from lateness', () => {
     const work = [0.5, 0.5, 5, 0.5, 0.5, 0.5, 0.5];
     const late = [0, 0, 0, 0, 0, 1.2, 0];
     const { starts, lateness } = await runLoop(500, late, work);
-    let fromStarts = 0;
-    for (let i = 1; i < starts.length; i++) {
-      const dt = starts[i]! - starts[i - 1]!;
-      if (dt > 1.5 * 2000) fromStarts += Math.round(dt / 2000) - 1;
-    }
+    const fromStarts = gapsIn(starts, 2000).dropped;
     expect(fromStarts).toBe(3);
     expect(droppedCyclesOf(lateness, 2000)).toBe(fromStarts);
+  });
+});
+
+describe('record bench options', () => {
+  it('take whole pairs ≥ 1 and positive rates, and refuse anything else with the option named', () => {
+    expect(parseRecordPairs(undefined)).toBe(3);
+    expect(parseRecordPairs('5')).toBe(5);
+    for (const bad of ['0', '-1', '2.5', 'abc']) expect(() => parseRecordPairs(bad)).toThrow(/--record-pairs/);
+    expect(parseRecordRates(undefined)).toEqual([200, 500, 1000]);
+    expect(parseRecordRates('1000')).toEqual([1000]);
+    for (const bad of ['0', '500,abc', '', '-200']) expect(() => parseRecordRates(bad)).toThrow(/--record-rates/);
   });
 });
