@@ -22,7 +22,19 @@ export interface SimWorldOptions {
    * itself with its torque off (kinesthetic teaching; the servos still report where it is).
    */
   readonly hand?: 'leader' | 'follower';
+  /**
+   * How each episode's scene is drawn: 'random' (default) from the world's seeded stream, a new
+   * target or cube and goal every episode; 'fixed': the same scene every episode (drawn from
+   * FIXED_SCENE_SEED whatever the world's seed), as on a bench with marked spots. The operator's
+   * own randomness (skill, noise, failure modes) still comes from the world's stream.
+   */
+  readonly scene?: SceneMode;
 }
+
+export type SceneMode = 'random' | 'fixed';
+export const SCENE_MODES: readonly SceneMode[] = ['random', 'fixed'];
+/** The seed a fixed scene is drawn from: the same target, or cube and goal, for every world seed. */
+export const FIXED_SCENE_SEED = 7;
 
 export interface EpisodeStart {
   readonly index: number;
@@ -41,19 +53,20 @@ export class SimWorld {
   readonly operator: ScriptedOperator;
   readonly rng: Rng;
   readonly clock: SimClock;
+  readonly scene: SceneMode;
   #episode = -1;
 
   constructor(options: SimWorldOptions) {
     this.kind = options.arm;
     this.clock = options.clock ?? realClock;
     this.rng = new Rng(options.seed ?? 1);
+    this.scene = options.scene ?? 'random';
     this.leader = createSimArm({ arm: options.arm, role: 'leader', clock: this.clock });
     this.follower = createSimArm({ arm: options.arm, role: 'follower', clock: this.clock });
     this.task = createTask(options.task ?? 'reach', options.arm);
     this.operator = new ScriptedOperator(options.hand === 'follower' ? this.follower : this.leader, this.rng);
   }
 
-  /** Draws the task's scene and has the operator demonstrate it with `skill` (and, for poor, a failure mode). */
   /** Draws a skill from `mix` (relative weights) with the world's seeded random stream. */
   pickSkill(mix: Partial<Record<Skill, number>>): Skill {
     const total = Object.values(mix).reduce((a, b) => a + (b ?? 0), 0);
@@ -62,8 +75,9 @@ export class SimWorld {
     return 'expert';
   }
 
+  /** Draws the task's scene (or sets the fixed one) and has the operator demonstrate it with `skill` (and, for poor, a failure mode). */
   startEpisode(skill: Skill, failure?: FailureMode): EpisodeStart {
-    const scene = this.task.newEpisode(this.rng);
+    const scene = this.task.newEpisode(this.scene === 'fixed' ? new Rng(FIXED_SCENE_SEED) : this.rng);
     const plan = this.task.demonstrate(this.operator, this.rng, skill, failure);
     this.#episode++;
     return { index: this.#episode, scene, plan };
