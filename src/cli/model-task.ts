@@ -2,7 +2,12 @@ import { readPolicyMetadata } from '../control/control-rate.ts';
 import { taskForObservation } from '../sim/create-task.ts';
 import type { TaskName } from '../sim/task.ts';
 
-/** The simulated task whose poses a model observes (pick-place: object and goal; reach: the target), if any. */
+/**
+ * The simulated task of a model: the one its training recordings were made on (its metadata), else
+ * the one whose poses it observes (pick-place: object and goal; reach: the target), if any.
+ */
 export async function taskOfModel(model: string): Promise<TaskName | undefined> {
-  return taskForObservation((await readPolicyMetadata(model)).observation.map((p) => p.name));
+  const meta = await readPolicyMetadata(model);
+  if (meta.sim?.task === 'reach' || meta.sim?.task === 'pick-place') return meta.sim.task;
+  return taskForObservation(meta.observation.map((p) => p.name));
 }

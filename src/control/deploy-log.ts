@@ -4,7 +4,7 @@
  * filter, the inference latency, and safety status changes. Used by the in-thread loop directly and
  * by the worker host for cycles that arrive through the shared ring.
  */
-import { FEATURES } from '../dataset/features.ts';
+import { featureSpec } from '../dataset/features.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
 import { wallNs, type Recorder, type Topic } from '../record/recorder.ts';
 import { rosTime } from '../record/ros-schemas.ts';
@@ -60,7 +60,7 @@ export class DeployLog {
     const poses: { topic: Topic; at: number }[] = [];
     let off = 0;
     for (const f of extraLayout) {
-      const spec = FEATURES[f.name];
+      const spec = featureSpec(f.name);
       if (spec?.kind === 'pose_position' && f.size === 3) poses.push({ topic: await rec.topic(spec.topic, 'geometry_msgs/msg/PoseStamped'), at: off });
       off += f.size;
     }

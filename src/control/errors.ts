@@ -4,8 +4,10 @@ export class ModelMismatchError extends ArmbridgeError {
   constructor(
     readonly model: string,
     readonly difference: string,
+    /** What to do about it; default: train on recordings of this arm and layout. */
+    hint = 'train a model on recordings of this arm and layout',
   ) {
-    super('MODEL_MISMATCH', `model ${model} does not fit this arm: ${difference}; train a model on recordings of this arm and layout`);
+    super('MODEL_MISMATCH', `model ${model} does not fit this arm: ${difference}; ${hint}`);
   }
 }
 

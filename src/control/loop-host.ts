@@ -21,7 +21,7 @@ import { ArmbridgeError, InvalidArgumentError } from '../errors.ts';
 import type { ControlKey, EndedEpisode } from '../record/episode-control.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
 import { RecordLog, type LabelEpisode } from '../record/record-log.ts';
-import { FEATURES } from '../dataset/features.ts';
+import { featureSpec } from '../dataset/features.ts';
 import type { Recorder } from '../record/recorder.ts';
 import { estopReasonOf } from '../arm/estop.ts';
 import { CycleRing, LoopCommand, LoopControl, LoopKey, type CycleRecord } from './cycle-ring.ts';
@@ -284,10 +284,12 @@ export interface WorkerRecordOptions extends Omit<LoopHostOptions, 'kind' | 'mod
   readonly recorder: Recorder;
   /** The label of each kept episode, asked on the main thread after it ends. */
   readonly label?: LabelEpisode;
+  /** Returns from labels only: no /reward or /task/success logged, no outcome in end events (the simulated bench's --rewards labels). */
+  readonly labelsOnly?: boolean;
 }
 
 /** The recording as a sink: recorded cycles (leader, follower, action, task topics), episode events, labels. */
-export function recordLogSink(recorder: Recorder, names: readonly string[], label: LabelEpisode | undefined, options: { readonly statesOnly?: boolean } = {}): LoopSink {
+export function recordLogSink(recorder: Recorder, names: readonly string[], label: LabelEpisode | undefined, options: { readonly statesOnly?: boolean; readonly labelsOnly?: boolean } = {}): LoopSink {
   let log: RecordLog | undefined;
   let targetAt = -1;
   // The task's other poses among the extra observations (object, goal): their topic and offset.
@@ -296,12 +298,13 @@ export function recordLogSink(recorder: Recorder, names: readonly string[], labe
     async open(ready) {
       let k = 0;
       for (const f of ready.extraLayout) {
-        const spec = FEATURES[f.name];
+        const spec = featureSpec(f.name);
         if (f.name === 'target.position' && f.size === 3) targetAt = k;
         else if (spec?.kind === 'pose_position' && f.size === 3) poses.push({ topic: spec.topic, at: k });
         k += f.size;
       }
-      log = await RecordLog.open(recorder, names, { task: ready.task, poseTopics: poses.map((q) => q.topic), label, statesOnly: options.statesOnly });
+      // labelsOnly: returns come from each episode's label, as on a real arm: no /reward, no /task/success, no outcome in the end event.
+      log = await RecordLog.open(recorder, names, { task: ready.task && !options.labelsOnly, target: targetAt >= 0, poseTopics: poses.map((q) => q.topic), label, statesOnly: options.statesOnly });
     },
     cycle(r, stampNs) {
       if (!r.episode?.recorded) return;
@@ -317,7 +320,7 @@ export function recordLogSink(recorder: Recorder, names: readonly string[], labe
       log!.cycle(stampNs, r.leader, r.state, r.command, task);
     },
     events(stampNs, events, ended) {
-      for (const e of events) log!.event(stampNs, e);
+      for (const e of events) log!.event(stampNs, options.labelsOnly && e.event === 'end' ? { event: 'end', episode: e.episode, reason: e.reason } : e);
       for (const e of ended) log!.askLabel(e);
     },
     async finish() {
@@ -352,10 +355,10 @@ export function progressOfRecords(
 }
 
 export async function runRecordInWorker(o: WorkerRecordOptions): Promise<WorkerLoopResult> {
-  const { recorder, label, ...rest } = o;
+  const { recorder, label, labelsOnly, ...rest } = o;
   const names = armProfile(o.arm.kind, 'follower').joints.map((j) => j.name);
   // The disk failed: stop rather than record episodes that cannot be kept (the run throws the write error).
-  return runLoopInWorker({ ...rest, kind: 'record', sink: recordLogSink(recorder, names, label), abortWith: () => recorder.writeError });
+  return runLoopInWorker({ ...rest, kind: 'record', sink: recordLogSink(recorder, names, label, { labelsOnly }), abortWith: () => recorder.writeError });
 }
 
 // ---- kinesthetic ---------------------------------------------------------------------------------

@@ -14,8 +14,18 @@ export class MissingFeatureError extends ArmbridgeError {
     readonly file: string,
     readonly feature: string,
     readonly topic: string,
+    hint = "record that topic, or choose what the policy observes with --obs (e.g. --obs follower.position for a joint-only policy; armbridge inspect lists a recording's topics)",
   ) {
-    super('MISSING_FEATURE', `${file} has no ${topic} messages, which the observation feature "${feature}" needs: record with that topic or drop the feature`);
+    super('MISSING_FEATURE', `${file} has no ${topic} messages, which the observation feature "${feature}" needs: ${hint}`);
+  }
+}
+
+export class UnknownFeatureError extends ArmbridgeError {
+  constructor(
+    readonly feature: string,
+    known: string,
+  ) {
+    super('UNKNOWN_FEATURE', `unknown observation feature "${feature}": give --obs a comma-separated list of ${known}`);
   }
 }
 

@@ -12,8 +12,8 @@
 import { episodesOf, type EpisodeInfo, type Outcome } from '../record/episodes.ts';
 import { decodeMessage, readRecording, type RecordedMessage, type Recording } from '../record/read.ts';
 import { DEFAULT_LABEL_HORIZON, deriveActionLabels, LabelHorizonError, NoRecordedActionsError, periodNsOf, summariseLabels, type LabelMode, type LabelSummary } from './action-labels.ts';
-import { NoEpisodesError, MissingFeatureError, NonFiniteDataError } from './errors.ts';
-import { ACTION_FEATURE, defaultObservation, FEATURES, type FeatureSpec, type Layout } from './features.ts';
+import { NoEpisodesError, MissingFeatureError, NonFiniteDataError, UnknownFeatureError } from './errors.ts';
+import { ACTION_FEATURE, defaultObservation, FEATURE_NAMES_HELP, FEATURES, featureSpec, POSE_SCHEMA, type FeatureSpec, type Layout } from './features.ts';
 
 export interface Episode {
   readonly file: string;
@@ -36,6 +36,7 @@ export interface Episode {
 }
 
 export interface LoadOptions {
+  /** Observation features in order (see features.ts); default: the follower's joints and every recorded pose topic. */
   readonly observation?: readonly string[];
   readonly outcomes?: readonly Outcome[];
   readonly operators?: readonly string[];
@@ -57,6 +58,30 @@ export interface Dataset {
   readonly files: readonly string[];
   /** Which action labels the episodes carry (recorded, derived from the states, or both). */
   readonly labels: LabelSummary;
+  /**
+   * Simulated recordings: the task and the bench they were made on, from the first file's metadata
+   * (task, scene, observe, pose_noise_m, pose_latency_ms, rewards); empty for real recordings.
+   */
+  readonly bench: RecordedBench;
+}
+
+/** How a simulated recording's world was set up, as its metadata says (fields absent: not said). */
+export interface RecordedBench {
+  readonly task?: string;
+  readonly scene?: string;
+  readonly observe?: string;
+  readonly poseNoiseM?: number;
+  readonly poseLatencyMs?: number;
+  readonly rewards?: string;
+}
+
+function benchOf(meta: ReadonlyMap<string, string> | undefined): RecordedBench {
+  if (!meta || meta.get('simulated') !== 'true') return {};
+  const num = (k: string) => {
+    const v = Number(meta.get(k));
+    return meta.has(k) && Number.isFinite(v) ? v : undefined;
+  };
+  return { task: meta.get('task'), scene: meta.get('scene'), observe: meta.get('observe'), poseNoiseM: num('pose_noise_m'), poseLatencyMs: num('pose_latency_ms'), rewards: meta.get('rewards') };
 }
 
 function values(rec: Recording, feature: FeatureSpec, m: RecordedMessage): number[] {
@@ -72,11 +97,11 @@ function checkFinite(file: string, topic: string, t: bigint, v: readonly number[
 export async function loadDataset(files: readonly string[], options: LoadOptions = {}): Promise<Dataset> {
   const featuresOf = (obsNames: readonly string[]) =>
     obsNames.map((n) => {
-      const f = FEATURES[n];
-      if (!f) throw new NoEpisodesError(files, `unknown observation feature "${n}" (known: ${Object.keys(FEATURES).join(', ')})`);
+      const f = featureSpec(n);
+      if (!f) throw new UnknownFeatureError(n, FEATURE_NAMES_HELP);
       return f;
     });
-  // Without an explicit observation, the first file's topics choose it (reach or pick-and-place).
+  // Without an explicit observation, the first file's topics choose it: the follower's joints and its pose topics.
   let chosen = options.observation ? featuresOf(options.observation) : undefined;
   const labelMode = options.labels ?? 'auto';
   const horizon = options.labelHorizon ?? DEFAULT_LABEL_HORIZON;
@@ -87,12 +112,14 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   let arm = '';
   const rates = new Set<number>();
   let simulated = true;
+  let bench: RecordedBench | undefined;
   for (const file of files) {
     const rec = await readRecording(file);
     const meta = rec.metadata.get('armbridge');
     const rate = Number(meta?.get('rate_hz'));
     if (Number.isFinite(rate) && rate > 0) rates.add(rate);
     if (meta?.get('simulated') !== 'true') simulated = false;
+    bench ??= benchOf(meta);
     const jointNames = (meta?.get('joint_names') ?? '').split(',').filter(Boolean);
     arm ||= meta?.get('arm') ?? '';
     const byTopic = new Map<string, RecordedMessage[]>();
@@ -101,7 +128,8 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
       if (list) list.push(m);
       else byTopic.set(m.topic, [m]);
     }
-    const obsFeatures = (chosen ??= featuresOf(defaultObservation(new Set(byTopic.keys()))));
+    const poseTopics = new Set([...rec.channels.values()].filter((c) => c.schemaName === POSE_SCHEMA && byTopic.get(c.topic)?.length).map((c) => c.topic));
+    const obsFeatures = (chosen ??= featuresOf(defaultObservation(poseTopics)));
     for (const f of obsFeatures) {
       if (!byTopic.get(f.topic)?.length) throw new MissingFeatureError(file, f.name, f.topic);
     }
@@ -157,7 +185,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   if (!layout || usable.length === 0) throw new NoEpisodesError(files, 'no episode with samples matched (check --outcome / --operator filters and that the files hold recorded episodes)');
   const rateHz = rates.size === 1 ? [...rates][0] : undefined;
   const derived = usable.filter((e) => e.labels === 'derived').length;
-  return { arm, rateHz, simulated, layout, episodes: usable, files, labels: summariseLabels(usable.length - derived, derived, horizon, rateHz) };
+  return { arm, rateHz, simulated, layout, episodes: usable, files, labels: summariseLabels(usable.length - derived, derived, horizon, rateHz), bench: simulated ? (bench ?? {}) : {} };
 }
 
 function buildEpisode(

@@ -26,6 +26,11 @@ export interface PolicyMetadata {
    */
   readonly actionLabels?: LabelSource;
   readonly labelHorizonSteps?: number;
+  /**
+   * Trained on simulated recordings: the task and bench they were made on (eval and deploy --sim
+   * default to them). Undefined for real recordings and older models.
+   */
+  readonly sim?: { readonly task?: string; readonly scene?: string; readonly observe?: string; readonly poseNoiseM?: number; readonly poseLatencyMs?: number };
   /** sha256 of the training recordings, in order. */
   readonly dataDigest: string;
   readonly trainingBackend: string;
@@ -45,6 +50,13 @@ export function metadataToProps(m: PolicyMetadata): Record<string, string> {
     ...(m.actionMode !== undefined ? { 'armbridge.action_mode': m.actionMode } : {}),
     ...(m.actionLabels !== undefined ? { 'armbridge.action_labels': m.actionLabels } : {}),
     ...(m.labelHorizonSteps !== undefined ? { 'armbridge.action_labels_derived_from': `follower.position +${m.labelHorizonSteps} steps`, 'armbridge.action_label_horizon_steps': String(m.labelHorizonSteps) } : {}),
+    ...(m.sim
+      ? Object.fromEntries(
+          Object.entries({ task: m.sim.task, scene: m.sim.scene, observe: m.sim.observe, pose_noise_m: m.sim.poseNoiseM, pose_latency_ms: m.sim.poseLatencyMs })
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [`armbridge.sim_${k}`, String(v)]),
+        )
+      : {}),
     'armbridge.data_digest': m.dataDigest,
     'armbridge.training_backend': m.trainingBackend,
     'armbridge.created': m.created,
@@ -66,8 +78,16 @@ export function propsToMetadata(props: Readonly<Record<string, string>>): Policy
     actionMode: props['armbridge.action_mode'] === 'relative' ? 'relative' : props['armbridge.action_mode'] === 'absolute' ? 'absolute' : undefined,
     actionLabels: props['armbridge.action_labels'] === 'recorded' || props['armbridge.action_labels'] === 'derived' || props['armbridge.action_labels'] === 'mixed' ? props['armbridge.action_labels'] : undefined,
     labelHorizonSteps: Number(props['armbridge.action_label_horizon_steps']) >= 1 ? Number(props['armbridge.action_label_horizon_steps']) : undefined,
+    sim: simOf(props),
     dataDigest: props['armbridge.data_digest'] ?? '',
     trainingBackend: props['armbridge.training_backend'] ?? '',
     created: props['armbridge.created'] ?? '',
   };
+}
+
+function simOf(props: Readonly<Record<string, string>>): PolicyMetadata['sim'] {
+  const keys = Object.keys(props).filter((k) => k.startsWith('armbridge.sim_'));
+  if (!keys.length) return undefined;
+  const num = (k: string) => (props[k] !== undefined && Number.isFinite(Number(props[k])) ? Number(props[k]) : undefined);
+  return { task: props['armbridge.sim_task'], scene: props['armbridge.sim_scene'], observe: props['armbridge.sim_observe'], poseNoiseM: num('armbridge.sim_pose_noise_m'), poseLatencyMs: num('armbridge.sim_pose_latency_ms') };
 }

@@ -53,11 +53,12 @@ export class RecordLog {
   }
 
   /**
-   * Registers the topics (before the loop starts); `task`: also /target_pose, /reward, /task/success;
+   * Registers the topics (before the loop starts); `task`: also /reward, /task/success and (unless
+   * `target` says otherwise) /target_pose;
    * `poseTopics`: the task's other poses (geometry_msgs/msg/PoseStamped); `statesOnly`: no
    * /leader/joint_states and no /action (kinesthetic teaching; train derives the labels).
    */
-  static async open(recorder: Recorder, names: readonly string[], options: { task: boolean; poseTopics?: readonly string[]; label?: LabelEpisode; statesOnly?: boolean }): Promise<RecordLog> {
+  static async open(recorder: Recorder, names: readonly string[], options: { task: boolean; target?: boolean; poseTopics?: readonly string[]; label?: LabelEpisode; statesOnly?: boolean }): Promise<RecordLog> {
     const poses = new Map<string, Topic>();
     for (const name of options.poseTopics ?? []) poses.set(name, await recorder.topic(name, 'geometry_msgs/msg/PoseStamped'));
     const topics = {
@@ -65,7 +66,7 @@ export class RecordLog {
       follower: await recorder.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
       action: options.statesOnly ? undefined : await recorder.topic('/action', 'sensor_msgs/msg/JointState'),
       episode: await recorder.topic('/episode', 'std_msgs/msg/String'),
-      target: options.task ? await recorder.topic('/target_pose', 'geometry_msgs/msg/PoseStamped') : undefined,
+      target: (options.target ?? options.task) ? await recorder.topic('/target_pose', 'geometry_msgs/msg/PoseStamped') : undefined,
       reward: options.task ? await recorder.topic('/reward', 'std_msgs/msg/Float64') : undefined,
       success: options.task ? await recorder.topic('/task/success', 'std_msgs/msg/Bool') : undefined,
       poses,

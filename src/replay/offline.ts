@@ -8,6 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OnnxPolicy } from '../control/onnx-policy.ts';
 import { loadDataset } from '../dataset/load.ts';
+import { NoRecordedActionsError } from '../dataset/action-labels.ts';
+import { MissingFeatureError } from '../dataset/errors.ts';
+import { readPolicyMetadata } from '../control/control-rate.ts';
 
 export interface JointError {
   readonly joint: string;
@@ -44,7 +47,13 @@ export interface OfflineSeries {
 const p95 = (sorted: readonly number[]) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(0.95 * sorted.length) - 1))] ?? NaN;
 
 export async function replayAgainstPolicy(file: string, model: string, outDir: string): Promise<OfflineReport> {
-  const ds = await loadDataset([file]);
+  // The model's own observation (when its metadata is readable; else the recording's, and loading the model says why not),
+  // against the actions the recording holds: derived labels are no recorded action to compare with.
+  const observed = await readPolicyMetadata(model).then((m) => m.observation.map((f) => f.name)).catch(() => undefined);
+  const ds = await loadDataset([file], { observation: observed, labels: 'recorded' }).catch((e: unknown) => {
+    if (e instanceof NoRecordedActionsError) throw new MissingFeatureError(file, 'action.position', '/action', 'replay --to policy compares the policy with the recorded actions: give a recording made with a leader arm or a policy (kinesthetic and state-only recordings have none)');
+    throw e;
+  });
   const policy = await OnnxPolicy.load(model, { jointNames: ds.layout.jointNames, observation: ds.layout.observation }, 0);
   try {
     const n = ds.layout.jointNames.length;

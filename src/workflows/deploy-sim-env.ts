@@ -17,8 +17,10 @@
 import type { DeployEnvironment } from '../control/deploy-environment.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
 import type { SimArmKind } from '../sim/presets.ts';
-import { taskLayout, taskObservation, type TaskName } from '../sim/task.ts';
-import { SimWorld } from '../sim/world.ts';
+import { taskLayout, type TaskName } from '../sim/task.ts';
+import { FIXED_SCENE_SEED, SimWorld, type SceneMode } from '../sim/world.ts';
+import { PosePerception, type ObserveMode } from '../sim/perception.ts';
+import { Rng } from '../sim/random.ts';
 import { serveSimArm } from './sim-port.ts';
 import { moveToStartPose } from './sim-rollout.ts';
 
@@ -31,6 +33,11 @@ export interface SimDeployEnvParams {
   readonly episodeS?: number;
   /** Time to bring the follower back to its start pose between episodes, s (default RETURN_S; 0: none). */
   readonly returnS?: number;
+  /** The bench: the same scene every episode or a new one; the poses observed (with perception noise and latency) or the arm only. */
+  readonly scene?: SceneMode;
+  readonly observe?: ObserveMode;
+  readonly poseNoiseM?: number;
+  readonly poseLatencyMs?: number;
 }
 
 /** Default time of the return between episodes, s: the ramp at RETURN_SPEED covers 2.25 rad, then the servos settle. */
@@ -40,8 +47,14 @@ export const RETURN_SPEED = 1.5;
 
 export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvironment> {
   const p = raw as SimDeployEnvParams;
-  const world = new SimWorld({ arm: p.arm, seed: p.seed ?? 9, task: p.task });
+  const world = new SimWorld({ arm: p.arm, seed: p.seed ?? 9, task: p.task, scene: p.scene });
   const task = world.task;
+  const perception = new PosePerception(task, { noiseM: p.poseNoiseM, latencyMs: p.poseLatencyMs, seed: p.seed ?? 9 });
+  const drawScene = () => {
+    perception.reset();
+    return task.newEpisode(p.scene === 'fixed' ? new Rng(FIXED_SCENE_SEED) : world.rng);
+  };
+  const perceive = () => Array.from(perception.observe(world.clock.nowUs() / 1000));
   // The environment's reset: the follower starts where the demonstrations started.
   moveToStartPose(world.follower);
   const port = await serveSimArm(world.follower, p.transport ?? 'pty').catch((e: unknown) => {
@@ -50,9 +63,9 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
   });
   const episodeMs = (p.episodeS ?? task.episodeS) * 1000;
   const returnMs = (p.returnS ?? RETURN_S) * 1000;
-  let scene = task.newEpisode(world.rng);
+  let scene = drawScene();
   // What the policy observes after the joints (and the run log records): updated after each cycle's scoring.
-  let seen = taskObservation(task);
+  let seen = perceive();
   let nextMs = episodeMs;
   let episodes = 1;
   let successes = 0;
@@ -76,7 +89,7 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
     events.push({ event: 'end', episode: episodes - 1, success, reward_sum: episodeReward, reason }, { event: 'label', episode: episodes - 1, outcome: success ? 'success' : 'failure' });
   // Episodes and returns keep to the schedule (episode k starts at k × (episodeS + returnS)), whichever cycle sees a boundary first.
   const next = (startMs: number, returned?: Record<string, unknown>) => {
-    scene = task.newEpisode(world.rng);
+    scene = drawScene();
     nextMs = startMs + episodeMs;
     episodes++;
     episodeReward = 0;
@@ -91,7 +104,8 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
     transport: port.transport === 'pty' ? `a real pty (${port.path})` : 'the in-process binding',
     // The simulated servos run on the loop's thread: let each command reach them before it blocks.
     settle: (budgetMs) => port.settle(budgetMs),
-    extra: { layout: taskLayout(task), read: () => seen },
+    // --observe arm (a joint-only model): nothing after the joints.
+    extra: p.observe === 'arm' ? undefined : { layout: taskLayout(task), read: () => seen },
     drive(state) {
       home ??= Float64Array.from(state);
       if (returnEndMs < 0 || !ramp) return null;
@@ -111,7 +125,7 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
           returnEndMs = -1;
           ramp = undefined;
           next(startMs, { to: 'start pose', s: returnMs / 1000, max_error_rad: Number.isFinite(worst) ? Number(worst.toFixed(4)) : null });
-          seen = taskObservation(task);
+          seen = perceive();
         }
         return {};
       }
@@ -137,7 +151,7 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
         }
         next(nextMs);
       }
-      seen = taskObservation(task);
+      seen = perceive();
       return sample;
     },
     takeEvents() {

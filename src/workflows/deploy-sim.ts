@@ -40,6 +40,8 @@ export interface SimDeployOptions {
   /** Time to bring the follower back to its start pose between episodes, through the SafetyFilter, not scored, s (default 2; 0: none). */
   readonly returnS?: number;
   readonly seed?: number;
+  /** The same scene every episode or a new one (default: the bench the model was trained on, else random). */
+  readonly scene?: 'random' | 'fixed';
   readonly transport?: 'pty' | 'in-process';
   readonly log?: string;
   readonly estop?: AbortSignal;
@@ -78,7 +80,20 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
   const rate = resolveControlRate(options.model, await readPolicyMetadata(options.model), options.rateHz, options.force);
   if (rate.note) say(rate.note);
   const rateHz = rate.rateHz;
-  const params: SimDeployEnvParams = { arm: options.arm, task: options.task, seed: options.seed ?? 9, transport: options.transport ?? 'pty', episodeS: options.episodeS ?? createTask(options.task ?? 'reach', options.arm).episodeS, returnS: options.returnS };
+  // The bench the model was trained on (scene, perception) unless told; a joint-only model observes the arm only.
+  const meta = await readPolicyMetadata(options.model);
+  const params: SimDeployEnvParams = {
+    arm: options.arm,
+    task: options.task,
+    seed: options.seed ?? 9,
+    transport: options.transport ?? 'pty',
+    episodeS: options.episodeS ?? createTask(options.task ?? 'reach', options.arm).episodeS,
+    returnS: options.returnS,
+    scene: options.scene ?? (meta.sim?.scene === 'fixed' ? 'fixed' : 'random'),
+    observe: meta.observation.some((f) => f.name !== 'follower.position') ? 'poses' : 'arm',
+    poseNoiseM: meta.sim?.poseNoiseM,
+    poseLatencyMs: meta.sim?.poseLatencyMs,
+  };
   const calibration = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
   const recorder = options.log
     ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, task: options.task ?? 'reach', rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(',') })

@@ -20,6 +20,7 @@ import type { WakeTuning } from '../control/wake-tuning.ts';
 import type { Calibration } from '../arm/calibration.ts';
 import { describeEpisodeStart, REST_POSE, SIM_ARMS_ENVIRONMENT, type SimArmsEnvParams } from './sim-arms-env.ts';
 import { simCalibrationPath } from './paths.ts';
+import { benchMetadata, type SimBench } from './sim-bench.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
 
 export type SkillMix = Partial<Record<Skill, number>>;
@@ -50,6 +51,8 @@ export interface SimRecordOptions {
   readonly mix?: SkillMix;
   readonly seed?: number;
   readonly transport?: 'pty' | 'in-process';
+  /** The bench: scene, what is observed besides the arm (with perception noise and latency), rewards or labels (loop worker only). */
+  readonly bench?: SimBench;
   readonly signal?: AbortSignal;
   readonly keys?: () => ControlKey | undefined;
   readonly label?: (e: { index: number; success?: boolean; rewardSum?: number }) => Promise<EpisodeLabel | undefined>;
@@ -92,6 +95,7 @@ async function recordingMetadata(options: SimRecordOptions, mix: SkillMix, cals:
     episode_s: String(options.episodeS),
     reset_s: String(options.resetS),
     schema_version: '1',
+    ...benchMetadata(options.bench ?? {}),
     package_json_version: JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string,
   };
 }
@@ -101,7 +105,7 @@ async function recordSimInWorker(options: SimRecordOptions): Promise<SimRecordRe
   const mix = options.mix ?? { expert: 1 };
   const log = options.log ?? (() => undefined);
   const cals = { leader: await loadCalibration(simCalibrationPath(options.arm, 'leader')), follower: await loadCalibration(simCalibrationPath(options.arm, 'follower')) };
-  const params: SimArmsEnvParams = { arm: options.arm, mode: 'record', task: options.task, seed: options.seed ?? 1, transport: options.transport ?? 'pty', mix };
+  const params: SimArmsEnvParams = { arm: options.arm, mode: 'record', task: options.task, seed: options.seed ?? 1, transport: options.transport ?? 'pty', mix, bench: options.bench };
   const recorder = await Recorder.create({ path: options.out, overwrite: options.overwrite }, await recordingMetadata(options, mix, cals));
   try {
     const r = await runRecordInWorker({
@@ -114,7 +118,9 @@ async function recordSimInWorker(options: SimRecordOptions): Promise<SimRecordRe
       realtimePriority: options.realtimePriority,
       estop: options.signal,
       control: options.keys,
+      // The simulated judge labels each episode as a person would (s / f) when no terminal does.
       label: options.label ?? (async (e) => ({ outcome: e.success ? 'success' : 'failure' })),
+      labelsOnly: options.bench?.rewards === 'labels',
       park: { speed: 1.5, timeoutS: 5 },
       onReady: (i) => log(`recording ${options.episodes} episodes of ${options.episodeS} s at ${options.rateHz} Hz to ${options.out} (${i.transport}; loop in a worker thread at ${i.realtime.detail})\n`),
       onEvents: (_t, events) => {
@@ -149,6 +155,10 @@ async function recordSimInWorker(options: SimRecordOptions): Promise<SimRecordRe
 
 export async function recordSim(options: SimRecordOptions): Promise<SimRecordResult> {
   if ((options.thread ?? (process.platform === 'linux' ? 'worker' : 'main')) === 'worker') return recordSimInWorker(options);
+  const b = options.bench ?? {};
+  if (b.scene === 'fixed' || b.observe === 'arm' || b.poseNoiseM || b.poseLatencyMs || b.rewards === 'labels') {
+    throw new RangeError(`--scene, --observe, --pose-noise, --pose-latency-ms and --rewards labels need the loop worker (Linux) for a real-time recording; use --virtual-time here`);
+  }
   const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, task: options.task });
   const mix = options.mix ?? { expert: 1 };
   const pickSkill = (): Skill => world.pickSkill(mix);

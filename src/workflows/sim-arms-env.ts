@@ -16,7 +16,9 @@ import type { LoopEnvironment } from '../control/deploy-environment.ts';
 import type { EpisodeEvent } from '../record/episodes.ts';
 import type { Skill } from '../sim/operator.ts';
 import type { SimArmKind } from '../sim/presets.ts';
-import { taskLayout, taskObservation, type TaskName } from '../sim/task.ts';
+import { taskLayout, type TaskName } from '../sim/task.ts';
+import { PosePerception } from '../sim/perception.ts';
+import type { SimBench } from './sim-bench.ts';
 import { SimWorld } from '../sim/world.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
 
@@ -37,6 +39,8 @@ export interface SimArmsEnvParams {
   /** Fault injection: pull the leader's / follower's cable this many seconds into the loop. */
   readonly unplugLeaderAfterS?: number;
   readonly unplugFollowerAfterS?: number;
+  /** The bench (record): scene, what is observed besides the arm, perception noise and latency, rewards or labels. */
+  readonly bench?: SimBench;
 }
 
 /** Where the simulated operator rests the leader between recorded episodes. */
@@ -55,7 +59,10 @@ export function describeEpisodeStart(e: { episode: number; detail?: Record<strin
 
 export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironment> {
   const p = raw as SimArmsEnvParams;
-  const world = new SimWorld({ arm: p.arm, seed: p.seed ?? 1, task: p.task });
+  const bench = p.bench ?? {};
+  const world = new SimWorld({ arm: p.arm, seed: p.seed ?? 1, task: p.task, scene: bench.scene });
+  const perception = new PosePerception(world.task, { noiseM: bench.poseNoiseM, latencyMs: bench.poseLatencyMs, seed: p.seed ?? 1 });
+  const labelsOnly = bench.rewards === 'labels';
   const ports: SimPort[] = [];
   try {
     for (const sim of [world.leader, world.follower]) ports.push(await serveSimArm(sim, p.transport ?? 'pty'));
@@ -71,7 +78,7 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
   // The task's poses as perceived this cycle (the cube moves while carried): read before the task steps.
   const seen = new Float64Array(world.task.features.length * 3);
   const readPoses = () => {
-    seen.set(taskObservation(world.task));
+    seen.set(perception.observe(world.clock.nowUs() / 1000));
     return seen;
   };
   const episodeMs = (p.episodeS ?? world.task.episodeS + 1) * 1000;
@@ -87,6 +94,7 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
   let events: EpisodeEvent[] = [];
   const NONE: readonly EpisodeEvent[] = Object.freeze([]);
   const start = (s: Skill) => {
+    perception.reset();
     const e = world.startEpisode(s);
     const detail = { skill: s, failure: e.plan.failure, ...e.scene };
     return { index: e.index, detail };
@@ -103,7 +111,8 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
     transport: followerPort.transport === 'pty' ? `real ptys (${leaderPort.path} → ${followerPort.path})` : 'the in-process binding',
     // Both arms run on the loop's thread; only the follower is written to (the leader is read).
     settle: (budgetMs) => followerPort.settle(budgetMs),
-    extra: { layout: taskLayout(world.task), read: readPoses },
+    // --observe arm: the joints only, as a leader/follower recording without perception holds.
+    extra: bench.observe === 'arm' ? undefined : { layout: taskLayout(world.task), read: readPoses },
     episodes:
       p.mode === 'record'
         ? {
@@ -132,7 +141,8 @@ export async function createLoopEnvironment(raw: unknown): Promise<LoopEnvironme
       rewardSum += ev.reward;
       rewardN++;
       success = ev.success;
-      return { reward: ev.reward, success: ev.success };
+      // Labels: the judge's verdict reaches the episode's label (as a person's s/f key would), no reward is logged.
+      return labelsOnly ? { success: ev.success } : { reward: ev.reward, success: ev.success };
     },
     takeEvents() {
       if (events.length === 0) return NONE;

@@ -15,8 +15,17 @@ import { rosTime } from '../record/ros-schemas.ts';
 import { ManualClock } from '../sim/clock.ts';
 import type { FailureMode, Skill } from '../sim/operator.ts';
 import type { SimArm, SimArmKind } from '../sim/presets.ts';
-import { taskObservation, type TaskName } from '../sim/task.ts';
+import type { TaskName } from '../sim/task.ts';
 import { SimWorld } from '../sim/world.ts';
+import { PosePerception, type ObserveMode } from '../sim/perception.ts';
+import { benchMetadata, type SimBench } from './sim-bench.ts';
+
+export type { SimBench } from './sim-bench.ts';
+import { ModelMismatchError } from '../control/errors.ts';
+import { onnxMetadataProps } from '../control/onnx-metadata.ts';
+import { propsToMetadata } from '../dataset/policy-metadata.ts';
+import { describeLayout, featureSpec, type Layout } from '../dataset/features.ts';
+import { readFile } from 'node:fs/promises';
 import { simCalibrationPath } from './paths.ts';
 
 const COUNTS_PER_RAD = 4096 / (2 * Math.PI);
@@ -38,7 +47,36 @@ export function moveToStartPose(arm: SimArm): void {
 export type Driver =
   | { readonly kind: 'operator'; readonly mix: Partial<Record<Skill, number>>; /** Poor episodes: this failure mode (default drawn). */ readonly failure?: FailureMode }
   | { readonly kind: 'kinesthetic'; readonly mix: Partial<Record<Skill, number>> }
-  | { readonly kind: 'policy'; readonly model: string };
+  | {
+      readonly kind: 'policy';
+      readonly model: string;
+      /** The model's observation layout (default: its metadata's; a model without metadata: the joints and every pose the task publishes). */
+      readonly observation?: Layout['observation'];
+    };
+
+/** What a policy observes, segment by segment: the follower's joints, or one of the task's published poses. */
+type ObsSegment = { readonly kind: 'follower' } | { readonly kind: 'pose'; readonly index: number };
+
+/** Maps a model's observation layout onto what the simulated task can give; refuses what it cannot. */
+export function observationPlan(model: string, layout: Layout['observation'], joints: number, task: { readonly name: string; readonly features: readonly { readonly name: string; readonly topic: string }[] }, observe: ObserveMode): ObsSegment[] {
+  return layout.map((f) => {
+    if (f.name === 'follower.position') {
+      if (f.size !== joints) throw new ModelMismatchError(model, `it observes ${f.size} follower joints, the simulated arm has ${joints}`);
+      return { kind: 'follower' } as const;
+    }
+    const spec = featureSpec(f.name);
+    const index = spec ? task.features.findIndex((t) => t.topic === spec.topic) : -1;
+    if (!spec || spec.kind !== 'pose_position' || index < 0 || f.size !== 3) {
+      throw new ModelMismatchError(model, `it observes ${f.name}, which the simulated ${task.name} task does not publish (it publishes ${task.features.map((t) => `${t.name} on ${t.topic}`).join(', ')}); observation ${describeLayout(layout)}`, `evaluate it with --task set to the task it was trained on, or train on recordings of this task`);
+    }
+    if (observe === 'arm') throw new ModelMismatchError(model, `it observes ${f.name}, but the bench observes the arm only (--observe arm)`, 'evaluate it with --observe poses (the task\'s poses as a perception node reports them), or train a joint-only model (--obs follower.position)');
+    return { kind: 'pose', index } as const;
+  });
+}
+
+async function modelLayout(model: string): Promise<Layout['observation'] | undefined> {
+  return propsToMetadata(onnxMetadataProps(await readFile(model)))?.observation;
+}
 
 export interface RolloutOptions {
   readonly arm: SimArmKind;
@@ -61,6 +99,8 @@ export interface RolloutOptions {
    * per-step noise averages out over an episode. 0: none.
    */
   readonly explorationGain?: number;
+  /** The bench: scene, what is observed, perception noise and latency, where returns come from. */
+  readonly bench?: SimBench;
 }
 
 export interface RolloutEpisode {
@@ -85,8 +125,12 @@ export interface RolloutResult {
 export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
   const clock = new ManualClock();
   const kinesthetic = options.driver.kind === 'kinesthetic';
-  const world = new SimWorld({ arm: options.arm, seed: options.seed, clock, task: options.task, hand: kinesthetic ? 'follower' : 'leader' });
+  const bench = options.bench ?? {};
+  const observe = bench.observe ?? 'poses';
+  const labelsOnly = (bench.rewards ?? 'sim') === 'labels';
+  const world = new SimWorld({ arm: options.arm, seed: options.seed, clock, task: options.task, hand: kinesthetic ? 'follower' : 'leader', scene: bench.scene });
   const task = world.task;
+  const perception = new PosePerception(task, { noiseM: bench.poseNoiseM, latencyMs: bench.poseLatencyMs, seed: options.seed });
   const profile = armProfile(options.arm, 'follower');
   const leaderProfile = armProfile(options.arm, 'leader');
   const fCal = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
@@ -102,6 +146,16 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
     s.set('Max_Position_Limit', c.range_max);
   });
   world.leader.bus.servos.forEach((s, i) => s.set('Homing_Offset', lCal.joints[leaderProfile.joints[i]!.name]!.homing_offset));
+  const plan: ObsSegment[] | undefined =
+    options.driver.kind === 'policy'
+      ? observationPlan(
+          options.driver.model,
+          options.driver.observation ?? (await modelLayout(options.driver.model)) ?? [{ name: 'follower.position', size: profile.joints.length }, ...task.features.map((f) => ({ name: f.name, size: 3 }))],
+          profile.joints.length,
+          task,
+          observe,
+        )
+      : undefined;
   const session = options.driver.kind === 'policy' ? await ort.InferenceSession.create(options.driver.model, { intraOpNumThreads: 1 }) : undefined;
   const mix = options.driver.kind !== 'policy' ? options.driver.mix : {};
   const recorder = options.out
@@ -121,6 +175,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
           units: 'radians; gripper 0 (closed) … 1 (open)',
           follower_calibration: JSON.stringify(fCal),
           episode_s: String(options.episodeS),
+          ...benchMetadata(bench),
         },
       )
     : undefined;
@@ -129,9 +184,9 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
     follower: await recorder.topic('/follower/joint_states', 'sensor_msgs/msg/JointState'),
     action: kinesthetic ? undefined : await recorder.topic('/action', 'sensor_msgs/msg/JointState'),
     episode: await recorder.topic('/episode', 'std_msgs/msg/String'),
-    poses: await Promise.all(task.features.map((f) => recorder.topic(f.topic, 'geometry_msgs/msg/PoseStamped'))),
-    reward: await recorder.topic('/reward', 'std_msgs/msg/Float64'),
-    success: await recorder.topic('/task/success', 'std_msgs/msg/Bool'),
+    poses: observe === 'poses' ? await Promise.all(task.features.map((f) => recorder.topic(f.topic, 'geometry_msgs/msg/PoseStamped'))) : [],
+    reward: labelsOnly ? undefined : await recorder.topic('/reward', 'std_msgs/msg/Float64'),
+    success: labelsOnly ? undefined : await recorder.topic('/task/success', 'std_msgs/msg/Bool'),
   };
   const names = profile.joints.map((j) => j.name);
   const t0 = 1_800_000_000_000_000_000n; // virtual wall time origin (2027-01-15)
@@ -139,8 +194,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
   const episodes: RolloutEpisode[] = [];
   const follower = new Float64Array(n);
   const leader = new Float64Array(n);
-  const extra = task.features.length * 3;
-  const obs = new Float32Array(n + extra);
+  const obs = new Float32Array(plan ? plan.reduce((k, p) => k + (p.kind === 'follower' ? n : 3), 0) : 0);
   try {
     for (let e = 0; e < options.episodes; e++) {
       // Reset: both arms at the rest pose, torque on the follower holding it.
@@ -158,6 +212,7 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
           s.set('Torque_Enable', 1);
         });
       }
+      perception.reset();
       const skill = options.driver.kind !== 'policy' ? world.pickSkill(mix) : 'policy';
       const start = world.startEpisode(skill === 'policy' ? 'expert' : (skill as Skill), options.driver.kind === 'operator' ? options.driver.failure : undefined);
       if (options.driver.kind === 'policy') world.operator.release();
@@ -176,12 +231,20 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
         readFollower();
         filter.markFresh();
         // What perception reports this cycle (the cube moves while carried), before the task steps.
-        const seen = taskObservation(task);
+        const seen = perception.observe(clock.nowUs() / 1000);
         let desired: ArrayLike<number>;
         if (session) {
-          obs.set(follower, 0);
-          obs.set(seen, n);
-          const out = await session.run({ observation: new ort.Tensor('float32', obs, [1, n + extra]) });
+          let o = 0;
+          for (const seg of plan!) {
+            if (seg.kind === 'follower') {
+              obs.set(follower, o);
+              o += n;
+            } else {
+              obs.set(seen.subarray(3 * seg.index, 3 * seg.index + 3), o);
+              o += 3;
+            }
+          }
+          const out = await session.run({ observation: new ort.Tensor('float32', obs, [1, obs.length]) });
           const a = out.action!.data as Float32Array;
           if (gain !== 1) for (let i = 0; i < a.length; i++) a[i] = follower[i]! + gain * (a[i]! - follower[i]!);
           if (options.explorationStd) for (let i = 0; i < a.length; i++) a[i] = a[i]! + options.explorationStd * world.rng.normal();
@@ -203,11 +266,12 @@ export async function rollout(options: RolloutOptions): Promise<RolloutResult> {
           recorder.log(topics.follower, js('follower', follower), t);
           if (topics.action) recorder.log(topics.action, js('action', command), t);
           topics.poses.forEach((topic, f) => recorder.log(topic, { header: { stamp: rosTime(t), frame_id: 'base_link' }, pose: { position: { x: seen[3 * f]!, y: seen[3 * f + 1]!, z: seen[3 * f + 2]! }, orientation: { x: 0, y: 0, z: 0, w: 1 } } }, t));
-          recorder.log(topics.reward, { data: r.reward }, t);
-          recorder.log(topics.success, { data: r.success }, t);
+          if (topics.reward) recorder.log(topics.reward, { data: r.reward }, t);
+          if (topics.success) recorder.log(topics.success, { data: r.success }, t);
         }
       }
-      ev({ event: 'end', episode: e, success, reward_sum: ret, reason: 'time' });
+      // Labels only: the end says nothing of the outcome (a person's label, next, does), as on a real arm.
+      ev(labelsOnly ? { event: 'end', episode: e, reason: 'time' } : { event: 'end', episode: e, success, reward_sum: ret, reason: 'time' });
       ev({ event: 'label', episode: e, outcome: success ? 'success' : 'failure' });
       if (recorder) await recorder.flush();
       episodes.push({ index: e, skill, failure: start.plan.failure, success, return: ret, finalDistanceM: dist, outcome: task.outcome() });

@@ -20,6 +20,7 @@ import type { SimArmKind } from '../sim/presets.ts';
 import { createTask, taskForObservation } from '../sim/create-task.ts';
 import { renderSvg } from '../report/render.ts';
 import { rollout } from './sim-rollout.ts';
+import type { SimBench } from './sim-bench.ts';
 import { trainLossFigure } from './train-figures.ts';
 
 export class ModelFolderError extends ArmbridgeError {
@@ -87,8 +88,18 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   const actionBase = job.actionBase ?? (relative ? { offset } : undefined);
   const simSel = job.selectOnSim ?? 'auto';
   const arm = ds.arm as SimArmKind;
-  // The simulated task whose poses the observation holds (reach: the target; pick-place: cube and goal).
-  const task = taskForObservation(ds.layout.observation.map((p) => p.name));
+  // The simulated task the recordings were made on (their metadata), else the one whose poses the
+  // observation holds (reach: the target; pick-place: cube and goal); a joint-only observation of
+  // an older recording names none.
+  const recordedTask = ds.bench.task === 'reach' || ds.bench.task === 'pick-place' ? ds.bench.task : undefined;
+  const task = recordedTask ?? taskForObservation(ds.layout.observation.map((p) => p.name));
+  // Checkpoint selection runs the policy on the bench the recordings were made on, observing what they observed.
+  const bench: SimBench = {
+    scene: ds.bench.scene === 'fixed' ? 'fixed' : 'random',
+    observe: ds.layout.observation.some((p) => p.name !== 'follower.position') ? 'poses' : 'arm',
+    poseNoiseM: ds.bench.poseNoiseM,
+    poseLatencyMs: ds.bench.poseLatencyMs,
+  };
   const selectOn = simSel !== false && ds.simulated && (arm === 'so101' || arm === 'koch') && task !== undefined ? (simSel === 'auto' ? {} : simSel) : undefined;
   const episodeS = task ? createTask(task, 'so101').episodeS : 3;
   const rateHz = ds.rateHz ?? 20;
@@ -97,14 +108,14 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     everyEpochs: selectOn.everyEpochs ?? 10,
     score: async (model: MlpSnapshot, norms: { obsNorm: Normalization; actNorm: Normalization }, epoch: number) => {
       await writeOnnx(scratch, { layers: denseLayers(model), obsMean: norms.obsNorm.mean, obsStd: norms.obsNorm.std, actMean: norms.actNorm.mean, actStd: norms.actNorm.std, actionBase, metadata: {} });
-      const r = await rollout({ arm, task, seed: selectOn.seed ?? 900_000 + (job.seed ?? 0), episodes: selectOn.episodes ?? 30, episodeS, rateHz, driver: { kind: 'policy', model: scratch } });
+      const r = await rollout({ arm, task, seed: selectOn.seed ?? 900_000 + (job.seed ?? 0), episodes: selectOn.episodes ?? 30, episodeS, rateHz, driver: { kind: 'policy', model: scratch, observation: ds.layout.observation }, bench });
       // Success first; return breaks ties (scaled far below one episode's worth of success).
       const score = r.successRate + 1e-4 * (r.meanReturn / Math.max(1, rateHz * episodeS));
       log(`  checkpoint at epoch ${epoch}: ${(r.successRate * 100).toFixed(0)} % success on ${selectOn.episodes ?? 30} selection targets, return ${r.meanReturn.toFixed(2)}\n`);
       return score;
     },
   };
-  if (selectBy) log(`choosing the checkpoint by success on the simulated ${task} task every ${selectBy.everyEpochs} epochs (validation loss only stops training)\n`);
+  if (selectBy) log(`choosing the checkpoint by success on the simulated ${task} task (${bench.scene} scene, observing ${bench.observe === 'arm' ? 'the arm only' : `the poses${bench.poseNoiseM || bench.poseLatencyMs ? ` with ${bench.poseNoiseM ?? 0} m noise, ${bench.poseLatencyMs ?? 0} ms latency` : ''}`}) every ${selectBy.everyEpochs} epochs (validation loss only stops training)\n`);
   const result = await trainPolicy(tf, { train, val }, { ...job, actionBase, selectBy: job.selectBy ?? selectBy ?? undefined }, (s) => job.onEpoch?.(s, epochs)).finally(() => rm(scratch, { force: true }));
   const metadata: PolicyMetadata = {
     format: POLICY_FORMAT,
@@ -118,6 +129,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     actionMode: actionBase ? 'relative' : 'absolute',
     actionLabels: ds.labels.source,
     labelHorizonSteps: ds.labels.horizonSteps,
+    sim: ds.simulated && task ? { task, scene: bench.scene, observe: bench.observe, poseNoiseM: bench.poseNoiseM, poseLatencyMs: bench.poseLatencyMs } : undefined,
     dataDigest: hash.digest('hex'),
     trainingBackend: backend,
     created: new Date().toISOString(),

@@ -66,13 +66,13 @@ describe('armbridge eval', () => {
     const pick = await identityPolicy(dir, { withObjectAndGoal: true });
     const r = await run('eval', '--sim', '--arm', 'so101', '--model', pick, '--episodes', '2', '--seed', '1', '--json', '--no-report');
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/held-out pick-place targets/);
+    expect(r.err).toMatch(/held-out pick-place episodes/);
     // Holding still never grasps the cube: the pick-and-place task's reason, not reach's.
     expect((onlyJson(r.out).episodes as { outcome: string }[]).map((e) => e.outcome)).toEqual(['never_grasped', 'never_grasped']);
     const reach = await run('eval', '--sim', '--arm', 'so101', '--model', await identityPolicy(dir, { withTarget: true }), '--episodes', '1', '--json', '--no-report');
-    expect(reach.err).toMatch(/held-out reach targets/);
+    expect(reach.err).toMatch(/held-out reach episodes/);
     const op = await run('eval', '--sim', '--operator', 'expert', '--episodes', '1', '--json', '--no-report');
-    expect(op.err).toMatch(/held-out reach targets/);
+    expect(op.err).toMatch(/held-out reach episodes/);
   });
 
   it('--json prints one object {successRate, meanReturn, stdReturn, episodes} on stdout and nothing else', async () => {
@@ -93,7 +93,7 @@ describe('armbridge eval', () => {
     });
     // The identity policy holds the start pose: it reaches nothing.
     expect(j.successRate).toBe(0);
-    expect(r.err).toMatch(/held-out reach targets .* at 20 Hz/);
+    expect(r.err).toMatch(/held-out reach episodes .* at 20 Hz/);
   });
 
   it('evaluates the scripted operator on the same held-out targets at the same seed, with a per-episode table', async () => {
@@ -112,10 +112,18 @@ describe('armbridge eval', () => {
     expect((await run('eval', '--episodes', '1')).code).toBe(2);
     expect((await run('eval', '--operator', 'expert', '--model', 'x.onnx')).code).toBe(2);
     const dir = await mkdtemp(join(tmpdir(), 'armbridge-verbs-'));
-    const r = await run('eval', '--model', await identityPolicy(dir), '--episodes', '1', '--json');
+    // A joint-only model fits every task (the bench observes the arm only); one that observes a pose
+    // the task does not publish, or the arm only when it observes poses, does not.
+    const joints = await run('eval', '--model', await identityPolicy(dir), '--episodes', '1', '--json', '--no-report');
+    expect(joints.code, joints.err).toBe(0);
+    expect(joints.err).toMatch(/observing the arm only/);
+    const cup = await identityPolicy(dir, { withTarget: true, meta: { observation: [{ name: 'follower.position', size: 6 }, { name: 'pose:/cup_pose', size: 3 }] } });
+    const r = await run('eval', '--model', cup, '--episodes', '1', '--json');
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
-    expect(r.err).toMatch(/\[MODEL_MISMATCH\]/);
+    expect(r.err).toMatch(/observes pose:\/cup_pose, which the simulated reach task does not publish.*\[MODEL_MISMATCH\]/);
+    const blind = await run('eval', '--model', await identityPolicy(dir, { withTarget: true }), '--observe', 'arm', '--episodes', '1', '--json');
+    expect(blind.err).toMatch(/observes target.position, but the bench observes the arm only.*--observe poses.*\[MODEL_MISMATCH\]/);
   });
 });
 

@@ -355,7 +355,9 @@ describe('import lerobot: a dataset written by another Parquet writer (DuckDB, s
     const back = fresh('duck') + '.mcap';
     const r = await importLeRobot(d, back);
     expect(r).toMatchObject({ episodes: 2, frames: 5, fps: 30, units: 'degrees', ignoredFeatures: ['observation.images.front'] });
-    const ds = await loadDataset([back], { observation: ['follower.position'] });
+    // Without observation.environment_state the dataset trains on the joints alone, no --obs needed.
+    const ds = await loadDataset([back]);
+    expect(ds.layout.observation).toEqual([{ name: 'follower.position', size: 6 }]);
     expect(ds.episodes.map((e) => e.length)).toEqual([3, 2]);
     const k = (2 * Math.PI) / 4096;
     const deg = (v: number) => ((v * 4095) / 360) * k;

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MissingFeatureError, NoEpisodesError, NonFiniteDataError } from '../../src/dataset/errors.ts';
+import { MissingFeatureError, NoEpisodesError, NonFiniteDataError, UnknownFeatureError } from '../../src/dataset/errors.ts';
 import { loadDataset, rewardToGo, type Episode } from '../../src/dataset/load.ts';
 import { computeNormalization } from '../../src/dataset/normalization.ts';
 import { splitByEpisode } from '../../src/dataset/split.ts';
@@ -95,12 +95,29 @@ describe('loadDataset', () => {
     expect((err as Error).message).toMatch(new RegExp(`${p}: /follower/joint_states at t=310 ns holds NaN`));
   });
 
-  it('names a missing observation feature and the file', async () => {
+  it('names a missing observation feature and the file, and the flag that chooses the observation', async () => {
     const p = join(dir, 'notarget.mcap');
     await handMade(p, 3, { withTarget: false });
-    const err = await loadDataset([p]).catch((e: unknown) => e);
+    const err = await loadDataset([p], { observation: ['follower.position', 'target.position'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MissingFeatureError);
-    expect((err as Error).message).toMatch(/has no \/target_pose messages, which the observation feature "target.position" needs/);
+    expect((err as Error).message).toMatch(/has no \/target_pose messages, which the observation feature "target.position" needs: .*--obs follower.position/);
+  });
+
+  it('builds the observation from what was recorded: the joints alone when no pose was recorded, the poses when they were', async () => {
+    const p = join(dir, 'jointsonly.mcap');
+    await handMade(p, 3, { withTarget: false });
+    const joints = await loadDataset([p]);
+    expect(joints.layout.observation.map((f) => f.name)).toEqual(['follower.position']);
+    const n = joints.layout.jointNames.length;
+    expect(joints.layout.observation[0]!.size).toBe(n);
+    expect(joints.episodes[0]!.observations.length).toBe(joints.episodes[0]!.length * n);
+    const withTarget = join(dir, 'withtarget.mcap');
+    await handMade(withTarget, 3);
+    expect((await loadDataset([withTarget])).layout.observation.map((f) => f.name)).toEqual(['follower.position', 'target.position']);
+    // pose:/topic names any PoseStamped topic; the usual topics keep their usual names.
+    expect((await loadDataset([withTarget], { observation: ['follower.position', 'pose:/target_pose'] })).layout.observation.map((f) => f.name)).toEqual(['follower.position', 'target.position']);
+    await expect(loadDataset([withTarget], { observation: ['follower.position', 'pose:/cup_pose'] })).rejects.toBeInstanceOf(MissingFeatureError);
+    await expect(loadDataset([withTarget], { observation: ['follower.velocity'] })).rejects.toBeInstanceOf(UnknownFeatureError);
   });
 
   it('refuses empty, corrupt and episode-less inputs with named errors', async () => {

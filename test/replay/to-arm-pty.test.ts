@@ -5,8 +5,8 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Arm } from '../../src/arm/arm.ts';
 import { armProfile } from '../../src/arm/profiles.ts';
+import { MissingFeatureError } from '../../src/dataset/errors.ts';
 import { main } from '../../src/cli/main.ts';
-import { ModelMismatchError } from '../../src/control/errors.ts';
 import { CorruptRecordingError } from '../../src/record/errors.ts';
 import { Recorder } from '../../src/record/recorder.ts';
 import { ReplayMissingTopicError } from '../../src/replay/errors.ts';
@@ -81,20 +81,25 @@ describe('replay: bad input', () => {
     }
   });
 
-  it('refuses a model that does not fit the recording (offline replay), in the API and the CLI', async () => {
+  it('replays a model against what it observes, and refuses a recording that lacks it (offline replay), in the API and the CLI', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'armbridge-replay-model-'));
     const data = join(dir, 'd.mcap');
     await rollout({ arm: 'so101', seed: 2, episodes: 3, episodeS: 1, rateHz: 20, driver: { kind: 'operator', mix: { expert: 1 } }, out: data });
-    // Trained without the target: the recording's observation (joints + target) does not fit it.
-    const m = await trainFromRecordings({ data: [data], out: join(dir, 'm'), algo: 'bc', hidden: [8], epochs: 1, seed: 1, backend: 'cpu', valFraction: 0.34, load: { observation: ['follower.position'] } });
-    const err = await replayAgainstPolicy(data, m.modelPath, join(dir, 'r')).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ModelMismatchError);
-    expect((err as Error).message).toMatch(/it expects observation .*follower.position.*, the loop provides .*target.position/);
+    // A joint-only model reads the joints of a recording that also holds the target.
+    const joints = await trainFromRecordings({ data: [data], out: join(dir, 'm'), algo: 'bc', hidden: [8], epochs: 1, seed: 1, backend: 'cpu', valFraction: 0.34, load: { observation: ['follower.position'] } });
+    expect((await replayAgainstPolicy(data, joints.modelPath, join(dir, 'r0'))).episodes).toBeGreaterThan(0);
+    // A model that observes the target, against a recording of the arm only (--observe arm): refused, naming the topic.
+    const target = await trainFromRecordings({ data: [data], out: join(dir, 'mt'), algo: 'bc', hidden: [8], epochs: 1, seed: 1, backend: 'cpu', valFraction: 0.34 });
+    const armOnly = join(dir, 'arm.mcap');
+    await rollout({ arm: 'so101', seed: 2, episodes: 2, episodeS: 1, rateHz: 20, driver: { kind: 'operator', mix: { expert: 1 } }, out: armOnly, bench: { observe: 'arm' } });
+    const err = await replayAgainstPolicy(armOnly, target.modelPath, join(dir, 'r')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MissingFeatureError);
+    expect((err as Error).message).toMatch(/has no \/target_pose messages, which the observation feature "target.position" needs/);
     let text = '';
     const sink = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
-    const code = await main(['replay', data, '--to', 'policy', '--model', m.modelPath, '--out', join(dir, 'r2')], { stdout: sink as unknown as typeof process.stdout, stderr: sink as unknown as typeof process.stderr });
+    const code = await main(['replay', armOnly, '--to', 'policy', '--model', target.modelPath, '--out', join(dir, 'r2')], { stdout: sink as unknown as typeof process.stdout, stderr: sink as unknown as typeof process.stderr });
     expect(code).toBe(1);
-    expect(text).toMatch(/does not fit this arm.*\[MODEL_MISMATCH\]/);
+    expect(text).toMatch(/\/target_pose.*\[MISSING_FEATURE\]/);
   }, 60_000);
 });
 

@@ -10,6 +10,8 @@ import { runDeploy, type DeployResult } from '../../control/deploy-loop.ts';
 import { runDeployInWorker, type LoopStatus } from '../../control/loop-host.ts';
 import { FIXED_ENVIRONMENT, type FixedEnvironmentParams } from '../../control/fixed-environment.ts';
 import { UsageError } from '../command.ts';
+import { ModelMismatchError } from '../../control/errors.ts';
+import { describeLayout, featureSpec, POSE_PREFIX } from '../../dataset/features.ts';
 import { taskOfModel } from '../model-task.ts';
 import { OnnxPolicy } from '../../control/onnx-policy.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
@@ -34,6 +36,7 @@ const options = z.object({
   target: z.string().optional().describe('A fixed target point x,y,z (m) for models that observe target.position (real arm; --sim publishes its own)'),
   object: z.string().optional().describe('A fixed object position x,y,z (m) for pick-and-place models, which observe object.position (real arm; --sim publishes its own)'),
   goal: z.string().optional().describe('A fixed goal position x,y,z (m) for pick-and-place models, which observe goal.position (real arm; --sim publishes its own)'),
+  pose: z.string().optional().describe('Fixed positions for models that observe other pose topics (pose:/TOPIC): TOPIC=x,y,z, several separated by ";", e.g. "/cup_pose=0.2,0.05,0.01" (real arm)'),
   sim: z.boolean().default(false).describe('Simulated follower with the task (--task) drawing a new scene every episode (reach: a target every 3 s; pick-place: a cube and a goal every 8 s), each scored by the task, the arm driven back to its start pose between them (--return-s); give --duration-s N × (episode + return) for N full episodes'),
   task: z.enum(['reach', 'pick-place']).optional().describe("Simulated task (--sim; default: the model's, from the poses it observes)"),
   returnS: z.coerce.number().min(0).max(30).default(2).describe('--sim: between episodes, drive the arm back to its start pose (where eval starts every episode) for this long, through the safety filter and not scored, s; 0: each episode starts where the last ended'),
@@ -149,6 +152,53 @@ async function writeDeployReport(o: { readonly log?: string; readonly model: str
   }, say);
 }
 
+/** A point x,y,z (m) from a flag's text. */
+function point(flag: string, text: string): number[] {
+  const v = text.split(',').map(Number);
+  if (v.length !== 3 || !v.every(Number.isFinite)) throw new UsageError(`--${flag} wants three numbers x,y,z in metres, got "${text}"`);
+  return v;
+}
+
+/**
+ * The observation after the follower's joints that a model needs on a real arm, from the flags that
+ * supply it (--target, --object, --goal for the usual poses, --pose TOPIC=x,y,z for others), in the
+ * model's order. Refuses, naming the flag, a feature no flag gives and a flag the model does not use.
+ */
+export function fixedObservation(model: string, observation: readonly { readonly name: string; readonly size: number }[], o: { target?: string; object?: string; goal?: string; pose?: string }): { layout: { name: string; size: number }[]; values: number[] } {
+  const given = new Map<string, { flag: string; value: number[] }>();
+  for (const [name, flag, text] of [['target.position', 'target', o.target], ['object.position', 'object', o.object], ['goal.position', 'goal', o.goal]] as const) {
+    if (text !== undefined) given.set(name, { flag: `--${flag}`, value: point(flag, text) });
+  }
+  for (const part of (o.pose ?? '').split(';').map((x) => x.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    const spec = eq > 0 ? featureSpec(`${POSE_PREFIX}${part.slice(0, eq).trim()}`) : undefined;
+    if (!spec) throw new UsageError(`--pose wants TOPIC=x,y,z (e.g. /cup_pose=0.2,0.05,0.01), got "${part}"`);
+    given.set(spec.name, { flag: `--pose ${part.slice(0, eq).trim()}=…`, value: point('pose', part.slice(eq + 1)) });
+  }
+  const layout: { name: string; size: number }[] = [];
+  const values: number[] = [];
+  for (const f of observation) {
+    if (f.name === 'follower.position') continue;
+    const spec = featureSpec(f.name);
+    const g = given.get(f.name);
+    if (!g || !spec) {
+      const flag = f.name === 'target.position' ? '--target x,y,z' : f.name === 'object.position' ? '--object x,y,z' : f.name === 'goal.position' ? '--goal x,y,z' : spec ? `--pose ${spec.topic}=x,y,z` : undefined;
+      throw new ModelMismatchError(
+        model,
+        `it observes ${describeLayout(observation)}, and nothing supplies ${f.name}${spec ? ` (recorded from ${spec.topic})` : ''}`,
+        flag ? `give ${flag} (a fixed position, m), or run it on ROS topics with armbridge ros deploy (a perception node publishing ${spec!.topic}), or train a joint-only model with --obs follower.position` : 'train a model on recordings of this arm and layout',
+      );
+    }
+    if (f.size !== 3) throw new ModelMismatchError(model, `it observes ${f.name} with ${f.size} values; a fixed position has 3`);
+    layout.push({ name: f.name, size: 3 });
+    values.push(...g.value);
+    given.delete(f.name);
+  }
+  const unused = [...given.values()].map((g) => g.flag);
+  if (unused.length) throw new UsageError(`the model observes ${describeLayout(observation)}: ${unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} not used by it; leave ${unused.length === 1 ? 'it' : 'them'} out`);
+  return { layout, values };
+}
+
 /** The live status line: on a terminal rewritten in place every second, else a line every 5 s. */
 function statusPrinter(stream: NodeJS.WritableStream): (s: LoopStatus) => void {
   const tty = (stream as { isTTY?: boolean }).isTTY === true;
@@ -213,18 +263,14 @@ export const deployCommand: Command<typeof options> = {
       stderr.write('give --follower PORT (or --sim)\n');
       return 2;
     }
-    const point = (flag: string, text: string | undefined) => {
-      const v = text?.split(',').map(Number);
-      if (v && (v.length !== 3 || !v.every(Number.isFinite))) throw new UsageError(`--${flag} wants three numbers x,y,z in metres, got "${text}"`);
-      return v;
-    };
-    // Fixed poses after the joints, in the order models observe them (reach: target; pick-place: object, goal).
-    const fixed = [['target', point('target', o.target)], ['object', point('object', o.object)], ['goal', point('goal', o.goal)]].filter((x): x is [string, number[]] => x[1] !== undefined);
-    const fixedLayout = fixed.map(([n]) => ({ name: `${n}.position`, size: 3 }));
-    const fixedValues = fixed.flatMap(([, v]) => v);
-    const target = fixed.length ? fixedValues : undefined;
+    // On a real arm the joints are observed, and every other feature the model observes comes from a
+    // flag, in the model's own order: a model that needs what no flag gives is refused before the arm is touched.
+    const meta = await readPolicyMetadata(o.model);
+    const fixed = fixedObservation(o.model, meta.observation, o);
+    const fixedLayout = fixed.layout;
+    const target = fixed.values.length ? fixed.values : undefined;
     // The rate is decided (a rate the model cannot follow refused) before the arm is touched.
-    const rate = resolveControlRate(o.model, await readPolicyMetadata(o.model), o.rate, o.force);
+    const rate = resolveControlRate(o.model, meta, o.rate, o.force);
     if (rate.note) stderr.write(rate.note);
     const rateHz = rate.rateHz;
     const calibration = await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`);
@@ -232,8 +278,6 @@ export const deployCommand: Command<typeof options> = {
     const recorder = o.log ? await Recorder.create({ path: o.log }, { arm: o.arm, rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${o.model}` }) : undefined;
     try {
       if (o.thread === 'worker') {
-        // On a real arm the joints are observed, plus a fixed target if given: a model that needs
-        // anything else is refused before the arm is touched.
         const params: FixedEnvironmentParams = { path: o.follower, extra: target ? { layout: fixedLayout, values: target } : undefined };
         const r = await runDeployInWorker({
           arm: { kind: o.arm, calibration },

@@ -10,7 +10,8 @@ import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 import { histogramFigure, successReturnFigure } from '../../report/figures.ts';
 import { taskOfModel } from '../model-task.ts';
 import { createTask } from '../../sim/create-task.ts';
-import { taskLayout } from '../../sim/task.ts';
+import { simBenchOptions } from '../sim-bench-options.ts';
+import type { SimBench } from '../../workflows/sim-rollout.ts';
 
 /** Held-out targets: the world's seed is this plus --seed, far from the seeds demonstrations and training use. */
 export const EVAL_SEED_OFFSET = 100_000;
@@ -27,6 +28,10 @@ const options = z.object({
   seed: z.coerce.number().int().min(0).default(0).describe(`Seed of the held-out targets (the world runs at seed ${EVAL_SEED_OFFSET} + this): the same targets for every model at the same seed`),
   rate: z.coerce.number().positive().max(2000).optional().describe(`Control rate, Hz (default: the model's own rate, else ${DEFAULT_RATE_HZ})`),
   episodeS: z.coerce.number().positive().optional().describe('Length of an episode, s (default: the task\'s, 3 for reach, 8 for pick-place)'),
+  scene: simBenchOptions.scene,
+  observe: simBenchOptions.observe,
+  poseNoise: simBenchOptions.poseNoise,
+  poseLatencyMs: simBenchOptions.poseLatencyMs,
   json: z.boolean().default(false).describe('Print one JSON object {successRate, meanReturn, stdReturn, episodes} on stdout and nothing else there (progress on stderr)'),
   out: z.string().optional().describe("Run folder for report.html (default: eval-<arm>-seed<seed>-<episodes>ep next to the model, or runs/eval-<operator>-… for an operator)"),
   noReport: noReportOption,
@@ -63,22 +68,29 @@ export const evalCommand: Command<typeof options> = {
     // With --json, stdout carries the JSON object alone: every human-readable line goes to stderr.
     const human = o.json ? stderr : stdout;
     let rateHz = o.rate ?? DEFAULT_RATE_HZ;
-    const task = o.task ?? (o.model !== undefined ? await taskOfModel(o.model) : undefined) ?? 'reach';
+    const meta = o.model !== undefined ? await readPolicyMetadata(o.model) : undefined;
+    const modelTask = meta?.sim?.task === 'reach' || meta?.sim?.task === 'pick-place' ? meta.sim.task : undefined;
+    const task = o.task ?? modelTask ?? (o.model !== undefined ? await taskOfModel(o.model) : undefined) ?? 'reach';
     const simTask = createTask(task, o.arm);
     const episodeS = o.episodeS ?? simTask.episodeS;
-    if (o.model !== undefined) {
-      const meta = await readPolicyMetadata(o.model);
-      // The rollout feeds [follower.position, the task's poses]: refuse anything else with the loop's own error.
+    // The bench: as asked, else as the model was trained (scene, perception), else random scenes with exact poses.
+    const bench: SimBench = {
+      scene: o.scene ?? (meta?.sim?.scene === 'fixed' ? 'fixed' : 'random'),
+      observe: o.observe ?? (meta && !meta.observation.some((p) => p.name !== 'follower.position') ? 'arm' : 'poses'),
+      poseNoiseM: o.poseNoise ?? meta?.sim?.poseNoiseM ?? 0,
+      poseLatencyMs: o.poseLatencyMs ?? meta?.sim?.poseLatencyMs ?? 0,
+    };
+    if (o.model !== undefined && meta) {
+      // The rollout feeds what the model observes from the simulated bench, and refuses what the bench cannot give.
       const joints = armProfile(o.arm, 'follower').joints.map((j) => j.name);
-      const want = JSON.stringify([{ name: 'follower.position', size: joints.length }, ...taskLayout(simTask)]);
-      if (meta.jointNames.join(',') !== joints.join(',')) throw new ModelMismatchError(o.model, `it was trained on joints [${meta.jointNames.join(',')}], the simulated ${o.arm} has [${joints.join(',')}]`);
-      if (JSON.stringify(meta.observation) !== want) throw new ModelMismatchError(o.model, `it expects observation ${JSON.stringify(meta.observation)}, the ${task} task provides ${want}`);
+      if (meta.jointNames.join(',') !== joints.join(',')) throw new ModelMismatchError(o.model, `it was trained on joints [${meta.jointNames.join(',')}], the simulated ${o.arm} has [${joints.join(',')}]`, meta.arm && meta.arm !== o.arm ? `evaluate it with --arm ${meta.arm}` : undefined);
       if (o.rate === undefined) rateHz = meta.rateHz ?? DEFAULT_RATE_HZ;
       else if (meta.rateHz !== undefined && meta.rateHz !== o.rate) human.write(`note: model ${o.model} was trained at ${meta.rateHz} Hz; evaluating at ${o.rate} Hz as asked\n`);
     }
     const who = o.model !== undefined ? `model ${o.model}` : `the scripted ${o.operator} operator`;
     const worldSeed = EVAL_SEED_OFFSET + o.seed;
-    human.write(`evaluating ${who} on ${o.episodes} held-out ${task} targets (simulated ${o.arm}, seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode\n`);
+    const benchText = `${bench.scene} scene, observing ${bench.observe === 'arm' ? 'the arm only' : `the poses${bench.poseNoiseM || bench.poseLatencyMs ? ` (${bench.poseNoiseM} m noise, ${bench.poseLatencyMs} ms latency)` : ''}`}`;
+    human.write(`evaluating ${who} on ${o.episodes} held-out ${task} episodes (simulated ${o.arm}, ${benchText}, seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode\n`);
     // onnxruntime (imported by the rollout module) is heavy: loaded only when used.
     const { rollout } = await import('../../workflows/sim-rollout.ts');
     const r = await rollout({
@@ -89,6 +101,7 @@ export const evalCommand: Command<typeof options> = {
       episodeS,
       rateHz,
       driver: o.model !== undefined ? { kind: 'policy', model: o.model } : { kind: 'operator', mix: { [o.operator!]: 1 } },
+      bench,
     });
     // Written last, so the report line follows the results.
     const saveReport = async () => {
@@ -99,8 +112,8 @@ export const evalCommand: Command<typeof options> = {
       const label = o.model !== undefined ? o.model : `scripted ${o.operator} operator`;
       await writeRunReport(join(out, 'report.html'), {
         title: `armbridge eval: ${label}`,
-        subtitle: `${o.episodes} held-out ${task} targets on the simulated ${o.arm} (seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode`,
-        settings: settingsOf({ ...o, task, rateHz, episodeS }),
+        subtitle: `${o.episodes} held-out ${task} episodes on the simulated ${o.arm}, ${benchText} (seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode`,
+        settings: settingsOf({ ...o, task, rateHz, episodeS, scene: bench.scene, observe: bench.observe, poseNoise: bench.poseNoiseM, poseLatencyMs: bench.poseLatencyMs }),
         figures: [
           successReturnFigure('success-return', 'Success and return', [{ label, success: r.successRate, episodes: r.episodes.length, meanReturn: r.meanReturn, stdReturn: r.stdReturn }], o.model !== undefined ? 'model' : 'operator'),
           histogramFigure('returns', 'Return per episode', r.episodes.map((e) => e.return), 'return', '#f58518'),

@@ -10,6 +10,7 @@ import { progressOfRecords, runRecordInWorker } from '../../control/loop-host.ts
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { parseSkillMix, recordSim, type SkillMix } from '../../workflows/record-sim.ts';
 import { armPairOptions } from '../arm-options.ts';
+import { simBenchOf, simBenchOptions } from '../sim-bench-options.ts';
 import { UsageError, type Command } from '../command.ts';
 import { terminalKeys } from '../keys.ts';
 
@@ -36,6 +37,7 @@ const options = z.object({
   kinesthetic: z.boolean().default(false).describe('Kinesthetic teaching: no leader arm; the follower\'s torque stays off while a person moves it by hand (--sim: the scripted operator\'s hand), its states are recorded without /action (train derives the labels); at the end it is held and parked'),
   compliance: z.enum(['torque-off', 'damping']).default('torque-off').describe('With --kinesthetic: how the follower yields to the hand: torque off, or damping (Feetech STS only: an arm let go sinks slowly instead of falling; heavier to move)'),
   task: z.enum(['reach', 'pick-place']).default('reach').describe('Simulated task (--sim): reach a target, or pick the cube and place it on the goal (episodes of 8 s by default)'),
+  ...simBenchOptions,
 });
 
 function progressPrinter(stdout: NodeJS.WritableStream, episodes: number) {
@@ -77,7 +79,7 @@ export const recordCommand: Command<typeof options> = {
       stdout.write(`generating ${o.episodes} ${o.kinesthetic ? 'kinesthetic (states only, no /action) ' : ''}${o.task} episodes on the simulated ${o.arm} in virtual time at ${rateHz} Hz, ${episodeS} s each, operator mix ${o.mix}, seed ${o.seed}\n`);
       // onnxruntime (imported by the rollout module) is heavy: loaded only when used.
       const { rollout } = await import('../../workflows/sim-rollout.ts');
-      const r = await rollout({ arm: o.arm, task: o.task, seed: o.seed, episodes: o.episodes, episodeS, rateHz, driver: { kind: o.kinesthetic ? 'kinesthetic' : 'operator', mix }, out, overwrite: o.overwrite });
+      const r = await rollout({ arm: o.arm, task: o.task, seed: o.seed, episodes: o.episodes, episodeS, rateHz, driver: { kind: o.kinesthetic ? 'kinesthetic' : 'operator', mix }, out, overwrite: o.overwrite, bench: simBenchOf(o) });
       const bySkill = new Map<string, { n: number; ok: number }>();
       for (const e of r.episodes) {
         const b = bySkill.get(e.skill) ?? { n: 0, ok: 0 };
@@ -142,6 +144,7 @@ export const recordCommand: Command<typeof options> = {
           mix,
           seed: o.seed,
           transport: o.inProcess ? 'in-process' : 'pty',
+          bench: simBenchOf(o),
           signal: controller.signal,
           keys: keys?.poll,
           onProgress: progressPrinter(stdout, o.episodes),

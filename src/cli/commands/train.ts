@@ -9,6 +9,7 @@ import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 
 const options = z.object({
   data: z.string().describe('Recordings to train on: comma-separated, or list them after the options (shell globs work)'),
+  obs: z.string().optional().describe('What the policy observes, comma-separated, in order: follower.position (the joints, gripper included), target.position / object.position / goal.position, or pose:/TOPIC for any recorded geometry_msgs/msg/PoseStamped topic (default: the joints and every pose topic the recordings hold; --obs follower.position for a joint-only policy)'),
   algo: z.enum(['bc', 'bc-gaussian', 'rwr', 'awr']).default('bc').describe('bc (MSE), bc-gaussian (Gaussian log-likelihood), rwr (return-weighted), awr (advantage-weighted)'),
   out: z.string().describe('Model folder: policy.onnx, summary.json, curve.svg, report.html'),
   loss: z.enum(['mse', 'nll']).default('mse').describe('Regression loss for rwr / awr'),
@@ -41,7 +42,11 @@ export const trainCommand: Command<typeof options> = {
   options,
   positional: 'data',
   variadic: true,
-  examples: ['armbridge train recordings/*.mcap --algo rwr --rwr-transform exp --beta 5 --out models/reach-rwr'],
+  examples: [
+    'armbridge train recordings/so101-pick.mcap --out models/pick-bc',
+    'armbridge train recordings/*.mcap --algo rwr --rwr-transform exp --beta 5 --out models/reach-rwr',
+    'armbridge train recordings/cup.mcap --obs follower.position,pose:/cup_pose --out models/cup-bc',
+  ],
   async run(o, { stdout }) {
     const tty = 'isTTY' in stdout && stdout.isTTY;
     const r = await trainFromRecordings({
@@ -66,6 +71,7 @@ export const trainCommand: Command<typeof options> = {
       optimizer: o.optimizer,
       threads: o.threads,
       load: {
+        observation: o.obs ? o.obs.split(',').map((x) => x.trim()).filter(Boolean) : undefined,
         outcomes: o.outcome ? (o.outcome.split(',') as ('success' | 'failure' | 'score' | 'unlabelled')[]) : undefined,
         operators: o.operator ? o.operator.split(',') : undefined,
         labels: o.labels,
