@@ -17,6 +17,12 @@ export class StdinClosedError extends ArmbridgeError {
   }
 }
 
+export class PromptInterruptedError extends ArmbridgeError {
+  constructor(readonly waitingFor: string, readonly consequence: string) {
+    super('INTERRUPTED', `interrupted before Enter (${waitingFor}); ${consequence}`);
+  }
+}
+
 export class EnterKey {
   readonly #rl: Interface;
   #pressed = 0;
@@ -35,10 +41,25 @@ export class EnterKey {
     });
   }
 
-  /** Resolves at the next Enter (or at once for one already typed); rejects with `onEnd()` once the input has ended. */
-  next(onEnd: () => Error): Promise<void> {
+  /**
+   * Resolves at the next Enter (or at once for one already typed); rejects with `onEnd()` once the
+   * input has ended, or with `onAbort()` when `signal` aborts (Ctrl-C, SIGTERM) first.
+   */
+  next(onEnd: () => Error, signal?: AbortSignal, onAbort: () => Error = onEnd): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#waiter = { resolve, reject, onEnd };
+      const abort = () => {
+        if (this.#waiter !== waiter) return;
+        this.#waiter = undefined;
+        reject(onAbort());
+      };
+      const waiter = {
+        resolve: () => (signal?.removeEventListener('abort', abort), resolve()),
+        reject: (e: Error) => (signal?.removeEventListener('abort', abort), reject(e)),
+        onEnd,
+      };
+      this.#waiter = waiter;
+      if (signal?.aborted) return abort();
+      signal?.addEventListener('abort', abort, { once: true });
       this.#wake();
     });
   }

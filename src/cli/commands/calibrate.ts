@@ -8,7 +8,8 @@ import { MotorBus } from '../../bus/motor-bus.ts';
 import { simCalibrationHand } from '../../workflows/sim-calibration.ts';
 import { openSimPort } from '../../workflows/sim-port.ts';
 import type { Command } from '../command.ts';
-import { EnterKey, StdinClosedError } from '../enter-key.ts';
+import { EnterKey, PromptInterruptedError, StdinClosedError } from '../enter-key.ts';
+import { namedError } from '../../errors.ts';
 
 const options = z.object({
   arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type'),
@@ -24,10 +25,12 @@ const LEFT_UNCALIBRATED =
   'nothing was saved; the servos are left with torque off and no calibration in them (homing offset 0, limits over the full turn): ' +
   'teleop and record write your calibration file into them when they open the arm';
 
-function terminalPrompts(out: NodeJS.WritableStream, enter: EnterKey, names: readonly string[]): CalibrationPrompts {
+function terminalPrompts(out: NodeJS.WritableStream, enter: EnterKey, names: readonly string[], signal: AbortSignal): CalibrationPrompts {
   const liveUntilEnter = async (step: string, show: () => Promise<string>) => {
     let done = false;
-    const pressed = enter.next(() => new StdinClosedError(step, LEFT_UNCALIBRATED)).finally(() => (done = true));
+    const pressed = enter
+      .next(() => new StdinClosedError(step, LEFT_UNCALIBRATED), signal, () => new PromptInterruptedError(step, LEFT_UNCALIBRATED))
+      .finally(() => (done = true));
     pressed.catch(() => undefined);
     while (!done) {
       out.write(`\r${await show()}   `);
@@ -57,7 +60,7 @@ export const calibrateCommand: Command<typeof options> = {
     'armbridge calibrate --import ~/.cache/huggingface/lerobot/calibration/robots/so101_follower/my_arm.json --arm so101 --role follower',
     'armbridge calibrate --arm so101 --sim --out /tmp/so101.json',
   ],
-  async run(o, { stdout, stderr, stdin }) {
+  async run(o, { stdout, stderr, stdin, signal }) {
     const profile = armProfile(o.arm, o.role);
     const out = o.out ?? `calibration/${o.arm}-${o.role}.json`;
     if (o.import) {
@@ -90,7 +93,7 @@ export const calibrateCommand: Command<typeof options> = {
       });
       const enter = sim ? undefined : new EnterKey(stdin ?? process.stdin);
       try {
-        const prompts = sim ? simCalibrationHand(sim.arm) : terminalPrompts(stdout, enter!, profile.joints.map((j) => j.name));
+        const prompts = sim ? simCalibrationHand(sim.arm) : terminalPrompts(stdout, enter!, profile.joints.map((j) => j.name), signal);
         if (sim) stdout.write("calibrating the simulated arm: the simulator's hand holds it mid-range, then sweeps each joint\n");
         const cal = await calibrateArm(bus, profile, prompts);
         await saveCalibration(out, cal);
@@ -103,6 +106,9 @@ export const calibrateCommand: Command<typeof options> = {
         enter?.close();
         await bus.close();
       }
+    } catch (e) {
+      // Bus errors then say which arm and port failed.
+      throw sim ? e : namedError(e, `${o.role} on ${o.port}`);
     } finally {
       await sim?.close();
     }
