@@ -14,6 +14,16 @@ export class ArmbridgeError extends Error {
   }
 }
 
+/**
+ * Says where an armbridge error arose by prefixing its message with `where` ("follower on
+ * /dev/ttyACM0: …"), once; class, code and cause stay, so callers still match on them. Other
+ * errors pass unchanged. Returns the error, to be rethrown.
+ */
+export function namedError(e: unknown, where: string): unknown {
+  if (e instanceof ArmbridgeError && !e.message.startsWith(`${where}: `)) e.message = `${where}: ${e.message}`;
+  return e;
+}
+
 /** A value handed to an API is outside what it accepts (programming or configuration error). */
 export class InvalidArgumentError extends ArmbridgeError {
   constructor(message: string, options?: ErrorOptions) {

@@ -11,6 +11,7 @@
 import type { BindingInterface } from '@serialport/bindings-interface';
 import { MotorBus, type CallOptions, type MotorBusOptions } from '../bus/motor-bus.ts';
 import { ServoTimeoutError } from '../bus/errors.ts';
+import { namedError } from '../errors.ts';
 import type { RegisterSpec, ServoModelName, Vendor } from '../protocol/index.ts';
 import { checkCalibration, JointConverter, type Calibration } from './calibration.ts';
 import { ArmMismatchError } from './errors.ts';
@@ -54,8 +55,18 @@ export class Arm {
   /**
    * Opens the port, checks the calibration against the profile (CalibrationMismatchError naming the
    * joint) and the servos against the profile (ArmMismatchError), then configures the servos.
+   * An armbridge error raised while opening keeps its class and code, and its message starts with
+   * the arm's role and port ("follower on /dev/ttyACM0: …"): with two arms, the person knows which.
    */
   static async open(options: OpenArmOptions): Promise<Arm> {
+    try {
+      return await Arm.#open(options);
+    } catch (e) {
+      throw namedError(e, `${options.profile.role} on ${options.path}`);
+    }
+  }
+
+  static async #open(options: OpenArmOptions): Promise<Arm> {
     const { profile, calibration } = options;
     checkCalibration(calibration, profile);
     const models: Record<number, ServoModelName> = {};

@@ -9,6 +9,11 @@
  *      point (0 ↔ max) is then half a turn from the middle of the travel, outside it;
  *   5. offset and limits are written to the servos and returned as a Calibration.
  * Prompts are injected: a terminal (Enter) or a script (the simulator's hand).
+ *
+ * When steps 2–4 fail (the person's input closed, an interrupt, a joint that did not move) the
+ * servos are put back into the state of step 1, whatever step 2 had written: torque off, homing
+ * offset 0, limits over the full turn (EEPROM locked again on Feetech). Nothing half-calibrated stays
+ * in them; the error is rethrown.
  */
 import type { MotorBus } from '../bus/motor-bus.ts';
 import { SERVO_MODELS, type Vendor } from '../protocol/index.ts';
@@ -48,57 +53,62 @@ export async function calibrateArm(bus: MotorBus<Vendor>, profile: ArmProfile, p
     await bus.write(j.id, 'Max_Position_Limit', res[profile.joints.indexOf(j)]! - 1);
   }
 
-  // 2. Middle pose → first homing offset.
-  await prompts.middle(live);
-  const atMiddle = await live();
-  const offsets = atMiddle.map((p, i) => homingFor(feetech, p, mid[i]!, res[i]!));
-  for (const [i, j] of profile.joints.entries()) await bus.write(j.id, 'Homing_Offset', offsets[i]!);
-
-  // 3. Sweep, unwrapping.
-  const first = await live();
-  const unwrapped = first.slice();
-  const lo = first.slice();
-  const hi = first.slice();
-  let prev = first.slice();
-  let sweeping = true;
-  const ranges = () => profile.joints.map((j, i) => ({ name: j.name, min: lo[i]!, max: hi[i]! }));
-  const sampler = (async () => {
-    while (sweeping) {
-      await sleep(options.sampleMs ?? 10);
-      const now = await live().catch(() => undefined);
-      if (!now) continue;
-      for (let i = 0; i < now.length; i++) {
-        let d = now[i]! - prev[i]!;
-        const r = res[i]!;
-        if (d > r / 2) d -= r;
-        else if (d < -r / 2) d += r;
-        unwrapped[i] = unwrapped[i]! + d;
-        lo[i] = Math.min(lo[i]!, unwrapped[i]!);
-        hi[i] = Math.max(hi[i]!, unwrapped[i]!);
-      }
-      prev = now;
-    }
-  })();
-  try {
-    await prompts.sweep(live, ranges);
-  } finally {
-    sweeping = false;
-    await sampler;
-  }
-
-  // 4. Centre the measured arc at mid-scale.
   const joints: Record<string, JointCalibration> = {};
-  for (const [i, j] of profile.joints.entries()) {
-    const span = hi[i]! - lo[i]!;
-    if (span < (options.minSpanTicks ?? 40)) {
-      throw new CalibrationError(j.name, `it moved only ${span} ticks during the sweep: move every joint from one end of its travel to the other`);
+  try {
+    // 2. Middle pose → first homing offset.
+    await prompts.middle(live);
+    const atMiddle = await live();
+    const offsets = atMiddle.map((p, i) => homingFor(feetech, p, mid[i]!, res[i]!));
+    for (const [i, j] of profile.joints.entries()) await bus.write(j.id, 'Homing_Offset', offsets[i]!);
+
+    // 3. Sweep, unwrapping.
+    const first = await live();
+    const unwrapped = first.slice();
+    const lo = first.slice();
+    const hi = first.slice();
+    let prev = first.slice();
+    let sweeping = true;
+    const ranges = () => profile.joints.map((j, i) => ({ name: j.name, min: lo[i]!, max: hi[i]! }));
+    const sampler = (async () => {
+      while (sweeping) {
+        await sleep(options.sampleMs ?? 10);
+        const now = await live().catch(() => undefined);
+        if (!now) continue;
+        for (let i = 0; i < now.length; i++) {
+          let d = now[i]! - prev[i]!;
+          const r = res[i]!;
+          if (d > r / 2) d -= r;
+          else if (d < -r / 2) d += r;
+          unwrapped[i] = unwrapped[i]! + d;
+          lo[i] = Math.min(lo[i]!, unwrapped[i]!);
+          hi[i] = Math.max(hi[i]!, unwrapped[i]!);
+        }
+        prev = now;
+      }
+    })();
+    try {
+      await prompts.sweep(live, ranges);
+    } finally {
+      sweeping = false;
+      await sampler;
     }
-    if (span > res[i]! - 16) throw new CalibrationError(j.name, `its travel of ${span} ticks is a full turn or more: a continuous joint cannot be calibrated with limits`);
-    const shift = Math.round((lo[i]! + hi[i]!) / 2 - mid[i]!);
-    const offset = feetech ? wrapOffset(offsets[i]! + shift, res[i]!) : offsets[i]! - shift;
-    const rangeMin = Math.round(lo[i]! - shift);
-    const rangeMax = Math.round(hi[i]! - shift);
-    joints[j.name] = { id: j.id, model: j.model, drive_mode: 0, homing_offset: offset, range_min: rangeMin, range_max: rangeMax };
+
+    // 4. Centre the measured arc at mid-scale.
+    for (const [i, j] of profile.joints.entries()) {
+      const span = hi[i]! - lo[i]!;
+      if (span < (options.minSpanTicks ?? 40)) {
+        throw new CalibrationError(j.name, `it moved only ${span} ticks during the sweep: move every joint from one end of its travel to the other (a simulator served on a port needs a hand: armbridge sim … --hand calibrate)`);
+      }
+      if (span > res[i]! - 16) throw new CalibrationError(j.name, `its travel of ${span} ticks is a full turn or more: a continuous joint cannot be calibrated with limits`);
+      const shift = Math.round((lo[i]! + hi[i]!) / 2 - mid[i]!);
+      const offset = feetech ? wrapOffset(offsets[i]! + shift, res[i]!) : offsets[i]! - shift;
+      const rangeMin = Math.round(lo[i]! - shift);
+      const rangeMax = Math.round(hi[i]! - shift);
+      joints[j.name] = { id: j.id, model: j.model, drive_mode: 0, homing_offset: offset, range_min: rangeMin, range_max: rangeMax };
+    }
+  } catch (e) {
+    await leaveUncalibrated(bus, profile, res);
+    throw e;
   }
 
   // 5. Into the servos.
@@ -110,6 +120,17 @@ export async function calibrateArm(bus: MotorBus<Vendor>, profile: ArmProfile, p
     if (feetech) await bus.write(j.id, 'Lock', 1);
   }
   return makeCalibration(profile.kind, profile.role, joints);
+}
+
+/** Step 1's state, best effort (the bus may be what failed): offset 0, full-turn limits, Feetech EEPROM locked. */
+async function leaveUncalibrated(bus: MotorBus<Vendor>, profile: ArmProfile, res: readonly number[]): Promise<void> {
+  const quiet = () => undefined;
+  for (const [i, j] of profile.joints.entries()) {
+    await bus.write(j.id, 'Homing_Offset', 0).catch(quiet);
+    await bus.write(j.id, 'Min_Position_Limit', 0).catch(quiet);
+    await bus.write(j.id, 'Max_Position_Limit', res[i]! - 1).catch(quiet);
+    if (profile.vendor === 'feetech') await bus.write(j.id, 'Lock', 1).catch(quiet);
+  }
 }
 
 /** The homing offset that makes `present` read `target`. Feetech: Present = Actual − Offset (mod a

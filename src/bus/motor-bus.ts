@@ -53,6 +53,12 @@ export interface OpenMotorBusOptions<V extends Vendor> extends MotorBusOptions<V
   readonly path: string;
   /** serialport binding; default: the OS serial ports (@serialport/bindings-cpp). */
   readonly binding?: BindingInterface;
+  /**
+   * After opening, the input is flushed and bytes arriving for this long are dropped, ms. Default 10.
+   * A process killed mid-transaction leaves its last replies on the line (a pty or USB adapter buffers
+   * them); taken as answers to our first requests they would shift every reply by one.
+   */
+  readonly settleMs?: number;
 }
 
 /** Per-call overrides of the bus defaults. */
@@ -119,7 +125,14 @@ export class MotorBus<V extends Vendor = Vendor> {
     await new Promise<void>((resolve, reject) =>
       port.open((err) => (err ? reject(new PortOpenError(options.path, { cause: err })) : resolve())),
     );
-    return new MotorBus(port, options);
+    const bus = new MotorBus(port, options);
+    try {
+      await bus.#dropStale(options.settleMs ?? 10);
+    } catch (e) {
+      await bus.close();
+      throw e;
+    }
+    return bus;
   }
 
   /** Takes ownership of an open port: `close()` closes it. */
@@ -177,6 +190,15 @@ export class MotorBus<V extends Vendor = Vendor> {
       this.health.servos.set(id, h);
     }
     return h;
+  }
+
+  /** Flushes the input, lets a stale exchange end, and forgets what arrived (counted as stray packets). */
+  async #dropStale(settleMs: number): Promise<void> {
+    await this.#mutex.run(async () => {
+      await new Promise<void>((resolve, reject) => this.#port.flush((err) => (err ? reject(new PortOpenError(this.path, { cause: err })) : resolve())));
+      if (settleMs > 0) await sleep(settleMs);
+      this.#reader.reset();
+    });
   }
 
   /** Changes the line rate (e.g. while scanning). */

@@ -30,6 +30,12 @@ export interface ScanOptions {
   readonly windowMs?: number;
   /** Stop after the first rate at which servos answer (per vendor). */
   readonly firstMatch?: boolean;
+  /**
+   * With `firstMatch`: once servos answered in one protocol, skip the protocols after it. An arm's
+   * bus carries one protocol; a pty (the simulator) carries no baud rate, so without `firstMatch`
+   * the same servos answer at every rate tried.
+   */
+  readonly firstVendor?: boolean;
   readonly onProgress?: (vendor: Vendor, baud: number, found: number) => void;
 }
 
@@ -52,6 +58,7 @@ export async function scanPort(options: ScanOptions): Promise<FoundServo[]> {
     } finally {
       await bus.close();
     }
+    if (found.length > 0 && options.firstMatch && options.firstVendor) break;
   }
   return found;
 }

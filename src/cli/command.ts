@@ -9,6 +9,8 @@ import { ArmbridgeError } from '../errors.ts';
 export interface CommandContext {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /** Where prompts read the person's answers (Enter); default process.stdin. */
+  readonly stdin?: NodeJS.ReadableStream;
   /** Aborted on SIGINT / SIGTERM: long-running commands stop cleanly. */
   readonly signal: AbortSignal;
 }

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
 import { z } from 'zod';
 import { calibrateArm, type CalibrationPrompts } from '../../arm/calibrate.ts';
 import { importLeRobotCalibration, saveCalibration } from '../../arm/calibration.ts';
@@ -9,6 +8,8 @@ import { MotorBus } from '../../bus/motor-bus.ts';
 import { simCalibrationHand } from '../../workflows/sim-calibration.ts';
 import { openSimPort } from '../../workflows/sim-port.ts';
 import type { Command } from '../command.ts';
+import { EnterKey, PromptInterruptedError, StdinClosedError } from '../enter-key.ts';
+import { namedError } from '../../errors.ts';
 
 const options = z.object({
   arm: z.enum(['so101', 'koch']).default('so101').describe('Arm type'),
@@ -19,27 +20,33 @@ const options = z.object({
   out: z.string().optional().describe('Where to write the calibration (default calibration/<arm>-<role>.json)'),
 });
 
-function terminalPrompts(out: NodeJS.WritableStream, names: readonly string[]): CalibrationPrompts {
-  const rl = () => createInterface({ input: process.stdin, output: process.stdout });
-  const liveUntilEnter = async (show: () => Promise<string>) => {
-    const r = rl();
+/** What a calibration stopped before its end leaves in the servos (arm/calibrate.ts restores it). */
+const LEFT_UNCALIBRATED =
+  'nothing was saved; the servos are left with torque off and no calibration in them (homing offset 0, limits over the full turn): ' +
+  'teleop and record write your calibration file into them when they open the arm';
+
+function terminalPrompts(out: NodeJS.WritableStream, enter: EnterKey, names: readonly string[], signal: AbortSignal): CalibrationPrompts {
+  const liveUntilEnter = async (step: string, show: () => Promise<string>) => {
     let done = false;
-    const answer = r.question('').then(() => (done = true));
+    const pressed = enter
+      .next(() => new StdinClosedError(step, LEFT_UNCALIBRATED), signal, () => new PromptInterruptedError(step, LEFT_UNCALIBRATED))
+      .finally(() => (done = true));
+    pressed.catch(() => undefined);
     while (!done) {
       out.write(`\r${await show()}   `);
-      await Promise.race([answer, new Promise((res) => setTimeout(res, 100))]);
+      await Promise.race([pressed, new Promise((res) => setTimeout(res, 100))]).catch(() => undefined);
     }
-    r.close();
     out.write('\n');
+    await pressed;
   };
   return {
     async middle(live) {
       out.write('Move the arm to the MIDDLE of its range of motion (every joint about halfway), then press Enter.\n');
-      await liveUntilEnter(async () => (await live()).map((t, i) => `${names[i]} ${t}`).join('  '));
+      await liveUntilEnter('the middle pose', async () => (await live()).map((t, i) => `${names[i]} ${t}`).join('  '));
     },
     async sweep(_live, ranges) {
       out.write('Move EVERY joint slowly through its WHOLE range, end to end, then press Enter.\n');
-      await liveUntilEnter(async () => ranges().map((r) => `${r.name} ${r.min}…${r.max}`).join('  '));
+      await liveUntilEnter('the sweep', async () => ranges().map((r) => `${r.name} ${r.min}…${r.max}`).join('  '));
     },
   };
 }
@@ -53,7 +60,7 @@ export const calibrateCommand: Command<typeof options> = {
     'armbridge calibrate --import ~/.cache/huggingface/lerobot/calibration/robots/so101_follower/my_arm.json --arm so101 --role follower',
     'armbridge calibrate --arm so101 --sim --out /tmp/so101.json',
   ],
-  async run(o, { stdout, stderr }) {
+  async run(o, { stdout, stderr, stdin, signal }) {
     const profile = armProfile(o.arm, o.role);
     const out = o.out ?? `calibration/${o.arm}-${o.role}.json`;
     if (o.import) {
@@ -69,7 +76,10 @@ export const calibrateCommand: Command<typeof options> = {
       return 0;
     }
     if (!o.port && !o.sim) {
-      stderr.write('give --port PATH (or --sim, or --import FILE)\n');
+      stderr.write(
+        `give the arm's port: armbridge calibrate --arm ${o.arm} --role ${o.role} --port /dev/ttyACM0 (find it with armbridge scan --list), ` +
+          `or --sim to calibrate a simulated arm, or --import FILE to convert a LeRobot calibration\n`,
+      );
       return 2;
     }
     const sim = o.sim ? await openSimPort(o.arm, o.role, 'in-process') : undefined;
@@ -81,8 +91,9 @@ export const calibrateCommand: Command<typeof options> = {
         baud: profile.baud,
         models: Object.fromEntries(profile.joints.map((j) => [j.id, j.model])),
       });
+      const enter = sim ? undefined : new EnterKey(stdin ?? process.stdin);
       try {
-        const prompts = sim ? simCalibrationHand(sim.arm) : terminalPrompts(stdout, profile.joints.map((j) => j.name));
+        const prompts = sim ? simCalibrationHand(sim.arm) : terminalPrompts(stdout, enter!, profile.joints.map((j) => j.name), signal);
         if (sim) stdout.write("calibrating the simulated arm: the simulator's hand holds it mid-range, then sweeps each joint\n");
         const cal = await calibrateArm(bus, profile, prompts);
         await saveCalibration(out, cal);
@@ -92,8 +103,12 @@ export const calibrateCommand: Command<typeof options> = {
         stdout.write(`calibration written to ${out} and to the servos\n`);
         return 0;
       } finally {
+        enter?.close();
         await bus.close();
       }
+    } catch (e) {
+      // Bus errors then say which arm and port failed.
+      throw sim ? e : namedError(e, `${o.role} on ${o.port}`);
     } finally {
       await sim?.close();
     }

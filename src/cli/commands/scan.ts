@@ -10,6 +10,10 @@ const options = z.object({
   sim: z.enum(['so101', 'koch']).optional().describe('Scan a simulated arm (in-process) instead of a port'),
   protocol: z.enum(['feetech', 'dynamixel', 'both']).default('both').describe('Which servo protocol to try'),
   baud: z.coerce.number().int().positive().optional().describe('Try only this baud rate'),
+  allBauds: z
+    .boolean()
+    .default(false)
+    .describe('Try every baud rate of every protocol asked for (default: stop at the first protocol and rate that answer)'),
   windowMs: z.coerce.number().int().positive().default(100).describe('How long to collect broadcast-ping answers per rate, ms'),
   list: z.boolean().default(false).describe('List the serial ports of this machine and exit'),
 });
@@ -18,7 +22,7 @@ export const scanCommand: Command<typeof options> = {
   name: 'scan',
   summary: 'Find the servos on a port: protocol, baud rate, ids, models and firmware',
   options,
-  examples: ['armbridge scan --port /dev/ttyACM0', 'armbridge scan --sim so101'],
+  examples: ['armbridge scan --port /dev/ttyACM0', 'armbridge scan --port /dev/ttyACM0 --all-bauds', 'armbridge scan --sim so101'],
   async run(o, { stdout, stderr }) {
     if (o.list) {
       const { autoDetect } = await import('@serialport/bindings-cpp');
@@ -32,7 +36,7 @@ export const scanCommand: Command<typeof options> = {
       return 0;
     }
     if (!o.port && !o.sim) {
-      stderr.write('give --port PATH (or --sim so101|koch); list ports with --list\n');
+      stderr.write('give --port PATH (e.g. armbridge scan --port /dev/ttyACM0), or --sim so101|koch; list the ports with armbridge scan --list\n');
       return 2;
     }
     const sim = o.sim ? await openSimPort(o.sim, 'follower', 'in-process') : undefined;
@@ -46,6 +50,8 @@ export const scanCommand: Command<typeof options> = {
         vendors,
         bauds: o.baud ? [o.baud] : undefined,
         windowMs: o.windowMs,
+        firstMatch: !o.allBauds,
+        firstVendor: !o.allBauds,
         onProgress: (v, b, n) => stderr.write(`  ${v} @ ${b}: ${n} servo(s)\n`),
       });
       if (found.length === 0) {
@@ -55,6 +61,11 @@ export const scanCommand: Command<typeof options> = {
         return 1;
       }
       stdout.write(table(['protocol', 'baud', 'id', 'model', 'model number', 'firmware'], found.map((s) => [s.vendor, s.baud, s.id, s.model ?? 'unknown', s.modelNumber, s.firmware])));
+      const answered = [...new Set(found.map((s) => `${s.vendor} at ${s.baud} baud`))];
+      stdout.write(
+        `${found.length} servo(s) answered: ${answered.join(', ')}` +
+          (o.allBauds ? '\n' : '; stopped at the first protocol and rate that answered (--all-bauds tries every rate and protocol)\n'),
+      );
       return 0;
     } finally {
       await sim?.close();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkCalibration, loadCalibrationAnyFormat, type Calibration } from '../../arm/calibration.ts';
 import { armProfile, type ArmKind, type ArmRole } from '../../arm/profiles.ts';
+import { CalibrationHand } from '../../sim/calibration-hand.ts';
 import type { MountJoint } from '../../sim/calibration-mount.ts';
 import { createSimArm } from '../../sim/presets.ts';
 import { PtySimServer } from '../../sim/pty-server.ts';
@@ -14,6 +15,10 @@ const options = z.object({
     .string()
     .optional()
     .describe("Mount the servos after this calibration (armbridge or LeRobot format): its ranges become the joints' travel and the servos hold it in EEPROM"),
+  hand: z
+    .enum(['none', 'calibrate'])
+    .default('none')
+    .describe('calibrate: a hand moves the joints when a calibration over the port asks a person to (holds mid-range, then sweeps each joint); you still press Enter in calibrate'),
 });
 
 /** A calibration file of either format, checked against the arm it is mounted on. */
@@ -28,6 +33,12 @@ export function mountOf(c: Calibration): MountJoint[] {
   return Object.entries(c.joints).map(([name, j]) => ({ name, id: j.id, homingOffset: j.homing_offset, rangeMin: j.range_min, rangeMax: j.range_max }));
 }
 
+const HAND_SAYS = {
+  idle: 'let go (calibration written or arm opened); waiting for the next calibration',
+  holding: 'holding every joint near mid-range (calibration reset seen); press Enter in calibrate',
+  sweeping: 'sweeping each joint end to end, round after round (homing offsets seen); press Enter in calibrate after a full round',
+} as const;
+
 export const simCommand: Command<typeof options> = {
   name: 'sim',
   summary: 'Serve a simulated arm on a real pty (needs socat) until interrupted',
@@ -35,12 +46,14 @@ export const simCommand: Command<typeof options> = {
   examples: [
     'armbridge sim --arm so101 --link /tmp/so101-follower',
     'armbridge sim --arm koch --role leader --link /tmp/koch-leader',
+    'armbridge sim --arm so101 --link /tmp/so101-follower --hand calibrate   # then: armbridge calibrate --port /tmp/so101-follower',
     'armbridge sim --arm so101 --link /tmp/so101-follower --calibration ~/.cache/huggingface/lerobot/calibration/robots/so_follower/my_arm.json',
   ],
   async run(o, { stdout, signal }) {
     const calibration = o.calibration ? await loadMountCalibration(o.calibration, o.arm, o.role) : undefined;
     const arm = createSimArm({ arm: o.arm, role: o.role, mount: calibration && mountOf(calibration) });
     const server = await PtySimServer.start({ bus: arm.bus, link: o.link });
+    const hand = o.hand === 'calibrate' ? new CalibrationHand(arm.bus, { onState: (s) => stdout.write(`hand: ${HAND_SAYS[s]}\n`) }) : undefined;
     try {
       const models = [...new Set(arm.joints.map((j) => j.model))].join(', ');
       stdout.write(
@@ -56,6 +69,7 @@ export const simCommand: Command<typeof options> = {
       stdout.write(`stopped; served ${arm.bus.stats.instructions} instructions, ${arm.bus.stats.replies} replies\n`);
       return 0;
     } finally {
+      hand?.stop();
       await server.close();
       arm.bus.close();
     }
