@@ -30,7 +30,7 @@ export interface PolicyMetadata {
    * Trained on simulated recordings: the task and bench they were made on (eval and deploy --sim
    * default to them). Undefined for real recordings and older models.
    */
-  readonly sim?: { readonly task?: string; readonly scene?: string; readonly observe?: string; readonly poseNoiseM?: number; readonly poseLatencyMs?: number };
+  readonly sim?: { readonly task?: string; readonly scene?: string; readonly observe?: string; readonly poseNoiseM?: number; readonly poseLatencyMs?: number; readonly rewards?: string };
   /** sha256 of the training recordings, in order. */
   readonly dataDigest: string;
   readonly trainingBackend: string;
@@ -52,7 +52,7 @@ export function metadataToProps(m: PolicyMetadata): Record<string, string> {
     ...(m.labelHorizonSteps !== undefined ? { 'armbridge.action_labels_derived_from': `follower.position +${m.labelHorizonSteps} steps`, 'armbridge.action_label_horizon_steps': String(m.labelHorizonSteps) } : {}),
     ...(m.sim
       ? Object.fromEntries(
-          Object.entries({ task: m.sim.task, scene: m.sim.scene, observe: m.sim.observe, pose_noise_m: m.sim.poseNoiseM, pose_latency_ms: m.sim.poseLatencyMs })
+          Object.entries({ task: m.sim.task, scene: m.sim.scene, observe: m.sim.observe, pose_noise_m: m.sim.poseNoiseM, pose_latency_ms: m.sim.poseLatencyMs, rewards: m.sim.rewards })
             .filter(([, v]) => v !== undefined)
             .map(([k, v]) => [`armbridge.sim_${k}`, String(v)]),
         )
@@ -89,5 +89,5 @@ function simOf(props: Readonly<Record<string, string>>): PolicyMetadata['sim'] {
   const keys = Object.keys(props).filter((k) => k.startsWith('armbridge.sim_'));
   if (!keys.length) return undefined;
   const num = (k: string) => (props[k] !== undefined && Number.isFinite(Number(props[k])) ? Number(props[k]) : undefined);
-  return { task: props['armbridge.sim_task'], scene: props['armbridge.sim_scene'], observe: props['armbridge.sim_observe'], poseNoiseM: num('armbridge.sim_pose_noise_m'), poseLatencyMs: num('armbridge.sim_pose_latency_ms') };
+  return { task: props['armbridge.sim_task'], scene: props['armbridge.sim_scene'], observe: props['armbridge.sim_observe'], poseNoiseM: num('armbridge.sim_pose_noise_m'), poseLatencyMs: num('armbridge.sim_pose_latency_ms'), rewards: props['armbridge.sim_rewards'] };
 }

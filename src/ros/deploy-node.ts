@@ -104,7 +104,7 @@ export async function runRosDeploy(o: RosDeployOptions): Promise<RosDeployResult
   // The observation vector in the model's order: fixed poses written once, topic poses as they arrive.
   const obs = new Float32Array(o.policy.obsSize);
   const jointsAt = plan.parts.find((p) => p.kind === 'joints')!.offset;
-  const pending = new Set<PoseName>();
+  const pending = new Set<string>();
   for (const part of plan.parts) {
     if (part.kind !== 'pose') continue;
     const { source, offset, pose } = part;

@@ -24,7 +24,8 @@ export type PoseSources = Readonly<Partial<Record<PoseName, PoseSource>>>;
 /** One part of the observation vector, at `offset` (model order). */
 export type ObservationPart =
   | { readonly kind: 'joints'; readonly name: 'follower.position'; readonly offset: number; readonly size: number }
-  | { readonly kind: 'pose'; readonly name: `${PoseName}.position`; readonly pose: PoseName; readonly offset: number; readonly source: PoseSource };
+  /** A pose: one of POSE_NAMES, or any other PoseStamped topic the model was trained on (`pose:/TOPIC`, `pose` is then the feature's name). */
+  | { readonly kind: 'pose'; readonly name: string; readonly pose: PoseName | `pose:${string}`; readonly offset: number; readonly source: PoseSource };
 
 export interface ObservationPlan {
   readonly parts: readonly ObservationPart[];
@@ -64,8 +65,16 @@ export function planObservation(model: string, observation: readonly { readonly 
       if (p.size !== jointCount) throw new RosObservationMissingError(model, `${p.name}[${p.size}]`, `the arm has ${jointCount} joints: deploy it on the arm it was trained for (--arm)`);
       parts.push({ kind: 'joints', name: 'follower.position', offset, size: p.size });
     } else {
+      // `pose:/TOPIC` (the dataset's name for a pose on any PoseStamped topic; see dataset/features.ts).
+      if (p.name.startsWith('pose:/')) {
+        // A pose on another topic (a perception node's): subscribed on the topic it was recorded from.
+        if (p.size !== 3) throw new RosObservationMissingError(model, `${p.name}[${p.size}]`, 'a pose position has 3 values (x, y, z): the model file is not one armbridge train wrote');
+        parts.push({ kind: 'pose', name: p.name, pose: p.name as `pose:${string}`, offset, source: { topic: p.name.slice('pose:'.length) } });
+        offset += p.size;
+        continue;
+      }
       const pose = POSE_NAMES.find((n) => p.name === `${n}.position`);
-      if (!pose) throw new RosObservationMissingError(model, p.name, `ros deploy provides only follower.position (from the JointState topic) and ${POSE_NAMES.map((n) => `${n}.position`).join(', ')} (PoseStamped topics or fixed values)`);
+      if (!pose) throw new RosObservationMissingError(model, p.name, `ros deploy provides only follower.position (from the JointState topic), ${POSE_NAMES.map((n) => `${n}.position`).join(', ')} (PoseStamped topics or fixed values) and pose:/TOPIC (that PoseStamped topic)`);
       if (p.size !== 3) throw new RosObservationMissingError(model, `${p.name}[${p.size}]`, 'a pose position has 3 values (x, y, z): the model file is not one armbridge train wrote');
       const given = sources[pose];
       const topic = DEFAULT_POSE_TOPICS[pose];

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { BackendName } from '../learn/backend.ts';
 import type { TrainConfig } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
+import type { SimBench } from './sim-bench.ts';
 import { rollout, type RolloutResult } from './sim-rollout.ts';
 import { createTask, taskForObservation } from '../sim/create-task.ts';
 import type { TaskName } from '../sim/task.ts';
@@ -43,6 +44,8 @@ export interface ImproveOptions extends TrainConfig {
   /** Acceptance scenes per round (default 50; 0: keep every round's model). */
   readonly acceptEpisodes?: number;
   readonly log?: (line: string) => void;
+  /** The bench (scene, perception, rewards or labels); default the one the data was recorded on. */
+  readonly bench?: SimBench;
 }
 
 export interface ImproveRound {
@@ -81,6 +84,7 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
   let task = options.task;
   let episodeS = options.episodeS;
   let rateHz = options.rateHz;
+  let bench: SimBench | undefined;
   let rolloutSuccess: number | undefined;
   const acceptEpisodes = options.acceptEpisodes ?? 50;
   let best: { round: number; model: string; eval: RolloutResult; acceptReturn: number; init: NonNullable<TrainConfig['init']> } | undefined;
@@ -95,11 +99,20 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
     const trained = await trainFromRecordings({ ...options, ...tune, data, out: join(options.out, `round-${round}`), log: undefined });
     // Rollouts run at the rate the policy was learned at (the data's), unless told otherwise.
     rateHz ??= trained.metadata.rateHz ?? 20;
-    task ??= taskForObservation(trained.metadata.observation.map((p) => p.name)) ?? 'reach';
+    const sim = trained.metadata.sim;
+    task ??= (sim?.task === 'reach' || sim?.task === 'pick-place' ? sim.task : undefined) ?? taskForObservation(trained.metadata.observation.map((p) => p.name)) ?? 'reach';
+    // Rollouts on the bench the data was recorded on (scene, perception, rewards or labels) unless told otherwise.
+    bench ??= {
+      scene: options.bench?.scene ?? (sim?.scene === 'fixed' ? 'fixed' : 'random'),
+      observe: options.bench?.observe ?? (trained.metadata.observation.some((p) => p.name !== 'follower.position') ? 'poses' : 'arm'),
+      poseNoiseM: options.bench?.poseNoiseM ?? sim?.poseNoiseM,
+      poseLatencyMs: options.bench?.poseLatencyMs ?? sim?.poseLatencyMs,
+      rewards: options.bench?.rewards ?? (sim?.rewards === 'labels' ? 'labels' : 'sim'),
+    };
     episodeS ??= createTask(task, options.arm).episodeS;
-    const ev = await rollout({ arm: options.arm, task, seed: options.evalSeed ?? 100_000, episodes: options.evalEpisodes ?? 100, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath } });
+    const ev = await rollout({ arm: options.arm, task, seed: options.evalSeed ?? 100_000, episodes: options.evalEpisodes ?? 100, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath }, bench });
     const acceptReturn =
-      acceptEpisodes > 0 ? (await rollout({ arm: options.arm, task, seed: ACCEPT_SEED_BASE + (options.seed ?? 0), episodes: acceptEpisodes, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath } })).meanReturn : undefined;
+      acceptEpisodes > 0 ? (await rollout({ arm: options.arm, task, seed: ACCEPT_SEED_BASE + (options.seed ?? 0), episodes: acceptEpisodes, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath }, bench })).meanReturn : undefined;
     const accepted = best === undefined || acceptReturn === undefined || acceptReturn >= best.acceptReturn;
     if (accepted) best = { round, model: trained.modelPath, eval: ev, acceptReturn: acceptReturn ?? NaN, init: { model: trained.result.model, obsNorm: trained.result.obsNorm, actNorm: trained.result.actNorm } };
     const kept = best!;
@@ -122,6 +135,7 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
       explorationGain: options.explorationGain ?? DEFAULT_EXPLORATION.gain,
       out: file,
       overwrite: true,
+      bench,
     });
     rolloutSuccess = ro.successRate;
     log(`  ${options.rollouts} rollouts of round ${kept.round}'s policy: ${(ro.successRate * 100).toFixed(0)} % success → ${file}\n`);

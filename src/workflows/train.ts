@@ -129,7 +129,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     actionMode: actionBase ? 'relative' : 'absolute',
     actionLabels: ds.labels.source,
     labelHorizonSteps: ds.labels.horizonSteps,
-    sim: ds.simulated && task ? { task, scene: bench.scene, observe: bench.observe, poseNoiseM: bench.poseNoiseM, poseLatencyMs: bench.poseLatencyMs } : undefined,
+    sim: ds.simulated && task ? { task, scene: bench.scene, observe: bench.observe, poseNoiseM: bench.poseNoiseM, poseLatencyMs: bench.poseLatencyMs, rewards: ds.bench.rewards } : undefined,
     dataDigest: hash.digest('hex'),
     trainingBackend: backend,
     created: new Date().toISOString(),

@@ -187,3 +187,14 @@ describe('ros deploy: the observation is the model\'s layout, each pose from a t
     expect(planObservation('m.onnx', [f6], 6)).toMatchObject({ size: 6, parts: [{ kind: 'joints', offset: 0 }] });
   });
 });
+
+describe('ros deploy: models trained on what a real recording holds', () => {
+  it('plans a joint-only model with no pose, and a pose on any PoseStamped topic (pose:/TOPIC) from that topic', () => {
+    const joints = planObservation('m.onnx', [{ name: 'follower.position', size: 6 }], 6);
+    expect(joints.parts.map((p) => p.kind)).toEqual(['joints']);
+    const cup = planObservation('m.onnx', [{ name: 'follower.position', size: 6 }, { name: 'pose:/cup_pose', size: 3 }], 6);
+    expect(cup.parts[1]).toMatchObject({ kind: 'pose', name: 'pose:/cup_pose', offset: 6, source: { topic: '/cup_pose' } });
+    expect(cup.size).toBe(9);
+    expect(() => planObservation('m.onnx', [{ name: 'follower.position', size: 6 }, { name: 'pose:/cup_pose', size: 2 }], 6)).toThrow(RosObservationMissingError);
+  });
+});

@@ -6,6 +6,7 @@ import { DEFAULT_FINE_TUNE, improve } from '../../workflows/improve.ts';
 import { table } from '../../workflows/table.ts';
 import { readPolicyMetadata } from '../../control/control-rate.ts';
 import { UsageError, type Command } from '../command.ts';
+import { simBenchOptions } from '../sim-bench-options.ts';
 import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 import { successReturnFigure } from '../../report/figures.ts';
 
@@ -14,6 +15,11 @@ const options = z.object({
   data: z.string().optional().describe('Recordings to start from (instead of --model): comma-separated'),
   sim: z.boolean().default(true).describe('Roll out on the simulated task (the only option for now)'),
   arm: z.enum(['so101', 'koch']).optional().describe("Simulated arm (default: the --model's arm, else so101)"),
+  scene: simBenchOptions.scene,
+  observe: simBenchOptions.observe,
+  poseNoise: simBenchOptions.poseNoise,
+  poseLatencyMs: simBenchOptions.poseLatencyMs,
+  rewards: z.enum(['sim', 'labels']).optional().describe("Rollouts' returns: sim (the task's dense reward) or labels (each rollout labelled success / failure by the simulated judge, as a person would) (default: as the data was recorded)"),
   task: z.enum(['reach', 'pick-place']).optional().describe('Simulated task (default: the one the data was recorded on: pick-place when it has the object and goal poses)'),
   algo: z.enum(['rwr', 'awr']).default('rwr').describe('Weighting used in every round'),
   rwrTransform: z.enum(['linear', 'exp']).default('exp').describe('RWR return transform'),
@@ -78,6 +84,7 @@ export const improveCommand: Command<typeof options> = {
     const rounds = await improve({
       arm: arm ?? 'so101',
       task: o.task,
+      bench: { scene: o.scene, observe: o.observe, poseNoiseM: o.poseNoise, poseLatencyMs: o.poseLatencyMs, rewards: o.rewards },
       data,
       out: o.out,
       algo: o.algo,
