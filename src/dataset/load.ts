@@ -63,6 +63,8 @@ export interface Dataset {
    * (task, scene, observe, pose_noise_m, pose_latency_ms, rewards); empty for real recordings.
    */
   readonly bench: RecordedBench;
+  /** Episode length the first file says it recorded (metadata episode_s), s. */
+  readonly episodeS?: number;
 }
 
 /** How a simulated recording's world was set up, as its metadata says (fields absent: not said). */
@@ -113,6 +115,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   const rates = new Set<number>();
   let simulated = true;
   let bench: RecordedBench | undefined;
+  let episodeS: number | undefined;
   for (const file of files) {
     const rec = await readRecording(file);
     const meta = rec.metadata.get('armbridge');
@@ -120,6 +123,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
     if (Number.isFinite(rate) && rate > 0) rates.add(rate);
     if (meta?.get('simulated') !== 'true') simulated = false;
     bench ??= benchOf(meta);
+    if (episodeS === undefined && Number(meta?.get('episode_s')) > 0) episodeS = Number(meta?.get('episode_s'));
     const jointNames = (meta?.get('joint_names') ?? '').split(',').filter(Boolean);
     arm ||= meta?.get('arm') ?? '';
     const byTopic = new Map<string, RecordedMessage[]>();
@@ -185,7 +189,7 @@ export async function loadDataset(files: readonly string[], options: LoadOptions
   if (!layout || usable.length === 0) throw new NoEpisodesError(files, 'no episode with samples matched (check --outcome / --operator filters and that the files hold recorded episodes)');
   const rateHz = rates.size === 1 ? [...rates][0] : undefined;
   const derived = usable.filter((e) => e.labels === 'derived').length;
-  return { arm, rateHz, simulated, layout, episodes: usable, files, labels: summariseLabels(usable.length - derived, derived, horizon, rateHz), bench: simulated ? (bench ?? {}) : {} };
+  return { arm, rateHz, simulated, layout, episodes: usable, files, labels: summariseLabels(usable.length - derived, derived, horizon, rateHz), bench: simulated ? (bench ?? {}) : {}, episodeS };
 }
 
 function buildEpisode(

@@ -31,6 +31,10 @@ export interface PolicyMetadata {
    * default to them). Undefined for real recordings and older models.
    */
   readonly sim?: { readonly task?: string; readonly scene?: string; readonly observe?: string; readonly poseNoiseM?: number; readonly poseLatencyMs?: number; readonly rewards?: string };
+  /** Where the training episodes started: the mean first follower.position (radians; gripper 0…1). eval on an arm starts each episode there. */
+  readonly startPose?: readonly number[];
+  /** Length of the training episodes, s (the recordings' episode_s), when they say. */
+  readonly episodeS?: number;
   /** sha256 of the training recordings, in order. */
   readonly dataDigest: string;
   readonly trainingBackend: string;
@@ -57,6 +61,8 @@ export function metadataToProps(m: PolicyMetadata): Record<string, string> {
             .map(([k, v]) => [`armbridge.sim_${k}`, String(v)]),
         )
       : {}),
+    ...(m.startPose ? { 'armbridge.start_pose': m.startPose.map((x) => x.toFixed(5)).join(',') } : {}),
+    ...(m.episodeS !== undefined ? { 'armbridge.episode_s': String(m.episodeS) } : {}),
     'armbridge.data_digest': m.dataDigest,
     'armbridge.training_backend': m.trainingBackend,
     'armbridge.created': m.created,
@@ -79,6 +85,8 @@ export function propsToMetadata(props: Readonly<Record<string, string>>): Policy
     actionLabels: props['armbridge.action_labels'] === 'recorded' || props['armbridge.action_labels'] === 'derived' || props['armbridge.action_labels'] === 'mixed' ? props['armbridge.action_labels'] : undefined,
     labelHorizonSteps: Number(props['armbridge.action_label_horizon_steps']) >= 1 ? Number(props['armbridge.action_label_horizon_steps']) : undefined,
     sim: simOf(props),
+    startPose: props['armbridge.start_pose'] ? props['armbridge.start_pose'].split(',').map(Number).filter(Number.isFinite) : undefined,
+    episodeS: Number(props['armbridge.episode_s']) > 0 ? Number(props['armbridge.episode_s']) : undefined,
     dataDigest: props['armbridge.data_digest'] ?? '',
     trainingBackend: props['armbridge.training_backend'] ?? '',
     created: props['armbridge.created'] ?? '',

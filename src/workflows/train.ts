@@ -129,6 +129,8 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     actionMode: actionBase ? 'relative' : 'absolute',
     actionLabels: ds.labels.source,
     labelHorizonSteps: ds.labels.horizonSteps,
+    startPose: startPoseOf(train, ds.layout),
+    episodeS: ds.episodeS,
     sim: ds.simulated && task ? { task, scene: bench.scene, observe: bench.observe, poseNoiseM: bench.poseNoiseM, poseLatencyMs: bench.poseLatencyMs, rewards: ds.bench.rewards } : undefined,
     dataDigest: hash.digest('hex'),
     trainingBackend: backend,
@@ -182,4 +184,17 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     throw new ModelFolderError(job.out, { cause: e });
   }
   return { result, backend, modelPath, summaryPath, curvePath, metadata, episodes: { train: train.length, val: val.length }, labels: ds.labels };
+}
+
+/** The mean first follower.position of the training episodes: where eval on a real arm starts each episode. */
+function startPoseOf(episodes: readonly { readonly observations: Float32Array; readonly length: number }[], layout: { readonly observation: readonly { readonly name: string; readonly size: number }[] }): number[] | undefined {
+  const at = layout.observation.findIndex((p) => p.name === 'follower.position');
+  if (at < 0) return undefined;
+  const offset = layout.observation.slice(0, at).reduce((n, p) => n + p.size, 0);
+  const size = layout.observation[at]!.size;
+  const used = episodes.filter((e) => e.length > 0);
+  if (!used.length) return undefined;
+  const sum = new Array<number>(size).fill(0);
+  for (const e of used) for (let i = 0; i < size; i++) sum[i] = sum[i]! + e.observations[offset + i]!;
+  return sum.map((x) => x / used.length);
 }

@@ -12,17 +12,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readPolicyMetadata } from '../../src/control/control-rate.ts';
 import { loadDataset } from '../../src/dataset/load.ts';
+import { episodesOf } from '../../src/record/episodes.ts';
+import { readRecording } from '../../src/record/read.ts';
 import { hasSocat } from '../helpers/socat.ts';
 import { REPO, serveSim, type ServedSim } from '../interop/python.ts';
 
 /** `armbridge …` as its own process; resolves with its exit code and output. */
-function armbridge(args: readonly string[], timeoutMs = 240_000): Promise<{ code: number | null; out: string; err: string }> {
+function armbridge(args: readonly string[], input?: string, timeoutMs = 240_000): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'armbridge.js'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'armbridge.js'), ...args], { cwd: REPO, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -73,5 +76,20 @@ describe.skipIf(!hasSocat)('a real leader/follower pair through the CLI (simulat
     const refused = await armbridge(['deploy', '--model', model, '--follower', follower.link, '--follower-calibration', cal('follower'), '--target', '0.2,0,0.1', '--duration-s', '1']);
     expect(refused.code).not.toBe(0);
     expect(refused.err).toMatch(/--target is not used by it/);
+
+    // eval on the arm: each episode from the model's start pose, labelled by the person (here typed lines), logged.
+    const log = join(dir, 'eval-arm.mcap');
+    const e = await armbridge(['eval', '--follower', follower.link, '--follower-calibration', cal('follower'), '--model', model, '--episodes', '2', '--episode-s', '1', '--log', log, '--json'], 's\nf\n');
+    expect(e.code, e.err).toBe(0);
+    const ej = JSON.parse(e.out) as { successRate: number; meanReturn: number; episodes: { outcome: string; return: number | null }[] };
+    expect(ej.successRate).toBe(0.5);
+    expect(ej.episodes.map((x) => x.outcome)).toEqual(['success', 'failure']);
+    expect(e.err).toMatch(/moving to the start pose/);
+    const logged = episodesOf(await readRecording(log));
+    expect(logged.map((x) => x.outcome)).toEqual(['success', 'failure']);
+    // The run log is training data: it loads as a dataset with the policy's actions.
+    expect((await loadDataset([log])).episodes).toHaveLength(2);
+    expect(meta.startPose).toHaveLength(6);
+    expect(meta.episodeS).toBe(2);
   }, 600_000);
 });

@@ -9,9 +9,7 @@ import { FALLBACK_RATE_HZ, MIN_RATE_FRACTION, readPolicyMetadata, resolveControl
 import { runDeploy, type DeployResult } from '../../control/deploy-loop.ts';
 import { runDeployInWorker, type LoopStatus } from '../../control/loop-host.ts';
 import { FIXED_ENVIRONMENT, type FixedEnvironmentParams } from '../../control/fixed-environment.ts';
-import { UsageError } from '../command.ts';
-import { ModelMismatchError } from '../../control/errors.ts';
-import { describeLayout, featureSpec, POSE_PREFIX } from '../../dataset/features.ts';
+import { fixedObservation, fixedPoseOptions } from '../fixed-observation.ts';
 import { taskOfModel } from '../model-task.ts';
 import { OnnxPolicy } from '../../control/onnx-policy.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
@@ -33,10 +31,7 @@ const options = z.object({
   log: z.string().optional().describe('Run log (MCAP, same topics as recordings plus /policy/action, /control/inference_us and /safety)'),
   thread: z.enum(['worker', 'main']).default('worker').describe('Where the loop runs: its own worker thread (blocking sleep, logging stays on the main thread) or the main thread'),
   rtPriority: z.coerce.number().int().min(0).max(99).default(50).describe('SCHED_FIFO priority for the loop worker where permitted (root, CAP_SYS_NICE or an rtprio limit); 0: normal priority'),
-  target: z.string().optional().describe('A fixed target point x,y,z (m) for models that observe target.position (real arm; --sim publishes its own)'),
-  object: z.string().optional().describe('A fixed object position x,y,z (m) for pick-and-place models, which observe object.position (real arm; --sim publishes its own)'),
-  goal: z.string().optional().describe('A fixed goal position x,y,z (m) for pick-and-place models, which observe goal.position (real arm; --sim publishes its own)'),
-  pose: z.string().optional().describe('Fixed positions for models that observe other pose topics (pose:/TOPIC): TOPIC=x,y,z, several separated by ";", e.g. "/cup_pose=0.2,0.05,0.01" (real arm)'),
+  ...fixedPoseOptions,
   sim: z.boolean().default(false).describe('Simulated follower with the task (--task) drawing a new scene every episode (reach: a target every 3 s; pick-place: a cube and a goal every 8 s), each scored by the task, the arm driven back to its start pose between them (--return-s); give --duration-s N × (episode + return) for N full episodes'),
   task: z.enum(['reach', 'pick-place']).optional().describe("Simulated task (--sim; default: the model's, from the poses it observes)"),
   returnS: z.coerce.number().min(0).max(30).default(2).describe('--sim: between episodes, drive the arm back to its start pose (where eval starts every episode) for this long, through the safety filter and not scored, s; 0: each episode starts where the last ended'),
@@ -150,53 +145,6 @@ async function writeDeployReport(o: { readonly log?: string; readonly model: str
     links: [{ label: 'model (ONNX)', path: o.model }, { label: 'run log (MCAP)', path: o.log }],
     data: s,
   }, say);
-}
-
-/** A point x,y,z (m) from a flag's text. */
-function point(flag: string, text: string): number[] {
-  const v = text.split(',').map(Number);
-  if (v.length !== 3 || !v.every(Number.isFinite)) throw new UsageError(`--${flag} wants three numbers x,y,z in metres, got "${text}"`);
-  return v;
-}
-
-/**
- * The observation after the follower's joints that a model needs on a real arm, from the flags that
- * supply it (--target, --object, --goal for the usual poses, --pose TOPIC=x,y,z for others), in the
- * model's order. Refuses, naming the flag, a feature no flag gives and a flag the model does not use.
- */
-export function fixedObservation(model: string, observation: readonly { readonly name: string; readonly size: number }[], o: { target?: string; object?: string; goal?: string; pose?: string }): { layout: { name: string; size: number }[]; values: number[] } {
-  const given = new Map<string, { flag: string; value: number[] }>();
-  for (const [name, flag, text] of [['target.position', 'target', o.target], ['object.position', 'object', o.object], ['goal.position', 'goal', o.goal]] as const) {
-    if (text !== undefined) given.set(name, { flag: `--${flag}`, value: point(flag, text) });
-  }
-  for (const part of (o.pose ?? '').split(';').map((x) => x.trim()).filter(Boolean)) {
-    const eq = part.indexOf('=');
-    const spec = eq > 0 ? featureSpec(`${POSE_PREFIX}${part.slice(0, eq).trim()}`) : undefined;
-    if (!spec) throw new UsageError(`--pose wants TOPIC=x,y,z (e.g. /cup_pose=0.2,0.05,0.01), got "${part}"`);
-    given.set(spec.name, { flag: `--pose ${part.slice(0, eq).trim()}=…`, value: point('pose', part.slice(eq + 1)) });
-  }
-  const layout: { name: string; size: number }[] = [];
-  const values: number[] = [];
-  for (const f of observation) {
-    if (f.name === 'follower.position') continue;
-    const spec = featureSpec(f.name);
-    const g = given.get(f.name);
-    if (!g || !spec) {
-      const flag = f.name === 'target.position' ? '--target x,y,z' : f.name === 'object.position' ? '--object x,y,z' : f.name === 'goal.position' ? '--goal x,y,z' : spec ? `--pose ${spec.topic}=x,y,z` : undefined;
-      throw new ModelMismatchError(
-        model,
-        `it observes ${describeLayout(observation)}, and nothing supplies ${f.name}${spec ? ` (recorded from ${spec.topic})` : ''}`,
-        flag ? `give ${flag} (a fixed position, m), or run it on ROS topics with armbridge ros deploy (a perception node publishing ${spec!.topic}), or train a joint-only model with --obs follower.position` : 'train a model on recordings of this arm and layout',
-      );
-    }
-    if (f.size !== 3) throw new ModelMismatchError(model, `it observes ${f.name} with ${f.size} values; a fixed position has 3`);
-    layout.push({ name: f.name, size: 3 });
-    values.push(...g.value);
-    given.delete(f.name);
-  }
-  const unused = [...given.values()].map((g) => g.flag);
-  if (unused.length) throw new UsageError(`the model observes ${describeLayout(observation)}: ${unused.join(', ')} ${unused.length === 1 ? 'is' : 'are'} not used by it; leave ${unused.length === 1 ? 'it' : 'them'} out`);
-  return { layout, values };
 }
 
 /** The live status line: on a terminal rewritten in place every second, else a line every 5 s. */

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import { Arm } from '../../arm/arm.ts';
+import { loadCalibration } from '../../arm/calibration.ts';
+import { parkArm } from '../../arm/park.ts';
+import { OnnxPolicy } from '../../control/onnx-policy.ts';
+import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
+import { evalOnArm } from '../../workflows/eval-arm.ts';
+import { fixedObservation, fixedPoseOptions } from '../fixed-observation.ts';
+import { terminalKeys } from '../keys.ts';
+import { LabelLines } from '../label-lines.ts';
 import { modelFile } from '../../control/model-path.ts';
 import { readPolicyMetadata } from '../../control/control-rate.ts';
 import { ModelMismatchError } from '../../control/errors.ts';
@@ -19,7 +28,11 @@ export const EVAL_SEED_OFFSET = 100_000;
 const DEFAULT_RATE_HZ = 20;
 
 const options = z.object({
-  sim: z.boolean().default(true).describe('Evaluate on the simulated task (the only option for now)'),
+  sim: z.boolean().default(true).describe('Evaluate on the simulated task (default; --follower evaluates on a real arm instead)'),
+  follower: z.string().optional().describe('Evaluate on a real arm: its serial port. Each episode starts at the model\'s start pose (reached slowly), runs the policy for the episode\'s length, holds, and takes your label (s / f / a score, as in record); every episode goes to the run log (--log)'),
+  followerCalibration: z.string().optional().describe('--follower: its calibration file (default calibration/<arm>-follower.json)'),
+  log: z.string().optional().describe('--follower: run log (MCAP; the episodes with their labels, training data) (default <model folder>/eval-arm-<time>.mcap)'),
+  ...fixedPoseOptions,
   arm: z.enum(['so101', 'koch']).default('so101').describe('Simulated arm'),
   task: z.enum(['reach', 'pick-place']).optional().describe("Simulated task: reach a target, or pick the cube and place it on the goal (default: the model's, from the poses it observes; reach for an operator)"),
   model: z.string().transform(modelFile).optional().describe('policy.onnx to evaluate, or its folder (or --operator)'),
@@ -62,8 +75,13 @@ export const evalCommand: Command<typeof options> = {
   name: 'eval',
   summary: 'Evaluate a policy (or the scripted operator) on held-out targets of the simulated task: success rate, return, per-episode table',
   options,
-  examples: ['armbridge eval --sim --arm so101 --task reach --model models/reach-bc/policy.onnx --episodes 100 --seed 1', 'armbridge eval --sim --operator expert --episodes 100 --seed 1 --json'],
-  async run(o, { stdout, stderr }) {
+  examples: [
+    'armbridge eval --sim --arm so101 --task reach --model models/reach-bc/policy.onnx --episodes 100 --seed 1',
+    'armbridge eval --sim --operator expert --episodes 100 --seed 1 --json',
+    'armbridge eval --follower /dev/ttyACM0 --model models/pick-bc --episodes 10',
+  ],
+  async run(o, { stdout, stderr, signal, stdin }) {
+    if (o.follower !== undefined) return evalOnFollower(o, { stdout, stderr, signal, stdin });
     if ((o.model === undefined) === (o.operator === undefined)) throw new UsageError('give either --model policy.onnx or --operator expert|noisy|poor');
     // With --json, stdout carries the JSON object alone: every human-readable line goes to stderr.
     const human = o.json ? stderr : stdout;
@@ -149,3 +167,62 @@ export const evalCommand: Command<typeof options> = {
     return 0;
   },
 };
+
+type EvalOptions = z.infer<typeof options>;
+
+/** eval --follower: the policy on a real arm, labelled by the person after each episode. */
+async function evalOnFollower(o: EvalOptions, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; signal: AbortSignal; stdin?: NodeJS.ReadableStream }): Promise<number> {
+  const human = o.json ? io.stderr : io.stdout;
+  if (o.model === undefined) throw new UsageError('eval --follower needs --model (a policy to run on the arm); the scripted operator exists on the simulator only');
+  if (o.operator !== undefined) throw new UsageError('--operator evaluates the simulated operator: leave it out with --follower');
+  const meta = await readPolicyMetadata(o.model);
+  const profile = armProfile(o.arm, 'follower');
+  const joints = profile.joints.map((j) => j.name);
+  if (meta.jointNames.join(',') !== joints.join(',')) throw new ModelMismatchError(o.model, `it was trained on joints [${meta.jointNames.join(',')}], the ${o.arm} has [${joints.join(',')}]`, meta.arm && meta.arm !== o.arm ? `give --arm ${meta.arm}` : undefined);
+  // Every observed pose from a flag, refused before the arm moves.
+  const fixed = fixedObservation(o.model, meta.observation, o);
+  const rateHz = o.rate ?? meta.rateHz ?? DEFAULT_RATE_HZ;
+  const episodeS = o.episodeS ?? meta.episodeS;
+  if (episodeS === undefined) throw new UsageError(`the model ${o.model} does not say how long its training episodes were: give --episode-s`);
+  const startPose = meta.startPose && meta.startPose.length === joints.length ? meta.startPose : profile.restPose;
+  const calibration = await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`);
+  const log = o.log ?? join(dirname(o.model), `eval-arm-${new Date().toISOString().replace(/[:.]/g, '-')}.mcap`);
+  const input = (io.stdin ?? process.stdin) as NodeJS.ReadStream;
+  const keys = input.isTTY ? terminalKeys(input) : undefined;
+  const lines = keys ? undefined : new LabelLines(input);
+  const recorder = await Recorder.create({ path: log }, { arm: o.arm, rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${o.model}`, simulated: 'false', joint_names: joints.join(','), episode_s: String(episodeS), evaluation: 'eval --follower (labels typed by a person)' });
+  try {
+    await using arm = await Arm.open({ profile, calibration, path: o.follower! });
+    const policy = await OnnxPolicy.load(o.model, { jointNames: arm.names, observation: [{ name: 'follower.position', size: arm.size }, ...fixed.layout] });
+    try {
+      human.write(`evaluating ${o.model} on the ${o.arm} at ${o.follower}: ${o.episodes} episodes of ${episodeS} s at ${rateHz} Hz, each from the start pose [${startPose.map((x) => x.toFixed(2)).join(', ')}]; run log ${log}\n`);
+      const r = await evalOnArm({
+        follower: arm,
+        policy,
+        rateHz,
+        episodes: o.episodes,
+        episodeS,
+        startPose,
+        extra: fixed.values.length ? fixed : undefined,
+        recorder,
+        estop: io.signal,
+        label: (index) => (keys ? keys.nextLabel(io.signal) : lines!.next(io.signal)).then((l) => l ?? undefined),
+        say: (s) => human.write(s),
+      });
+      await parkArm(arm).catch(() => undefined);
+      const labelled = r.episodes.filter((e) => e.outcome !== 'unlabelled').length;
+      human.write(`\nsuccess ${Number.isFinite(r.successRate) ? `${(r.successRate * 100).toFixed(1)} %` : 'n/a'} (${r.episodes.filter((e) => e.outcome === 'success').length}/${r.episodes.length}, ${labelled} labelled), mean return ${Number.isFinite(r.meanReturn) ? r.meanReturn.toFixed(2) : 'n/a'}; run log ${log}\n`);
+      if (o.json) {
+        const finite = (x: number) => (Number.isFinite(x) ? x : null);
+        io.stdout.write(`${JSON.stringify({ successRate: finite(r.successRate), meanReturn: finite(r.meanReturn), stdReturn: finite(r.stdReturn), episodes: r.episodes.map((e) => ({ index: e.index, success: e.outcome === 'success', return: e.return, finalDistanceM: null, skill: 'policy', failure: 'none', outcome: e.outcome })), log })}\n`);
+      }
+      return 0;
+    } finally {
+      await policy.close();
+    }
+  } finally {
+    keys?.close();
+    lines?.close();
+    await recorder.close();
+  }
+}
