@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import type { MountJoint } from '../sim/calibration-mount.ts';
+import { requestRealtimePriority } from '../control/realtime-priority.ts';
 import { TASK_NAMES } from '../sim/task.ts';
 import { SCENE_MODES } from '../sim/world.ts';
 import { parseSkillMix, type SkillMix } from '../workflows/record-sim.ts';
@@ -32,6 +33,13 @@ export const simPairOptions = {
   scene: z.enum(SCENE_MODES as ['random', 'fixed']).default('random').describe('With --pair: a new scene every episode, or the same fixed one (a bench with marked spots)'),
   mix: z.string().default('expert:1').describe('With --pair: the operator\'s skills and weights, e.g. expert:0.5,poor:0.5'),
   seed: z.coerce.number().int().default(1).describe('With --pair: seed of the world (operator and random scenes)'),
+  realtimePriority: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(99)
+    .default(0)
+    .describe('With --pair: serve the servos at SCHED_FIFO this priority (0: normal), so they answer in time on a loaded machine as hardware would (record gives its loop 50; needs root or CAP_SYS_NICE)'),
   cadence: z.string().optional().describe('With --pair: run on its own clock instead of stdin, EPISODE_S,RESET_S: start, reset and judge every episode (for trying it by hand)'),
 };
 
@@ -45,6 +53,7 @@ export interface SimPairCliOptions {
   readonly scene: 'random' | 'fixed';
   readonly mix: string;
   readonly seed: number;
+  readonly realtimePriority: number;
   readonly cadence?: string;
 }
 
@@ -73,6 +82,8 @@ export async function runSimPair(o: SimPairCliOptions, { stdout, stderr, signal 
     leaderMount: o.leaderCalibration ? await loadMount(o.leaderCalibration, 'leader') : undefined,
     followerMount: o.followerCalibration ? await loadMount(o.followerCalibration, 'follower') : undefined,
   });
+  // The servos are served on this thread's event loop (both ptys, the scoring timer).
+  const realtime = o.realtimePriority > 0 ? requestRealtimePriority(o.realtimePriority) : undefined;
   const emit = (e: PairEvent) => stdout.write(pairEventLine(e));
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -83,6 +94,7 @@ export async function runSimPair(o: SimPairCliOptions, { stdout, stderr, signal 
     stderr.write(
       `serving a simulated ${o.arm} leader at ${o.leaderLink} and follower at ${o.followerLink} in one world (${o.task}, ${o.scene} scene, operator ${o.mix}, seed ${o.seed}; ` +
         `${o.leaderCalibration || o.followerCalibration ? 'mounted after the given calibrations' : 'uncalibrated, as out of the box'})\n` +
+        (realtime ? `servos served at ${realtime.detail}\n` : '') +
         (cadence ? `episodes of ${cadence.episodeS} s, resets of ${cadence.resetS} s on their own clock; Ctrl-C to stop\n` : 'commands on stdin: start, reset, judge, quit\n'),
     );
     stdout.write(`${JSON.stringify({ event: 'ready', leader: o.leaderLink, follower: o.followerLink, task: o.task, scene: o.scene })}\n`);

@@ -10,7 +10,7 @@ import { runSimPair, simPairOptions } from '../sim-pair.ts';
 const options = z.object({
   arm: z.enum(['so101', 'koch']).default('so101').describe('Which arm to simulate'),
   role: z.enum(['follower', 'leader']).default('follower').describe('Follower or leader arm (servo models differ on Koch)'),
-  link: z.string().optional().describe('Path where the simulated serial port appears (a pty symlink), e.g. /tmp/so101-follower'),
+  link: z.string().optional().describe('Path where the simulated serial port appears (a pty symlink), e.g. /tmp/so101-follower (required without --pair)'),
   calibration: z
     .string()
     .optional()
@@ -32,7 +32,7 @@ export function mountOf(c: Calibration): MountJoint[] {
 
 export const simCommand: Command<typeof options> = {
   name: 'sim',
-  summary: 'Serve a simulated arm on a real pty (needs socat) until interrupted',
+  summary: 'Serve a simulated arm on a real pty (needs socat) until interrupted; --pair: a leader and follower in one world, the leader in a scripted person\'s hand',
   options,
   examples: [
     'armbridge sim --arm so101 --link /tmp/so101-follower',
