@@ -71,6 +71,9 @@ export async function runSimPair(o: SimPairCliOptions, { stdout, stderr, signal 
     throw new UsageError((e as Error).message, { cause: e });
   }
   const cadence = o.cadence === undefined ? undefined : parseCadence(o.cadence);
+  // The servos are served on this thread's event loop (both ptys, the scoring timer); asked before
+  // the ptys are made, so that socat, forked from this thread, relays the bytes at the same priority.
+  const realtime = o.realtimePriority > 0 ? requestRealtimePriority(o.realtimePriority) : undefined;
   const pair = await SimPair.start({
     arm: o.arm,
     task: o.task,
@@ -82,8 +85,6 @@ export async function runSimPair(o: SimPairCliOptions, { stdout, stderr, signal 
     leaderMount: o.leaderCalibration ? await loadMount(o.leaderCalibration, 'leader') : undefined,
     followerMount: o.followerCalibration ? await loadMount(o.followerCalibration, 'follower') : undefined,
   });
-  // The servos are served on this thread's event loop (both ptys, the scoring timer).
-  const realtime = o.realtimePriority > 0 ? requestRealtimePriority(o.realtimePriority) : undefined;
   const emit = (e: PairEvent) => stdout.write(pairEventLine(e));
   const stop = new AbortController();
   const onAbort = () => stop.abort();
