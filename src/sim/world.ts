@@ -4,6 +4,7 @@
  * scene (a target; a cube and a goal) and the operator's demonstration from the world's seeded
  * random stream.
  */
+import type { MountJoint } from './calibration-mount.ts';
 import { realClock, type SimClock } from './clock.ts';
 import { ScriptedOperator, type FailureMode, type OperatorPlan, type Skill } from './operator.ts';
 import { createSimArm, type SimArm, type SimArmKind } from './presets.ts';
@@ -29,6 +30,12 @@ export interface SimWorldOptions {
    * own randomness (skill, noise, failure modes) still comes from the world's stream.
    */
   readonly scene?: SceneMode;
+  /**
+   * Mount the leader's / the follower's servos after a user's calibration (presets.ts `mount`): the
+   * arm as it is after calibration, its EEPROM holding it. Default: as out of assembly, uncalibrated.
+   */
+  readonly leaderMount?: readonly MountJoint[];
+  readonly followerMount?: readonly MountJoint[];
 }
 
 export type SceneMode = 'random' | 'fixed';
@@ -61,8 +68,8 @@ export class SimWorld {
     this.clock = options.clock ?? realClock;
     this.rng = new Rng(options.seed ?? 1);
     this.scene = options.scene ?? 'random';
-    this.leader = createSimArm({ arm: options.arm, role: 'leader', clock: this.clock });
-    this.follower = createSimArm({ arm: options.arm, role: 'follower', clock: this.clock });
+    this.leader = createSimArm({ arm: options.arm, role: 'leader', clock: this.clock, mount: options.leaderMount });
+    this.follower = createSimArm({ arm: options.arm, role: 'follower', clock: this.clock, mount: options.followerMount });
     this.task = createTask(options.task ?? 'reach', options.arm);
     this.operator = new ScriptedOperator(options.hand === 'follower' ? this.follower : this.leader, this.rng);
   }
@@ -77,10 +84,26 @@ export class SimWorld {
 
   /** Draws the task's scene (or sets the fixed one) and has the operator demonstrate it with `skill` (and, for poor, a failure mode). */
   startEpisode(skill: Skill, failure?: FailureMode): EpisodeStart {
-    const scene = this.task.newEpisode(this.scene === 'fixed' ? new Rng(FIXED_SCENE_SEED) : this.rng);
+    const scene = this.drawScene();
     const plan = this.task.demonstrate(this.operator, this.rng, skill, failure);
     this.#episode++;
     return { index: this.#episode, scene, plan };
+  }
+
+  /**
+   * Puts the next episode's scene in place (a new target, or cube and goal; the fixed one again on a
+   * fixed scene) without a demonstration: what a person does during the reset period. Returns what
+   * the task drew. `startEpisode` does it itself; `demonstrate` does not.
+   */
+  drawScene(): Record<string, unknown> {
+    return this.task.newEpisode(this.scene === 'fixed' ? new Rng(FIXED_SCENE_SEED) : this.rng);
+  }
+
+  /** Has the operator demonstrate the scene in place (drawScene) with `skill`: an episode starts. */
+  demonstrate(skill: Skill, failure?: FailureMode): { index: number; plan: OperatorPlan } {
+    const plan = this.task.demonstrate(this.operator, this.rng, skill, failure);
+    this.#episode++;
+    return { index: this.#episode, plan };
   }
 
   /** The follower's physical joint angles (radians). */

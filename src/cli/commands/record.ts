@@ -12,7 +12,8 @@ import { parseSkillMix, recordSim, type SkillMix } from '../../workflows/record-
 import { armPairOptions } from '../arm-options.ts';
 import { simBenchOf, simBenchOptions } from '../sim-bench-options.ts';
 import { UsageError, type Command } from '../command.ts';
-import { terminalKeys } from '../keys.ts';
+import { terminalKeys, type KeyControl } from '../keys.ts';
+import type { EndedEpisode } from '../../record/episode-control.ts';
 
 /** Defaults of --rate and --episode-s: teleoperation in real time, and generated demonstrations (--virtual-time). */
 const REAL_TIME = { rateHz: 100, episodeS: 20 } as const;
@@ -48,6 +49,19 @@ function progressPrinter(stdout: NodeJS.WritableStream, episodes: number) {
     if (tty) stdout.write(`\r${line}   `);
     else if (p.episode !== lastEpisode) stdout.write(`${line}\n`);
     lastEpisode = p.episode;
+  };
+}
+
+/**
+ * Asks the person for an ended episode's label, with one prompt line that names the episode (a
+ * harness playing the person syncs on it: the label typed after it reaches this request, not the
+ * one before). The prompt is printed once the request is waiting for the key.
+ */
+function labelPrompt(keys: KeyControl, stdout: NodeJS.WritableStream, episodes: number) {
+  return (e: EndedEpisode, done: AbortSignal) => {
+    const answer = keys.nextLabel(done);
+    if (!done.aborted) stdout.write(`\nlabel episode ${e.index + 1}/${episodes}? s = success, f = failure, or a score and Enter\n`);
+    return answer;
   };
 }
 
@@ -183,7 +197,7 @@ export const recordCommand: Command<typeof options> = {
           schema_version: '1',
         },
       );
-      const label = keys ? (_e: unknown, done: AbortSignal) => keys.nextLabel(done) : undefined;
+      const label = keys ? labelPrompt(keys, stdout, o.episodes) : undefined;
       if (process.platform === 'linux') {
         // The loop, both ports and the episode control run in the loop worker; MCAP encoding, keys and labels stay here.
         const r = await runRecordInWorker({

@@ -5,12 +5,13 @@ import { CalibrationHand } from '../../sim/calibration-hand.ts';
 import type { MountJoint } from '../../sim/calibration-mount.ts';
 import { createSimArm } from '../../sim/presets.ts';
 import { PtySimServer } from '../../sim/pty-server.ts';
-import type { Command } from '../command.ts';
+import { UsageError, type Command } from '../command.ts';
+import { runSimPair, simPairOptions } from '../sim-pair.ts';
 
 const options = z.object({
   arm: z.enum(['so101', 'koch']).default('so101').describe('Which arm to simulate'),
   role: z.enum(['follower', 'leader']).default('follower').describe('Follower or leader arm (servo models differ on Koch)'),
-  link: z.string().describe('Path where the simulated serial port appears (a pty symlink), e.g. /tmp/so101-follower'),
+  link: z.string().optional().describe('Path where the simulated serial port appears (a pty symlink), e.g. /tmp/so101-follower (required without --pair)'),
   calibration: z
     .string()
     .optional()
@@ -19,6 +20,7 @@ const options = z.object({
     .enum(['none', 'calibrate'])
     .default('none')
     .describe('calibrate: a hand moves the joints when a calibration over the port asks a person to (holds mid-range, then sweeps each joint); you still press Enter in calibrate'),
+  ...simPairOptions,
 });
 
 /** A calibration file of either format, checked against the arm it is mounted on. */
@@ -41,15 +43,19 @@ const HAND_SAYS = {
 
 export const simCommand: Command<typeof options> = {
   name: 'sim',
-  summary: 'Serve a simulated arm on a real pty (needs socat) until interrupted',
+  summary: 'Serve a simulated arm on a real pty (needs socat) until interrupted; --pair: a leader and follower in one world, the leader in a scripted person\'s hand',
   options,
   examples: [
     'armbridge sim --arm so101 --link /tmp/so101-follower',
     'armbridge sim --arm koch --role leader --link /tmp/koch-leader',
     'armbridge sim --arm so101 --link /tmp/so101-follower --hand calibrate   # then: armbridge calibrate --port /tmp/so101-follower',
     'armbridge sim --arm so101 --link /tmp/so101-follower --calibration ~/.cache/huggingface/lerobot/calibration/robots/so_follower/my_arm.json',
+    'armbridge sim --pair --arm so101 --task reach --scene fixed --leader-link /tmp/so101-leader --follower-link /tmp/so101-follower --cadence 6,3',
   ],
-  async run(o, { stdout, signal }) {
+  async run(o, ctx) {
+    if (o.pair) return runSimPair(o, ctx, async (path, role) => mountOf(await loadMountCalibration(path, o.arm, role)));
+    const { stdout, signal } = ctx;
+    if (!o.link) throw new UsageError('give --link PATH (where the simulated port appears, e.g. /tmp/so101-follower), or --pair for a leader and follower');
     const calibration = o.calibration ? await loadMountCalibration(o.calibration, o.arm, o.role) : undefined;
     const arm = createSimArm({ arm: o.arm, role: o.role, mount: calibration && mountOf(calibration) });
     const server = await PtySimServer.start({ bus: arm.bus, link: o.link });
