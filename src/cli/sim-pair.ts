@@ -12,6 +12,7 @@ import { SCENE_MODES } from '../sim/world.ts';
 import { parseSkillMix, type SkillMix } from '../workflows/record-sim.ts';
 import { handlePairCommand, pairEventLine, runPairCadence, SimPair, type PairEvent } from '../workflows/sim-pair.ts';
 import { UsageError, type CommandContext } from './command.ts';
+import { CalibrationHand } from '../sim/calibration-hand.ts';
 
 export const simPairOptions = {
   pair: z
@@ -55,6 +56,8 @@ export interface SimPairCliOptions {
   readonly seed: number;
   readonly realtimePriority: number;
   readonly cadence?: string;
+  /** calibrate: a calibration hand at each arm (as `sim --hand calibrate`), for calibrating the pair over its ports. */
+  readonly hand?: 'none' | 'calibrate';
 }
 
 function parseCadence(text: string): { episodeS: number; resetS: number } {
@@ -85,6 +88,8 @@ export async function runSimPair(o: SimPairCliOptions, { stdout, stderr, signal 
     leaderMount: o.leaderCalibration ? await loadMount(o.leaderCalibration, 'leader') : undefined,
     followerMount: o.followerCalibration ? await loadMount(o.followerCalibration, 'follower') : undefined,
   });
+  // A person's hand at each arm for `armbridge calibrate` over the ports (the operator moves the leader only between start and reset).
+  const hands = o.hand === 'calibrate' ? (['leader', 'follower'] as const).map((role) => new CalibrationHand(pair.world[role].bus, { onState: (s) => stderr.write(`hand at the ${role}: ${s}\n`) })) : [];
   const emit = (e: PairEvent) => stdout.write(pairEventLine(e));
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -117,6 +122,7 @@ export async function runSimPair(o: SimPairCliOptions, { stdout, stderr, signal 
   } finally {
     signal.removeEventListener('abort', onAbort);
     rl?.close();
+    for (const h of hands) h.stop();
     await pair.close();
   }
 }
