@@ -57,6 +57,12 @@ export function parseServoSettingOverride(text: string): ServoSettingOverride {
   return { joint: m[1]!, register: m[2]!, value: Number(m[3]) };
 }
 
+/** Comma-separated overrides (the CLI's --servo-setting); none for undefined or empty text. */
+export function parseServoSettingOverrides(text: string | undefined): ServoSettingOverride[] {
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map(parseServoSettingOverride);
+}
+
 function specOf(joint: JointSpec, register: string): RegisterSpec | undefined {
   return (SERVO_MODELS[joint.model].table as Partial<Record<string, RegisterSpec>>)[register];
 }

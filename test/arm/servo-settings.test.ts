@@ -8,6 +8,8 @@ import { Arm } from '../../src/arm/arm.ts';
 import { ServoSettingMismatchError, ServoSettingRefusedError } from '../../src/arm/errors.ts';
 import { ARM_PROFILES, armProfile, type ArmKind } from '../../src/arm/profiles.ts';
 import { parseServoSettingOverride, readServoSettings, resolveServoSettings, type ServoSettingOverride } from '../../src/arm/servo-settings.ts';
+import { Writable } from 'node:stream';
+import { main } from '../../src/cli/main.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { createSimArm, type SimArm } from '../../src/sim/presets.ts';
 import { SimBinding } from '../../src/sim/sim-binding.ts';
@@ -138,5 +140,20 @@ describe('servo settings in the arm profiles', () => {
     // Relocked on the way out.
     expect(sim.bus.servo(6).get('Lock')).toBe(1);
     sim.bus.close();
+  });
+
+  it('CLI --servo-setting: a malformed one, or one with --sim, is a usage error before any port is opened', async () => {
+    const run = async (argv: string[]) => {
+      let err = '';
+      const sink = new Writable({ write: (_c, _e, cb) => cb() }) as unknown as typeof process.stdout;
+      const stderr = new Writable({ write: (c, _e, cb) => ((err += String(c)), cb()) }) as unknown as typeof process.stderr;
+      return { code: await main(argv, { stdout: sink, stderr }), err };
+    };
+    const sim = await run(['teleop', '--sim', '--servo-setting', 'gripper.Max_Torque_Limit=400']);
+    expect(sim.code).toBe(2);
+    expect(sim.err).toMatch(/--servo-setting applies to a real follower/);
+    const bad = await run(['record', '--leader', '/dev/null-leader', '--follower', '/dev/null-follower', '--servo-setting', 'gripper.Max_Torque_Limit', '--out', '/tmp/x.mcap']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/expected joint\.Register=integer/);
   });
 });
