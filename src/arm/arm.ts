@@ -2,7 +2,8 @@
  * Arm: named joints over a MotorBus, in calibrated units (radians; gripper 0…1). One sync read per
  * `read()`, one sync write per `write()`. Opening checks that every servo is there and is the model
  * the profile says, and writes the calibration (homing offset, position limits) into the servos so
- * they refuse out-of-range goals on their own too. Closing turns torque off (unless told not to)
+ * they refuse out-of-range goals on their own too, then the profile's servo settings (gains, the
+ * gripper's torque and current limits; profiles.ts), read back and verified. Closing turns torque off (unless told not to)
  * and always releases the port.
  *
  *   await using arm = await Arm.open({ profile, calibration, path: '/dev/ttyACM0' });
@@ -17,6 +18,7 @@ import { checkCalibration, JointConverter, type Calibration } from './calibratio
 import { ArmMismatchError } from './errors.ts';
 import type { ArmProfile } from './profiles.ts';
 import type { SafeCommand } from './safe-command.ts';
+import { resolveServoSettings, verifyServoSettings, writeServoSettings, type ResolvedServoSetting, type ServoSettingOverride } from './servo-settings.ts';
 
 /** Both protocols use 0xFE as the broadcast id. */
 const BROADCAST_ID = 0xfe;
@@ -27,8 +29,10 @@ export interface OpenArmOptions {
   readonly path: string;
   readonly binding?: BindingInterface;
   readonly bus?: Partial<Pick<MotorBusOptions<Vendor>, 'timeoutMs' | 'retries'>>;
-  /** Write the calibration and LeRobot's configuration (return delay 0) into the servos. Default true. */
+  /** Write the calibration, return delay 0 and the profile's servo settings into the servos. Default true. */
   readonly configure?: boolean;
+  /** Replace (or add to) the profile's servo settings, e.g. `{ joint: 'gripper', register: 'Max_Torque_Limit', value: 400 }`. */
+  readonly servoSettings?: readonly ServoSettingOverride[];
 }
 
 export class Arm {
@@ -54,9 +58,11 @@ export class Arm {
 
   /**
    * Opens the port, checks the calibration against the profile (CalibrationMismatchError naming the
-   * joint) and the servos against the profile (ArmMismatchError), then configures the servos.
-   * An armbridge error raised while opening keeps its class and code, and its message starts with
-   * the arm's role and port ("follower on /dev/ttyACM0: …"): with two arms, the person knows which.
+   * joint) and the servos against the profile (ArmMismatchError), then configures the servos:
+   * ServoSettingRefusedError / ServoSettingMismatchError when a servo refuses a setting or does not
+   * hold it when read back. The port is released on every failure. An armbridge error raised while
+   * opening keeps its class and code, and its message starts with the arm's role and port
+   * ("follower on /dev/ttyACM0: …"): with two arms, the person knows which.
    */
   static async open(options: OpenArmOptions): Promise<Arm> {
     try {
@@ -69,13 +75,15 @@ export class Arm {
   static async #open(options: OpenArmOptions): Promise<Arm> {
     const { profile, calibration } = options;
     checkCalibration(calibration, profile);
+    // Bad overrides fail before the port is touched.
+    const settings = resolveServoSettings(profile, options.servoSettings);
     const models: Record<number, ServoModelName> = {};
     for (const j of profile.joints) models[j.id] = j.model;
     const bus = await MotorBus.open({ path: options.path, binding: options.binding, vendor: profile.vendor, baud: profile.baud, models, ...options.bus });
     try {
       const arm = new Arm(profile, calibration, bus);
       await arm.#verifyServos();
-      if (options.configure ?? true) await arm.#configure(calibration);
+      if (options.configure ?? true) await arm.#configure(calibration, settings);
       return arm;
     } catch (e) {
       await bus.close();
@@ -163,17 +171,31 @@ export class Arm {
     }
   }
 
-  async #configure(calibration: Calibration): Promise<void> {
+  /**
+   * EEPROM writes happen with torque off (Dynamixel refuses them otherwise) and, on Feetech, with
+   * Lock 0 (else they are not saved), then relocked; RAM settings follow, after the EEPROM ones
+   * they may depend on (Goal_Current within Current_Limit, gains after Operating_Mode).
+   */
+  async #configure(calibration: Calibration, settings: readonly ResolvedServoSetting[]): Promise<void> {
     const feetech = this.profile.vendor === 'feetech';
     for (const j of this.profile.joints) {
       const cal = calibration.joints[j.name]!;
       await this.bus.write(j.id, 'Torque_Enable', 0);
       if (feetech) await this.bus.write(j.id, 'Lock', 0);
-      await this.bus.write(j.id, 'Return_Delay_Time', 0);
-      await this.bus.write(j.id, 'Homing_Offset', cal.homing_offset);
-      await this.bus.write(j.id, 'Min_Position_Limit', cal.range_min);
-      await this.bus.write(j.id, 'Max_Position_Limit', cal.range_max);
+      try {
+        await this.bus.write(j.id, 'Return_Delay_Time', 0);
+        await this.bus.write(j.id, 'Homing_Offset', cal.homing_offset);
+        await this.bus.write(j.id, 'Min_Position_Limit', cal.range_min);
+        await this.bus.write(j.id, 'Max_Position_Limit', cal.range_max);
+        await writeServoSettings(this.bus, settings, { eeprom: true, joint: j.name });
+      } catch (e) {
+        // Relock on the way out, best effort: the original error is the one to report.
+        if (feetech) await this.bus.write(j.id, 'Lock', 1).catch(() => undefined);
+        throw e;
+      }
       if (feetech) await this.bus.write(j.id, 'Lock', 1);
     }
+    await writeServoSettings(this.bus, settings, { eeprom: false });
+    await verifyServoSettings(this.bus, settings);
   }
 }

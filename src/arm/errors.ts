@@ -50,3 +50,37 @@ export class SafetyStopError extends ArmbridgeError {
     super('SAFETY_STOP', `safety stop: ${reason}; the follower was held, then its torque was turned off`, options);
   }
 }
+
+/** A servo setting read back differs from what was written (the servo did not take it). */
+export class ServoSettingMismatchError extends ArmbridgeError {
+  constructor(
+    readonly joint: string,
+    readonly servoId: number,
+    readonly register: string,
+    readonly written: number,
+    readonly read: number,
+  ) {
+    super(
+      'SERVO_SETTING_MISMATCH',
+      `joint "${joint}" (servo id ${servoId}): ${register} was written ${written} but reads back ${read}; ` +
+        'power-cycle the arm and connect again; if it persists the servo refuses that value: override it (--servo-setting) or replace the servo',
+    );
+  }
+}
+
+/** A servo answered a setting's write with an error (value out of its range, register locked). */
+export class ServoSettingRefusedError extends ArmbridgeError {
+  constructor(
+    readonly joint: string,
+    readonly servoId: number,
+    readonly register: string,
+    readonly value: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      'SERVO_SETTING_REFUSED',
+      `joint "${joint}" (servo id ${servoId}) refused ${register} = ${value}: check the value against the servo's range (e.g. Goal_Current within Current_Limit) or drop the override (--servo-setting)`,
+      options,
+    );
+  }
+}

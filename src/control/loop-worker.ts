@@ -20,6 +20,7 @@ import type { Calibration } from '../arm/calibration.ts';
 import type { ControlLoopResult } from '../arm/control-loop.ts';
 import { parkArm, type ParkOptions } from '../arm/park.ts';
 import { armProfile, type ArmKind } from '../arm/profiles.ts';
+import type { ServoSettingOverride } from '../arm/servo-settings.ts';
 import type { Sleeper } from '../arm/rate-loop.ts';
 import { runTeleop, type TeleopCycle } from '../arm/teleop.ts';
 import type { Compliance } from '../record/kinesthetic-session.ts';
@@ -66,6 +67,8 @@ export interface LoopArmSpec {
   /** Serial port; absent: the environment supplies it. */
   readonly path?: string;
   readonly busTimeoutMs?: number;
+  /** Overrides of the profile's servo settings (Arm.open). */
+  readonly servoSettings?: readonly ServoSettingOverride[];
 }
 
 /** Everything the worker needs, as JSON (plus the control word's SharedArrayBuffer). */
@@ -233,9 +236,10 @@ async function main(spec: LoopWorkerSpec, control: LoopControl): Promise<LoopWor
         path: leaderPort!.path,
         binding: leaderPort!.binding ?? defaultBinding,
         bus: { timeoutMs: leaderPort!.busTimeoutMs ?? spec.leader!.busTimeoutMs ?? 100 },
+        servoSettings: spec.leader!.servoSettings,
       });
     }
-    follower = await Arm.open({ profile: followerProfile, calibration: spec.arm.calibration, path, binding: env?.binding ?? defaultBinding, bus: { timeoutMs: env?.busTimeoutMs ?? spec.arm.busTimeoutMs ?? 100 } });
+    follower = await Arm.open({ profile: followerProfile, calibration: spec.arm.calibration, path, binding: env?.binding ?? defaultBinding, bus: { timeoutMs: env?.busTimeoutMs ?? spec.arm.busTimeoutMs ?? 100 }, servoSettings: spec.arm.servoSettings });
     const ctl = control.word;
     // Measured here, on this thread, before the first cycle: how late this machine wakes a thread
     // that waits for deadlines at this rate, and so how long to spin (wake-tuning.ts).

@@ -113,6 +113,8 @@ export const STS3215: ServoModel<StsRegister> = {
     Protective_Torque: 20,
     Protection_Time: 200,
     Overload_Torque: 80,
+    // 2 s, as read from a factory STS3215 (LeRobot-format register dumps); Feetech's table gives no default.
+    Over_Current_Protection_Time: 200,
     Torque_Limit: 1000,
     Lock: 1,
     Present_Voltage: 120,

@@ -227,6 +227,8 @@ export class DynamixelFirmware implements Firmware {
       const allowed = OPERATING_MODES[s.model.name] ?? [0, 1, 3, 4, 5, 16];
       if (!allowed.includes(value('Operating_Mode'))) return ERR_DATA_RANGE;
     }
+    // Goal Current's range is ±Current_Limit (e-Manual); LeRobot never writes it, armbridge's Koch gripper does.
+    if (names.includes('Goal_Current') && Math.abs(value('Goal_Current')) > value('Current_Limit')) return ERR_DATA_LIMIT;
     if (names.includes('Goal_Position') && value('Operating_Mode') === 3) {
       const goal = value('Goal_Position');
       if (goal < value('Min_Position_Limit') || goal > value('Max_Position_Limit')) return ERR_DATA_LIMIT;
@@ -237,7 +239,9 @@ export class DynamixelFirmware implements Firmware {
   #write(s: SimServo, address: number, data: Uint8Array): number {
     s.update();
     const wasTorque = s.torqueEnabled;
+    const kept = s.faults.ignoredWrites.map((n) => [n, s.get(n)] as const);
     s.memory.set(data, address);
+    for (const [n, v] of kept) s.set(n, v);
     // Torque cannot come on while a hardware error is latched (only a reboot clears it).
     if (!wasTorque && s.torqueEnabled && s.hardwareError !== 0) s.set('Torque_Enable', 0);
     if (address < s.model.eepromEnd) s.persistEeprom();

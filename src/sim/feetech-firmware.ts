@@ -131,7 +131,9 @@ function writeMemory(servo: SimServo, address: number, data: Uint8Array): void {
   // A new position command clears an overload (ST-3215 datasheet §7-11; sim-servo.ts header).
   if (address < GOAL_POSITION.address + GOAL_POSITION.size && address + data.length > GOAL_POSITION.address) servo.clearOverload();
   const table = Object.values(servo.model.table);
-  const writable = (addr: number) => table.some((r) => r && r.access === 'rw' && addr >= r.address && addr < r.address + r.size);
+  const ignored = servo.faults.ignoredWrites.map((n) => servo.spec(n)).filter((r) => r !== undefined);
+  const writable = (addr: number) =>
+    table.some((r) => r && r.access === 'rw' && addr >= r.address && addr < r.address + r.size) && !ignored.some((r) => addr >= r.address && addr < r.address + r.size);
   let eeprom = false;
   for (let i = 0; i < data.length; i++) {
     const addr = address + i;

@@ -13,8 +13,20 @@
  * packet, a ping's included, carries the bit (as LeRobot users report: the motor then looks missing
  * to LeRobot's handshake until power is cycled). Whether an unchanged goal counts as "new" is not
  * documented: here any write of Goal_Position clears it.
+ * Over-current, Feetech: Present_Current above Protection_Current (28, 6.5 mA units) for
+ * Over_Current_Protection_Time (38, × 10 ms, at least one unit; 200 from the factory) with the joint stalled sets Status bit 3 (0x08); torque is
+ * cut if Unloading_Condition has that bit (the factory value 44 has). The sim's current is
+ * proportional to the load, FT_FULL_LOAD_CURRENT at 100 % (≈ 1.95 A, below the factory 511 ≈ 3.3 A:
+ * by default it never trips).
+ * Output limits: Feetech Torque_Limit (48; copied from Max_Torque_Limit, 16, at power-up), and
+ * Protective_Torque while overload-protected; Dynamixel in current-based position mode (5):
+ * Goal_Current (≤ Current_Limit; Current_Limit at power-up, unverified), the load in the sim's units
+ * being Present_Current / DXL_FULL_LOAD_MA. Limits change the load and current reported and what
+ * trips protection, not how fast the joint moves (tracking is the same at any limit: there is no
+ * gravity or contact force in this model to overcome). Gains (P/I/D) are not modelled.
  * Dynamixel X: an overload sets Hardware_Error_Status bit 5; if Shutdown has that bit, torque is
  * cut and only a reboot clears it (PROTOCOLS.md A).
+ * An obstacle (setObstacle: an object between the gripper's jaws) stops the joint like a hard stop.
  *
  * Units: positions in encoder counts (the physical encoder reading is `position mod 4096`),
  * velocities in counts/s, time in µs from the injected clock.
@@ -29,6 +41,8 @@ export interface ServoFaults {
   corruptReplies: number;
   /** This many next replies are cut off halfway. */
   truncateReplies: number;
+  /** Registers whose writes the servo acknowledges but does not take (a worn EEPROM cell, a firmware that ignores them). */
+  ignoredWrites: readonly string[];
 }
 
 export interface SimServoOptions {
@@ -52,12 +66,18 @@ const POSITION_GAIN_PER_S = 40;
 const OVERLOAD_FRACTION = 0.9;
 const OVERLOAD_US = 1_500_000;
 const FT_OVERLOAD_BIT = 0x20;
+const FT_OVERCURRENT_BIT = 0x08;
+/** Feetech Present_Current (6.5 mA units) at 100 % load. */
+const FT_FULL_LOAD_CURRENT = 300;
+/** Dynamixel Present_Current (mA) at 100 % load. */
+const DXL_FULL_LOAD_MA = 1000;
+const DXL_CURRENT_BASED_POSITION = 5;
 const DEAD_BAND_COUNTS = 0.75;
 
 export class SimServo {
   readonly model: ServoModel;
   readonly memory: Uint8Array;
-  readonly faults: ServoFaults = { silent: false, corruptReplies: 0, truncateReplies: 0 };
+  readonly faults: ServoFaults = { silent: false, corruptReplies: 0, truncateReplies: 0, ignoredWrites: [] };
   /** Integration sub-steps taken so far (diagnostics: idle time must cost none). */
   substeps = 0;
   readonly #clock: SimClock;
@@ -68,6 +88,9 @@ export class SimServo {
   #vel = 0;
   #lastUs: number;
   #overloadSinceUs = -1;
+  #overCurrentSinceUs = -1;
+  /** Something in the joint's way (see setObstacle), in counts. */
+  #obstacle: { min: number; max: number } = { min: -Infinity, max: Infinity };
   /** Feetech: in overload protection, output limited to Protective_Torque. */
   #overloadProtected = false;
   #pendingRegWrite: { address: number; data: Uint8Array } | undefined;
@@ -112,6 +135,30 @@ export class SimServo {
     return this.#travel;
   }
 
+  /**
+   * An object in the joint's way, as the world puts it there: the joint cannot go below `min` or
+   * above `max` (counts, like travel), e.g. a cube between the gripper's jaws stops them closing.
+   * The servo then stalls against it like against a hard stop: load, current and protection follow
+   * from its limits. undefined removes it.
+   */
+  setObstacle(obstacle: { readonly min?: number; readonly max?: number } | undefined): void {
+    this.update();
+    this.#obstacle = { min: obstacle?.min ?? -Infinity, max: obstacle?.max ?? Infinity };
+    this.#pos = this.#clampStops(this.#pos);
+    this.#refreshPresent();
+  }
+
+  /** Hard stops and obstacle together. */
+  #clampStops(p: number): number {
+    const lo = Math.max(this.#travel.min, this.#obstacle.min);
+    const hi = Math.min(this.#travel.max, this.#obstacle.max);
+    return Math.min(hi, Math.max(lo, p));
+  }
+
+  #atStop(): boolean {
+    return this.#pos === this.#clampStops(-Infinity) || this.#pos === this.#clampStops(Infinity);
+  }
+
   spec(name: string): RegisterSpec | undefined {
     return (this.model.table as Partial<Record<string, RegisterSpec>>)[name];
   }
@@ -144,7 +191,7 @@ export class SimServo {
    * does it stay there. Hard stops still apply. */
   moveTo(positionCounts: number): void {
     this.update();
-    this.#pos = Math.min(this.#travel.max, Math.max(this.#travel.min, positionCounts));
+    this.#pos = this.#clampStops(positionCounts);
     this.#vel = 0;
     this.#refreshPresent();
   }
@@ -226,6 +273,7 @@ export class SimServo {
     this.#resetRam();
     this.#vel = 0;
     this.#overloadSinceUs = -1;
+    this.#overCurrentSinceUs = -1;
     this.#overloadProtected = false;
   }
 
@@ -270,7 +318,7 @@ export class SimServo {
     let t = this.#lastUs;
     if (now <= t) return;
     if (this.#driver && !this.#positionControl()) {
-      const p = Math.min(this.#travel.max, Math.max(this.#travel.min, this.#driver(now)));
+      const p = this.#clampStops(this.#driver(now));
       this.#vel = ((p - this.#pos) / (now - t)) * 1e6;
       this.#pos = p;
     } else {
@@ -283,6 +331,9 @@ export class SimServo {
         if (this.#stalledOverThreshold()) {
           if (this.#overloadSinceUs < 0) this.#overloadSinceUs = t;
         } else this.#overloadSinceUs = -1;
+        if (this.#overCurrent()) {
+          if (this.#overCurrentSinceUs < 0) this.#overCurrentSinceUs = t;
+        } else this.#overCurrentSinceUs = -1;
         // At rest nothing changes until a write: skip the rest of an idle gap in one go (a servo
         // left alone for an hour must still answer its first request in microseconds).
         if (this.#vel === 0 && this.#atRest()) break;
@@ -332,8 +383,9 @@ export class SimServo {
     this.#vel = this.#positionControl() ? this.#vel + dv : this.#vel * Math.max(0, 1 - (this.damping ? 200 : 50) * dt);
     if (Math.abs(this.#vel) < 1e-3) this.#vel = 0;
     this.#pos += this.#vel * dt;
-    if (this.#pos < this.#travel.min || this.#pos > this.#travel.max) {
-      this.#pos = Math.min(this.#travel.max, Math.max(this.#travel.min, this.#pos));
+    const stopped = this.#clampStops(this.#pos);
+    if (stopped !== this.#pos) {
+      this.#pos = stopped;
       this.#vel = 0;
     }
   }
@@ -342,11 +394,12 @@ export class SimServo {
     if (!this.#positionControl()) return true;
     if (this.get('Operating_Mode') === 1) return this.get('Goal_Velocity') === 0;
     const e = this.targetCounts() - this.#pos;
-    return Math.abs(e) <= DEAD_BAND_COUNTS || this.#pos === this.#travel.min || this.#pos === this.#travel.max;
+    return Math.abs(e) <= DEAD_BAND_COUNTS || this.#atStop();
   }
 
   /** Load as a fraction of maximum torque, signed (position error through the P gain, saturating
-   * at the output limit: Feetech Torque_Limit, and Protective_Torque while in overload protection). */
+   * at the output limit: Feetech Torque_Limit, and Protective_Torque while in overload protection;
+   * Dynamixel in current-based position mode, Goal_Current within Current_Limit). */
   #loadFraction(): number {
     if (!this.#positionControl()) return 0;
     const e = this.targetCounts() - this.#pos;
@@ -354,8 +407,18 @@ export class SimServo {
     if (this.vendor === 'feetech') {
       cap = Math.min(1, this.get('Torque_Limit') / 1000);
       if (this.#overloadProtected) cap = Math.min(cap, this.get('Protective_Torque') / 100);
+    } else if (this.get('Operating_Mode') === DXL_CURRENT_BASED_POSITION && this.spec('Goal_Current')) {
+      cap = Math.min(1, Math.min(Math.abs(this.get('Goal_Current')), this.get('Current_Limit')) / DXL_FULL_LOAD_MA);
     }
     return Math.max(-cap, Math.min(cap, e / 100));
+  }
+
+  /** Feetech: stalled drawing more than Protection_Current, not already tripped. Stalled, because
+   * the sim's load (position error) means a current only at a standstill: a joint moving fast has
+   * a large error but no stall current. */
+  #overCurrent(): boolean {
+    if (this.vendor !== 'feetech' || (this.get('Status') & FT_OVERCURRENT_BIT) !== 0) return false;
+    return Math.abs(this.#loadFraction()) * FT_FULL_LOAD_CURRENT > this.get('Protection_Current') && Math.abs(this.#vel) < 1;
   }
 
   /** Stalled (not moving) with the load at or above the overload threshold, and not already tripped.
@@ -380,6 +443,16 @@ export class SimServo {
     } else {
       this.#overloadSinceUs = -1;
     }
+    const overCurrentUs = Math.max(1, this.get('Over_Current_Protection_Time')) * 10_000;
+    if (this.#overCurrent()) {
+      if (this.#overCurrentSinceUs < 0) this.#overCurrentSinceUs = now;
+      else if (now - this.#overCurrentSinceUs >= overCurrentUs) {
+        this.#overCurrentSinceUs = -1;
+        this.injectHardwareError(FT_OVERCURRENT_BIT);
+      }
+    } else {
+      this.#overCurrentSinceUs = -1;
+    }
   }
 
   #encoderRaw(): number {
@@ -394,12 +467,12 @@ export class SimServo {
       this.set('Present_Position', mod(raw - this.get('Homing_Offset'), 4096));
       this.set('Present_Velocity', Math.round(this.#vel));
       this.set('Present_Load', Math.round(load * 1000));
-      this.set('Present_Current', Math.round(Math.abs(load) * 300));
+      this.set('Present_Current', Math.round(Math.abs(load) * FT_FULL_LOAD_CURRENT));
       this.set('Moving', moving);
     } else {
       this.set('Present_Position', Math.round(this.#pos) + this.get('Homing_Offset'));
       this.set('Present_Velocity', Math.round(this.#vel / 15.633));
-      if (this.spec('Present_Current')) this.set('Present_Current', Math.round(load * 1000));
+      if (this.spec('Present_Current')) this.set('Present_Current', Math.round(load * DXL_FULL_LOAD_MA));
       else this.set('Present_Load', Math.round(load * 1000));
       this.set('Moving', moving);
       this.set('Realtime_Tick', Math.floor((this.#clock.nowUs() - this.#powerOnUs) / 1000) % 32768);
@@ -420,6 +493,10 @@ export class SimServo {
     this.memory.set(eeprom, 0);
     this.#refreshPresent();
     this.set('Goal_Position', this.get('Present_Position'));
+    // Power-up copies: Feetech Torque_Limit from Max_Torque_Limit (PROTOCOLS.md B5); Dynamixel
+    // Goal_Current from Current_Limit (unverified: the e-Manual gives no initial value).
+    if (this.vendor === 'feetech') this.set('Torque_Limit', this.get('Max_Torque_Limit'));
+    else if (this.spec('Goal_Current')) this.set('Goal_Current', this.get('Current_Limit'));
     this.#pendingRegWrite = undefined;
   }
 }

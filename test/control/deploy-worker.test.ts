@@ -206,6 +206,18 @@ describe('deploy loop in a worker thread (simulated follower on the worker)', ()
     expect((await topicMessages(log, '/follower/joint_states')).messages.length).toBeGreaterThan(0);
   });
 
+  it('the worker opens the follower as Arm.open does on the main thread: profile servo settings, with the overrides of the spec', async () => {
+    const { dir, calibration, env, report } = await setup();
+    for (const [servoSettings, expected] of [
+      [undefined, 500],
+      [[{ joint: 'gripper', register: 'Max_Torque_Limit', value: 420 }], 420],
+    ] as const) {
+      const e = env();
+      await runDeployInWorker({ arm: { kind: 'so101', calibration, servoSettings }, model: await model(dir), rateHz: 100, durationS: 0.2, environment: e, park: false });
+      expect((await report(e)).gripperMaxTorqueLimit).toBe(expected);
+    }
+  });
+
   it('a normal stop (signal) ends the run without an error, and the status callback reports the loop', async () => {
     const { dir, calibration, env } = await setup();
     const stop = new AbortController();

@@ -25,6 +25,8 @@ export interface TestEnvReport {
   readonly torqueOnAtClose: boolean[];
   readonly goalsAtFault: number[] | null;
   readonly goalsAtClose: number[];
+  /** The gripper's (id 6) Max_Torque_Limit at close: what the worker's Arm.open wrote. */
+  readonly gripperMaxTorqueLimit: number;
 }
 
 export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvironment> {
@@ -56,7 +58,7 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
     },
     summary: () => ({ cycles, goalViolations }),
     async close() {
-      const report: TestEnvReport = { cycles, goalViolations, instructions: sim.bus.stats.instructions, torqueOnAtClose: sim.bus.servos.map((s) => s.torqueEnabled), goalsAtFault, goalsAtClose: goals() };
+      const report: TestEnvReport = { cycles, goalViolations, instructions: sim.bus.stats.instructions, torqueOnAtClose: sim.bus.servos.map((s) => s.torqueEnabled), goalsAtFault, goalsAtClose: goals(), gripperMaxTorqueLimit: sim.bus.servo(6).get('Max_Torque_Limit') };
       writeFileSync(p.reportPath, JSON.stringify(report));
       sim.bus.close();
     },

@@ -9,7 +9,7 @@ import { recordSession, type RecordProgress } from '../../record/record-session.
 import { progressOfRecords, runRecordInWorker } from '../../control/loop-host.ts';
 import { ARMBRIDGE_VERSION, Recorder } from '../../record/recorder.ts';
 import { parseSkillMix, recordSim, type SkillMix } from '../../workflows/record-sim.ts';
-import { armPairOptions } from '../arm-options.ts';
+import { armPairOptions, followerServoSettings } from '../arm-options.ts';
 import { simBenchOf, simBenchOptions } from '../sim-bench-options.ts';
 import { UsageError, type Command } from '../command.ts';
 import { terminalKeys, type KeyControl } from '../keys.ts';
@@ -78,6 +78,7 @@ export const recordCommand: Command<typeof options> = {
   async run(o, { stdout, stderr, signal }) {
     if (o.virtualTime && !o.sim) throw new UsageError('--virtual-time needs --sim (only the simulator can run faster than real time)');
     if (o.compliance !== 'torque-off' && !o.kinesthetic) throw new UsageError('--compliance applies to --kinesthetic recording (the follower moved by hand)');
+    const servoSettings = followerServoSettings(o);
     let mix: SkillMix;
     try {
       mix = parseSkillMix(o.mix);
@@ -202,7 +203,7 @@ export const recordCommand: Command<typeof options> = {
         // The loop, both ports and the episode control run in the loop worker; MCAP encoding, keys and labels stay here.
         const r = await runRecordInWorker({
           realtimePriority: 50,
-          arm: { kind: o.arm, calibration: cal.follower, path: o.follower },
+          arm: { kind: o.arm, calibration: cal.follower, path: o.follower, servoSettings },
           leader: { calibration: cal.leader, path: o.leader },
           rateHz,
           episodes: { episodes: o.episodes, episodeS, resetS: o.resetS },
@@ -216,7 +217,7 @@ export const recordCommand: Command<typeof options> = {
         return 0;
       }
       await using leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: cal.leader, path: o.leader });
-      await using follower = await Arm.open({ profile: followerProfile, calibration: cal.follower, path: o.follower });
+      await using follower = await Arm.open({ profile: followerProfile, calibration: cal.follower, path: o.follower, servoSettings });
       const r = await recordSession({
         leader,
         follower,

@@ -8,7 +8,7 @@ import { runTeleop, type TeleopCycle, type TeleopResult } from '../../arm/teleop
 import { runTeleopInWorker, teleopCycleOf } from '../../control/loop-host.ts';
 import { runSimTeleop } from '../../workflows/teleop-sim.ts';
 import { percentile } from '../../workflows/stats.ts';
-import { armPairOptions } from '../arm-options.ts';
+import { armPairOptions, followerServoSettings } from '../arm-options.ts';
 import type { Command } from '../command.ts';
 import { terminalKeys } from '../keys.ts';
 
@@ -57,6 +57,7 @@ export const teleopCommand: Command<typeof options> = {
   options,
   examples: ['armbridge teleop --leader /dev/ttyACM1 --follower /dev/ttyACM0 --rate 200', 'armbridge teleop --sim --duration-s 10', 'armbridge teleop --sim --task pick-place --duration-s 18'],
   async run(o, { stdout, stderr, signal }) {
+    const servoSettings = followerServoSettings(o);
     if (o.sim) {
       const r = await runSimTeleop({
         realtimePriority: 50,
@@ -95,7 +96,7 @@ export const teleopCommand: Command<typeof options> = {
         const line = statusLine(stdout);
         const r = await runTeleopInWorker({
           realtimePriority: 50,
-          arm: { kind: o.arm, calibration: calibration.follower, path: o.follower },
+          arm: { kind: o.arm, calibration: calibration.follower, path: o.follower, servoSettings },
           leader: { calibration: calibration.leader, path: o.leader },
           rateHz: o.rate,
           durationS: o.durationS,
@@ -108,7 +109,7 @@ export const teleopCommand: Command<typeof options> = {
         return 0;
       }
       await using leader = await Arm.open({ profile: armProfile(o.arm, 'leader'), calibration: calibration.leader, path: o.leader });
-      await using follower = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration: calibration.follower, path: o.follower });
+      await using follower = await Arm.open({ profile: armProfile(o.arm, 'follower'), calibration: calibration.follower, path: o.follower, servoSettings });
       const r = await runTeleop({ leader, follower, rateHz: o.rate, durationS: o.durationS, maxSpeed: o.maxSpeed, estop: signal, control, onCycle: statusLine(stdout) });
       report(stdout, r, o.rate);
       await parkArm(follower);
