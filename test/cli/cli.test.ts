@@ -30,6 +30,10 @@ describe('armbridge CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/dynamixel\s+1000000\s+1\s+xl430-w250\s+1060/);
     expect(r.out).toMatch(/dynamixel\s+1000000\s+6\s+xl330-m288\s+1200/);
+    // The settings armbridge writes on connect, as the (factory-fresh) servos hold them: the gripper's mode differs.
+    expect(r.out).toMatch(/servo settings of the koch follower/);
+    expect(r.out).toMatch(/gripper\s+Operating_Mode\s+5\s+3\s+differs/);
+    expect(r.out).toMatch(/\d+ of \d+ as armbridge sets them; the \d+ others are written the next time armbridge opens the arm/);
   });
 
   it('exits 2 with a usage message for an unknown flag, a bad value or an unknown command', async () => {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { scanPort, SCAN_BAUDS } from '../../bus/scan.ts';
+import { MotorBus } from '../../bus/motor-bus.ts';
+import { armProfile } from '../../arm/profiles.ts';
+import { readServoSettings } from '../../arm/servo-settings.ts';
 import type { Vendor } from '../../protocol/index.ts';
 import { openSimPort } from '../../workflows/sim-port.ts';
 import { table } from '../../workflows/table.ts';
@@ -16,6 +19,8 @@ const options = z.object({
     .describe('Try every baud rate of every protocol asked for (default: stop at the first protocol and rate that answer)'),
   windowMs: z.coerce.number().int().positive().default(100).describe('How long to collect broadcast-ping answers per rate, ms'),
   list: z.boolean().default(false).describe('List the serial ports of this machine and exit'),
+  arm: z.enum(['so101', 'koch']).optional().describe('Compare the servo settings with this arm\'s (default: so101 for Feetech servos, koch for Dynamixel)'),
+  role: z.enum(['follower', 'leader']).default('follower').describe('Compare the servo settings with this role\'s'),
 });
 
 export const scanCommand: Command<typeof options> = {
@@ -66,6 +71,24 @@ export const scanCommand: Command<typeof options> = {
         `${found.length} servo(s) answered: ${answered.join(', ')}` +
           (o.allBauds ? '\n' : '; stopped at the first protocol and rate that answered (--all-bauds tries every rate and protocol)\n'),
       );
+      // The settings armbridge writes when it opens this arm (arm/profiles.ts), as the servos hold them now.
+      const vendor = found[0]!.vendor;
+      const profile = armProfile(o.arm ?? (vendor === 'feetech' ? 'so101' : 'koch'), o.role);
+      const ids = new Set(found.filter((s) => s.vendor === profile.vendor && s.baud === found[0]!.baud).map((s) => s.id));
+      if (profile.vendor === vendor && profile.joints.every((j) => ids.has(j.id))) {
+        const bus = await MotorBus.open({ path, binding: sim?.binding, vendor: profile.vendor, baud: found[0]!.baud, models: Object.fromEntries(profile.joints.map((j) => [j.id, j.model])) });
+        try {
+          const rows = await readServoSettings(bus, profile);
+          stdout.write(`\nservo settings of the ${profile.kind} ${profile.role} (written when an arm opens: teleop, record, deploy, eval):\n`);
+          stdout.write(table(['joint', 'register', 'armbridge sets', 'servo holds', '', 'why'], rows.map((r) => [r.joint, r.register, r.mask !== undefined ? `bits ${r.mask.toString(2)} = ${(r.value & r.mask).toString(2)}` : r.value, r.actual ?? `? (${r.error ?? 'no answer'})`, r.matches ? 'ok' : 'differs', r.reason.length > 70 ? `${r.reason.slice(0, 69)}…` : r.reason])));
+          const differ = rows.filter((r) => !r.matches).length;
+          stdout.write(`${rows.length - differ} of ${rows.length} as armbridge sets them${differ ? `; the ${differ} others are written the next time armbridge opens the arm` : ''}\n`);
+        } finally {
+          await bus.close();
+        }
+      } else {
+        stdout.write(`these servos are not a ${profile.kind} ${profile.role} (ids ${profile.joints.map((j) => j.id).join(',')}, ${profile.vendor}): give --arm / --role to compare their settings\n`);
+      }
       return 0;
     } finally {
       await sim?.close();
