@@ -9,7 +9,8 @@
  *     "joints": { "shoulder_pan": { "id": 1, "model": "sts3215", "drive_mode": 0,
  *                 "homing_offset": 112, "range_min": 750, "range_max": 3346 }, … } }
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import { SERVO_MODELS, type ServoModelName } from '../protocol/index.ts';
 import { CalibrationFileError, CalibrationMismatchError } from './errors.ts';
@@ -90,10 +91,17 @@ export async function loadCalibration(path: string): Promise<Calibration> {
 }
 
 /** Writes atomically (temp file, then rename), so a crash never leaves half a file. */
+/** Writes a calibration file atomically (a temporary file renamed over it), making its folder if needed. */
 export async function saveCalibration(path: string, c: Calibration): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(c, null, 2) + '\n');
-  await rename(tmp, path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, JSON.stringify(c, null, 2) + '\n');
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new CalibrationFileError(path, `cannot write it (${(e as Error).message}): choose another --out`, { cause: e });
+  }
 }
 
 /** Converts a LeRobot calibration JSON (already parsed) for `profile`. Throws on mismatches. */

@@ -4,7 +4,9 @@
  * and act on what it prints. For `armbridge record`, when its progress shows an episode starting
  * they move the leader (`start` to the pair server), when its reset period starts they let go and
  * put the scene back (`reset`), and when it asks for the episode's label they type `s` or `f`, as
- * the world judged what the follower did (`judge`).
+ * the world judged what the follower did (`judge`). For `armbridge eval --follower`, when the
+ * policy's episode starts the world starts scoring (`start`), and when it ends they judge, type the
+ * label and put the scene back (`reset`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -117,10 +119,10 @@ export interface PersonRun {
  * Resolves when the command exits; it is killed (SIGTERM to `script`, which hangs up the pty) at
  * `timeoutMs`.
  */
-export async function playPersonAt(pair: PairServerProcess, args: readonly string[], timeoutMs: number): Promise<PersonRun> {
+export async function playPersonAt(pair: PairServerProcess, args: readonly string[], timeoutMs: number, cwd?: string): Promise<PersonRun> {
   const command = [process.execPath, ARMBRIDGE_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   // script: -q quiet, -f flush at once, -e the command's exit code, -c the command; no typescript file.
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], cwd });
   let output = '';
   let pending = '';
   const started: PersonRun['started'] = [];
@@ -151,6 +153,30 @@ export async function playPersonAt(pair: PairServerProcess, args: readonly strin
           started.push(e);
         });
       } else if (progress[2] === 'reset') act(() => resetIfNeeded(k));
+      return;
+    }
+    // eval --follower: the policy's episode starts (the world scores the follower from now), then it
+    // ends and waits for the person's label: judge, type it, put the scene back.
+    const runs = /^episode (\d+)\/\d+: the policy runs for/.exec(line);
+    if (runs) {
+      act(async () => {
+        const e = await pair.send('start');
+        if (e.event !== 'started') throw new Error(`start: ${JSON.stringify(e)}`);
+        started.push(e);
+      });
+      return;
+    }
+    const held = /^episode (\d+)\/\d+ ended \(the arm holds\)/.exec(line);
+    if (held) {
+      const k = Number(held[1]);
+      act(async () => {
+        const judged = await pair.send('judge');
+        if (judged.event !== 'judged') throw new Error(`judge for episode ${k - 1}: ${JSON.stringify(judged)}`);
+        const key = judged.success ? 's' : 'f';
+        child.stdin!.write(key);
+        labels.push({ episode: k - 1, key, judged });
+        await pair.send('reset');
+      });
       return;
     }
     const ask = /^label episode (\d+)\/\d+\?/.exec(line);

@@ -17,6 +17,7 @@ import { deploySim } from '../../workflows/deploy-sim.ts';
 import { percentile } from '../../workflows/stats.ts';
 import type { Command } from '../command.ts';
 import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { noReportOption, settingsOf, writeRunReport } from '../run-report.ts';
 import { deployFigures, deployTimingRows, readDeployLog } from '../../workflows/deploy-figures.ts';
 
@@ -179,6 +180,8 @@ export const deployCommand: Command<typeof options> = {
       stderr.write(`the loop runs on the main thread here: a worker thread cannot open serial ports on ${process.platform}\n`);
       o = { ...o, thread: 'main' };
     }
+    // The run log's folder is made as record makes its output's (runs/ on a fresh clone).
+    if (o.log) await mkdir(dirname(o.log), { recursive: true }).catch(() => undefined);
     const onStatus = statusPrinter(stderr);
     const endStatus = () => ((stderr as { isTTY?: boolean }).isTTY ? stderr.write('\n') : undefined);
     if (o.sim) {

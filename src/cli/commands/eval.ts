@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mkdir } from 'node:fs/promises';
 import { Arm } from '../../arm/arm.ts';
 import { loadCalibration } from '../../arm/calibration.ts';
 import { parkArm } from '../../arm/park.ts';
@@ -190,6 +191,7 @@ async function evalOnFollower(o: EvalOptions, io: { stdout: NodeJS.WritableStrea
   const input = (io.stdin ?? process.stdin) as NodeJS.ReadStream;
   const keys = input.isTTY ? terminalKeys(input) : undefined;
   const lines = keys ? undefined : new LabelLines(input);
+  await mkdir(dirname(log), { recursive: true }).catch(() => undefined);
   const recorder = await Recorder.create({ path: log }, { arm: o.arm, rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${o.model}`, simulated: 'false', joint_names: joints.join(','), episode_s: String(episodeS), evaluation: 'eval --follower (labels typed by a person)' });
   try {
     await using arm = await Arm.open({ profile, calibration, path: o.follower! });
