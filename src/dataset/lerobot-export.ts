@@ -297,6 +297,8 @@ export async function exportLeRobot(files: readonly string[], out: string, optio
     bytes += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
   };
   try {
+    // The dataset's parent folder is made as record makes its output's (datasets/ on a fresh clone).
+    await mkdir(dirname(tmp), { recursive: true });
     await mkdir(tmp);
     // data/
     const groups = new Map<string, { chunk: number; file: number; from: number; to: number }>();
