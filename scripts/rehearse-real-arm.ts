@@ -69,16 +69,32 @@ export function readmeSteps(readme: string): { vars: Record<string, string>; com
   return { vars, commands };
 }
 
-function run(argv: readonly string[], cwd: string, input?: NodeJS.ReadableStream): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [ARMBRIDGE_BIN, ...argv], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+/** No step of the block takes this long here: one that does is stuck (SIGTERM, then SIGKILL). */
+const STEP_TIMEOUT_MS = 10 * 60_000;
+
+function run(argv: readonly string[], cwd: string, input?: NodeJS.ReadableStream): { done: Promise<{ code: number | null; out: string }>; kill(): void } {
+  const child = spawn(process.execPath, [ARMBRIDGE_BIN, ...argv], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const kill = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  };
+  const done = new Promise<{ code: number | null; out: string }>((resolve) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     if (input) input.pipe(child.stdin);
     else child.stdin.end();
-    child.on('close', (code) => resolve({ code, out }));
+    const timer = setTimeout(() => {
+      out += `\n[rehearsal: no end after ${STEP_TIMEOUT_MS / 60_000} min, stopped]\n`;
+      kill();
+    }, STEP_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
   });
+  return { done, kill };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -98,14 +114,20 @@ async function calibrate(pair: PairServerProcess, role: 'leader' | 'follower', a
   // The hand's state as the pair server last reported it (it may already hold an arm that left the factory uncalibrated).
   const state = () => [...pair.stderr.matchAll(new RegExp(`hand at the ${role}: (\\w+)`, 'g'))].at(-1)?.[1];
   const running = run(argv, cwd, enter);
-  await waitFor(() => state() === 'holding', 30_000, `the ${role} hand to hold`);
-  await sleep(500);
-  enter.write('\n');
-  await waitFor(() => state() === 'sweeping', 30_000, `the ${role} hand to sweep`);
-  // One round: every joint end to end (about 1.5 s each with the pauses at the ends).
-  await sleep(12_000);
-  enter.end('\n');
-  return running;
+  try {
+    await waitFor(() => state() === 'holding', 30_000, `the ${role} hand to hold`);
+    await sleep(500);
+    enter.write('\n');
+    await waitFor(() => state() === 'sweeping', 30_000, `the ${role} hand to sweep`);
+    // One round: every joint end to end (about 1.5 s each with the pauses at the ends).
+    await sleep(12_000);
+    enter.end('\n');
+  } catch (e) {
+    running.kill();
+    const { out } = await running.done;
+    return { code: null, out: `${out}\n${(e as Error).message}\n` };
+  }
+  return running.done;
 }
 
 async function main(): Promise<number> {
@@ -115,10 +137,10 @@ async function main(): Promise<number> {
   await mkdir(dir, { recursive: true });
   const ports: Record<string, string> = { LEADER: join(dir, 'leader.pty'), FOLLOWER: join(dir, 'follower.pty') };
   for (const v of Object.keys(vars)) if (!(v in ports)) throw new Error(`the block sets ${v}, which the rehearsal does not know`);
+  let failed: string | undefined;
   const pair = await PairServerProcess.start(['--arm', 'so101', '--task', 'reach', '--scene', 'fixed', '--hand', 'calibrate', '--leader-link', ports.LEADER!, '--follower-link', ports.FOLLOWER!, '--realtime-priority', '40']);
   const steps: Step[] = [];
   let evalRun: PersonRun | undefined;
-  let failed: string | undefined;
   const t0 = performance.now();
   try {
     say(`rehearsing ${commands.length} commands of the README's "${SECTION.slice(4)}" in ${dir}, against armbridge sim --pair (so101, fixed reach target, uncalibrated)\n`);
@@ -146,7 +168,7 @@ async function main(): Promise<number> {
         ({ code, output: out } = r);
         note = `${r.labels.filter((l) => l.key === 's').length}/${r.labels.length} labelled success by the person, as the world judged the follower`;
         if (argv[0] === 'eval') evalRun = r;
-      } else ({ code, out } = await run(argv, dir));
+      } else ({ code, out } = await run(argv, dir).done);
       say(out.split('\n').slice(-6).join('\n'));
       if (note) say(`  → ${note}\n`);
       steps.push({ line, argv, code, seconds: (performance.now() - ts) / 1000, note });
@@ -162,12 +184,15 @@ async function main(): Promise<number> {
       else if (rate < MIN_EVAL_SUCCESS) failed = `the trained policy did the fixed-scene task in ${(rate * 100).toFixed(0)} % of eval's episodes on the follower (want ≥ ${MIN_EVAL_SUCCESS * 100} %)`;
       else say(`\nthe trained policy did the task in ${(rate * 100).toFixed(0)} % of eval's ${labels.length} episodes on the follower\n`);
     }
+  } catch (e) {
+    failed = `the rehearsal itself failed: ${(e as Error).message}`;
   } finally {
     await pair.close();
-    if (!keepAt) await rm(dir, { recursive: true, force: true });
+    // Kept on failure, for a look at what the commands wrote.
+    if (!keepAt && !failed) await rm(dir, { recursive: true, force: true });
   }
   const seconds = (performance.now() - t0) / 1000;
-  say(failed ? `\nrehearsal FAILED: ${failed}\n` : `\nrehearsal passed: ${steps.length} commands in ${seconds.toFixed(0)} s\n`);
+  say(failed ? `\nrehearsal FAILED: ${failed}${keepAt ? '' : ` (its folder is kept: ${dir})`}\n` : `\nrehearsal passed: ${steps.length} commands in ${seconds.toFixed(0)} s\n`);
   if (json) process.stdout.write(`${JSON.stringify({ passed: !failed, failure: failed ?? null, seconds, steps, evalLabels: evalRun?.labels.map((l) => l.key) ?? [] })}\n`);
   return failed ? 1 : 0;
 }

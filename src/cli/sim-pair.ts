@@ -88,15 +88,16 @@ export async function runSimPair(o: SimPairCliOptions, { stdout, stderr, signal 
     leaderMount: o.leaderCalibration ? await loadMount(o.leaderCalibration, 'leader') : undefined,
     followerMount: o.followerCalibration ? await loadMount(o.followerCalibration, 'follower') : undefined,
   });
-  // A person's hand at each arm for `armbridge calibrate` over the ports (the operator moves the leader only between start and reset).
-  const hands = o.hand === 'calibrate' ? (['leader', 'follower'] as const).map((role) => new CalibrationHand(pair.world[role].bus, { onState: (s) => stderr.write(`hand at the ${role}: ${s}\n`) })) : [];
   const emit = (e: PairEvent) => stdout.write(pairEventLine(e));
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) stop.abort();
   const rl = cadence ? undefined : createInterface({ input: process.stdin, terminal: false });
+  const hands: CalibrationHand[] = [];
   try {
+    // A person's hand at each arm for `armbridge calibrate` over the ports (the operator moves the leader only between start and reset).
+    if (o.hand === 'calibrate') for (const role of ['leader', 'follower'] as const) hands.push(new CalibrationHand(pair.world[role].bus, { onState: (s) => stderr.write(`hand at the ${role}: ${s}\n`) }));
     stderr.write(
       `serving a simulated ${o.arm} leader at ${o.leaderLink} and follower at ${o.followerLink} in one world (${o.task}, ${o.scene} scene, operator ${o.mix}, seed ${o.seed}; ` +
         `${o.leaderCalibration || o.followerCalibration ? 'mounted after the given calibrations' : 'uncalibrated, as out of the box'})\n` +

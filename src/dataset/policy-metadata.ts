@@ -61,7 +61,7 @@ export function metadataToProps(m: PolicyMetadata): Record<string, string> {
             .map(([k, v]) => [`armbridge.sim_${k}`, String(v)]),
         )
       : {}),
-    ...(m.startPose ? { 'armbridge.start_pose': m.startPose.map((x) => x.toFixed(5)).join(',') } : {}),
+    ...(m.startPose ? { 'armbridge.start_pose': m.startPose.join(',') } : {}),
     ...(m.episodeS !== undefined ? { 'armbridge.episode_s': String(m.episodeS) } : {}),
     'armbridge.data_digest': m.dataDigest,
     'armbridge.training_backend': m.trainingBackend,
@@ -85,7 +85,7 @@ export function propsToMetadata(props: Readonly<Record<string, string>>): Policy
     actionLabels: props['armbridge.action_labels'] === 'recorded' || props['armbridge.action_labels'] === 'derived' || props['armbridge.action_labels'] === 'mixed' ? props['armbridge.action_labels'] : undefined,
     labelHorizonSteps: Number(props['armbridge.action_label_horizon_steps']) >= 1 ? Number(props['armbridge.action_label_horizon_steps']) : undefined,
     sim: simOf(props),
-    startPose: props['armbridge.start_pose'] ? props['armbridge.start_pose'].split(',').map(Number).filter(Number.isFinite) : undefined,
+    startPose: startPoseOf(props['armbridge.start_pose']),
     episodeS: Number(props['armbridge.episode_s']) > 0 ? Number(props['armbridge.episode_s']) : undefined,
     dataDigest: props['armbridge.data_digest'] ?? '',
     trainingBackend: props['armbridge.training_backend'] ?? '',
@@ -98,4 +98,11 @@ function simOf(props: Readonly<Record<string, string>>): PolicyMetadata['sim'] {
   if (!keys.length) return undefined;
   const num = (k: string) => (props[k] !== undefined && Number.isFinite(Number(props[k])) ? Number(props[k]) : undefined);
   return { task: props['armbridge.sim_task'], scene: props['armbridge.sim_scene'], observe: props['armbridge.sim_observe'], poseNoiseM: num('armbridge.sim_pose_noise_m'), poseLatencyMs: num('armbridge.sim_pose_latency_ms'), rewards: props['armbridge.sim_rewards'] };
+}
+
+/** The start pose, or undefined unless every value parses (a damaged one is not half used). */
+function startPoseOf(text: string | undefined): number[] | undefined {
+  if (!text) return undefined;
+  const v = text.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  return v.every(Number.isFinite) ? v : undefined;
 }

@@ -21,6 +21,10 @@ import { taskLayout, type TaskName } from '../sim/task.ts';
 import { FIXED_SCENE_SEED, SimWorld, type SceneMode } from '../sim/world.ts';
 import { PosePerception, type ObserveMode } from '../sim/perception.ts';
 import { Rng } from '../sim/random.ts';
+import { featureSpec } from '../dataset/features.ts';
+import { DeployEnvironmentError } from '../control/errors.ts';
+
+const ENVIRONMENT = new URL(import.meta.url).href;
 import { serveSimArm } from './sim-port.ts';
 import { moveToStartPose } from './sim-rollout.ts';
 
@@ -38,6 +42,8 @@ export interface SimDeployEnvParams {
   readonly observe?: ObserveMode;
   readonly poseNoiseM?: number;
   readonly poseLatencyMs?: number;
+  /** The model's observation layout (joints first): which of the task's poses it observes, in its order. Default: every pose the task publishes. */
+  readonly observation?: readonly { readonly name: string; readonly size: number }[];
 }
 
 /** Default time of the return between episodes, s: the ramp at RETURN_SPEED covers 2.25 rad, then the servos settle. */
@@ -54,7 +60,18 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
     perception.reset();
     return task.newEpisode(p.scene === 'fixed' ? new Rng(FIXED_SCENE_SEED) : world.rng);
   };
-  const perceive = () => Array.from(perception.observe(world.clock.nowUs() / 1000));
+  // The poses the model observes, in its order, among those the task publishes (perceived as the bench says).
+  const observed = (p.observation ?? [{ name: 'follower.position', size: 0 }, ...taskLayout(task)]).filter((f) => f.name !== 'follower.position');
+  const poseIndex = observed.map((f) => {
+    const spec = featureSpec(f.name);
+    const i = spec && f.size === 3 ? task.features.findIndex((t) => t.topic === spec.topic) : -1;
+    if (i < 0) throw new DeployEnvironmentError(ENVIRONMENT, `the model observes ${f.name}[${f.size}], which the simulated ${task.name} task does not publish (it publishes ${task.features.map((t) => t.name).join(', ')})`);
+    return i;
+  });
+  const perceive = () => {
+    const all = perception.observe(world.clock.nowUs() / 1000);
+    return poseIndex.flatMap((i) => [all[3 * i]!, all[3 * i + 1]!, all[3 * i + 2]!]);
+  };
   // The environment's reset: the follower starts where the demonstrations started.
   moveToStartPose(world.follower);
   const port = await serveSimArm(world.follower, p.transport ?? 'pty').catch((e: unknown) => {
@@ -105,7 +122,7 @@ export async function createDeployEnvironment(raw: unknown): Promise<DeployEnvir
     // The simulated servos run on the loop's thread: let each command reach them before it blocks.
     settle: (budgetMs) => port.settle(budgetMs),
     // --observe arm (a joint-only model): nothing after the joints.
-    extra: p.observe === 'arm' ? undefined : { layout: taskLayout(task), read: () => seen },
+    extra: p.observe === 'arm' || observed.length === 0 ? undefined : { layout: observed.map((f) => ({ name: f.name, size: 3 })), read: () => seen },
     drive(state) {
       home ??= Float64Array.from(state);
       if (returnEndMs < 0 || !ramp) return null;

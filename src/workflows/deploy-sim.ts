@@ -25,6 +25,7 @@ import { createTask } from '../sim/create-task.ts';
 import type { TaskName } from '../sim/task.ts';
 import { createDeployEnvironment, type SimDeployEnvParams } from './deploy-sim-env.ts';
 import { simCalibrationPath } from './paths.ts';
+import { benchMetadata } from './sim-bench.ts';
 
 export interface SimDeployOptions {
   readonly arm: SimArmKind;
@@ -87,16 +88,17 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
     task: options.task,
     seed: options.seed ?? 9,
     transport: options.transport ?? 'pty',
-    episodeS: options.episodeS ?? createTask(options.task ?? 'reach', options.arm).episodeS,
+    episodeS: options.episodeS ?? meta.episodeS ?? createTask(options.task ?? 'reach', options.arm).episodeS,
     returnS: options.returnS,
     scene: options.scene ?? (meta.sim?.scene === 'fixed' ? 'fixed' : 'random'),
     observe: meta.observation.some((f) => f.name !== 'follower.position') ? 'poses' : 'arm',
     poseNoiseM: meta.sim?.poseNoiseM,
     poseLatencyMs: meta.sim?.poseLatencyMs,
+    observation: meta.observation,
   };
   const calibration = await loadCalibration(simCalibrationPath(options.arm, 'follower'));
   const recorder = options.log
-    ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, task: options.task ?? 'reach', rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(',') })
+    ? await Recorder.create({ path: options.log, overwrite: true }, { arm: options.arm, task: options.task ?? 'reach', rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${options.model}`, simulated: 'true', joint_names: armProfile(options.arm, 'follower').joints.map((j) => j.name).join(','), episode_s: String(params.episodeS), ...benchMetadata({ scene: params.scene, observe: params.observe, poseNoiseM: params.poseNoiseM, poseLatencyMs: params.poseLatencyMs }) })
     : undefined;
   try {
     // Worker by default where it can open ports (Linux: the tty binding); elsewhere the main thread.

@@ -31,7 +31,10 @@ export interface ArmEvalOptions {
   /** Asks the person for the label of episode `index` after it ended; undefined: unlabelled. */
   readonly label: (index: number) => Promise<EpisodeLabel | undefined>;
   readonly recorder?: Recorder;
+  /** E-stop (Ctrl-C, the e-stop key): the follower holds, torque off, SafetyStopError. */
   readonly estop?: AbortSignal;
+  /** Polled every cycle (the person's keys): 'stop' ends this episode and the evaluation after its label; 'estop' as `estop`. */
+  readonly control?: () => 'stop' | 'estop' | undefined;
   readonly say?: (line: string) => void;
 }
 
@@ -60,7 +63,13 @@ export async function evalOnArm(o: ArmEvalOptions): Promise<ArmEvalResult> {
   const event = (e: EpisodeEvent) => log?.episodeEvents(DeployLog.stamp(performance.now()), [e]);
   const extra = o.extra ? Float32Array.from(o.extra.values) : undefined;
   const episodes: ArmEvalEpisode[] = [];
-  for (let k = 0; k < o.episodes; k++) {
+  let stopAsked = false;
+  const control = () => {
+    const c = o.control?.();
+    if (c === 'stop') stopAsked = true;
+    return c;
+  };
+  for (let k = 0; k < o.episodes && !stopAsked; k++) {
     if (o.estop?.aborted) break;
     say(`episode ${k + 1}/${o.episodes}: moving to the start pose…\n`);
     const start = await parkArm(o.follower, { pose: o.startPose, speed: o.startSpeed ?? 0.6, keepTorque: true, timeoutS: 15, stop: () => o.estop?.aborted === true });
@@ -69,9 +78,9 @@ export async function evalOnArm(o: ArmEvalOptions): Promise<ArmEvalResult> {
     event({ event: 'start', episode: k, operator: 'policy', detail: { start_reached: start.reached } });
     let r: DeployResult;
     try {
-      r = await runDeploy({ follower: o.follower, policy: o.policy, rateHz: o.rateHz, durationS: o.episodeS, estop: o.estop, recorder: o.recorder, observeExtra: extra ? () => extra : undefined });
+      r = await runDeploy({ follower: o.follower, policy: o.policy, rateHz: o.rateHz, durationS: o.episodeS, estop: o.estop, control, recorder: o.recorder, observeExtra: extra ? () => extra : undefined });
     } finally {
-      event({ event: 'end', episode: k, reason: o.estop?.aborted ? 'stop' : 'time' });
+      event({ event: 'end', episode: k, reason: o.estop?.aborted ? 'stop' : stopAsked ? 'next' : 'time' });
     }
     // The arm holds where the policy left it while the person judges.
     say(`episode ${k + 1}/${o.episodes} ended (the arm holds): s = success, f = failure, or type a score and Enter\n`);

@@ -20,6 +20,7 @@ import type { WakeTuning } from '../control/wake-tuning.ts';
 import type { Calibration } from '../arm/calibration.ts';
 import { describeEpisodeStart, REST_POSE, SIM_ARMS_ENVIRONMENT, type SimArmsEnvParams } from './sim-arms-env.ts';
 import { simCalibrationPath } from './paths.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { benchMetadata, type SimBench } from './sim-bench.ts';
 import { serveSimArm, type SimPort } from './sim-port.ts';
 
@@ -157,7 +158,7 @@ export async function recordSim(options: SimRecordOptions): Promise<SimRecordRes
   if ((options.thread ?? (process.platform === 'linux' ? 'worker' : 'main')) === 'worker') return recordSimInWorker(options);
   const b = options.bench ?? {};
   if (b.scene === 'fixed' || b.observe === 'arm' || b.poseNoiseM || b.poseLatencyMs || b.rewards === 'labels') {
-    throw new RangeError(`--scene, --observe, --pose-noise, --pose-latency-ms and --rewards labels need the loop worker (Linux) for a real-time recording; use --virtual-time here`);
+    throw new InvalidArgumentError(`--scene, --observe, --pose-noise, --pose-latency-ms and --rewards labels need the loop worker (Linux) for a real-time recording; use --virtual-time here`);
   }
   const world = new SimWorld({ arm: options.arm, seed: options.seed ?? 1, task: options.task });
   const mix = options.mix ?? { expert: 1 };

@@ -183,7 +183,14 @@ export const PAIR_COMMANDS = ['start', 'reset', 'judge', 'quit'] as const;
 
 /** One line of the control channel → its acknowledgement (never throws: a bad line gets an error event). */
 export function handlePairCommand(pair: SimPair, line: string): PairEvent {
-  const cmd = line.trim();
+  try {
+    return pairCommand(pair, line.trim());
+  } catch (e) {
+    return { event: 'error', message: `${line.trim()} failed: ${(e as Error).message}` };
+  }
+}
+
+function pairCommand(pair: SimPair, cmd: string): PairEvent {
   switch (cmd) {
     case 'start':
       return pair.start();

@@ -7,6 +7,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeLabels, type LabelSummary } from '../dataset/action-labels.ts';
 import { loadDataset, type LoadOptions } from '../dataset/load.ts';
+import { featureSpec } from '../dataset/features.ts';
 import { metadataToProps, POLICY_FORMAT, type PolicyMetadata } from '../dataset/policy-metadata.ts';
 import { splitByEpisode } from '../dataset/split.ts';
 import { ArmbridgeError } from '../errors.ts';
@@ -73,6 +74,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     throw new ModelFolderError(job.out, { cause: e });
   }
   const ds = await loadDataset(job.data, job.load);
+  checkObservation(ds.layout.observation);
   const hash = createHash('sha256');
   for (const f of job.data) hash.update(await readFile(f));
   const { train, val } = splitByEpisode(ds.episodes, job.valFraction ?? DEFAULT_VAL_FRACTION, job.seed ?? 0);
@@ -101,7 +103,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     poseLatencyMs: ds.bench.poseLatencyMs,
   };
   const selectOn = simSel !== false && ds.simulated && (arm === 'so101' || arm === 'koch') && task !== undefined ? (simSel === 'auto' ? {} : simSel) : undefined;
-  const episodeS = task ? createTask(task, 'so101').episodeS : 3;
+  const episodeS = ds.episodeS ?? (task ? createTask(task, 'so101').episodeS : 3);
   const rateHz = ds.rateHz ?? 20;
   const scratch = join(job.out, '.select.onnx');
   const selectBy = selectOn && {
@@ -197,4 +199,22 @@ function startPoseOf(episodes: readonly { readonly observations: Float32Array; r
   const sum = new Array<number>(size).fill(0);
   for (const e of used) for (let i = 0; i < size; i++) sum[i] = sum[i]! + e.observations[offset + i]!;
   return sum.map((x) => x / used.length);
+}
+
+export class ObservationLayoutError extends ArmbridgeError {
+  constructor(readonly observation: readonly string[], detail: string) {
+    super('OBSERVATION_LAYOUT', `cannot train on the observation [${observation.join(', ')}]: ${detail}; e.g. --obs follower.position,pose:/cup_pose`);
+  }
+}
+
+/**
+ * What a policy can be deployed with: the follower's joints first (the loop reads them every
+ * cycle), then poses (from a flag, a topic or the simulated perception). Anything else would train
+ * a model that no deploy path can feed.
+ */
+function checkObservation(observation: readonly { readonly name: string }[]): void {
+  const names = observation.map((f) => f.name);
+  if (names[0] !== 'follower.position') throw new ObservationLayoutError(names, 'it must start with follower.position (the joints the control loop reads every cycle)');
+  const other = names.slice(1).find((n) => featureSpec(n)?.kind !== 'pose_position');
+  if (other) throw new ObservationLayoutError(names, `${other} is not a pose: after the joints a policy observes poses (target.position, object.position, goal.position, pose:/TOPIC), which deploy and ros deploy can supply`);
 }

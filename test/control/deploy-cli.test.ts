@@ -16,7 +16,9 @@ describe('armbridge deploy on a port (the real-arm path)', () => {
     expect(await run('deploy', '--model', m, '--follower', '/nonexistent/tty', '--target', '1,2')).toMatchObject({ code: 2, err: expect.stringMatching(/--target wants three numbers/) });
     const r = await run('deploy', '--model', m, '--follower', '/nonexistent/tty', '--rt-priority', '0', '--follower-calibration', 'calibration/so101-follower.sim.json');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/does not fit this arm: it expects observation .*target\.position.* \[MODEL_MISMATCH\]/);
+    // Refused before the port is opened, naming what supplies the missing observation.
+    expect(r.err).toMatch(/does not fit this arm: it observes follower\.position\[6\] \+ target\.position\[3\], and nothing supplies target\.position \(recorded from \/target_pose\); give --target x,y,z .*armbridge ros deploy.*--obs follower\.position \[MODEL_MISMATCH\]/);
+    expect(r.err).not.toMatch(/nonexistent/);
   });
 
   it.skipIf(!hasSocat)('runs the model in the worker on a real pty with a fixed target, logs the run, parks, and leaves torque off', async () => {

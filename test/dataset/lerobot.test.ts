@@ -413,14 +413,18 @@ describe('bad input: clear errors, nothing left behind', () => {
     expect(await leftovers(dir)).toEqual([]);
   });
 
-  it('export: mismatched fps across files, an existing folder, a missing parent, a recording without calibration', async () => {
+  it('export: mismatched fps across files, an existing folder, a parent that cannot be made, a recording without calibration', async () => {
     const out = fresh('mixed');
     const e = await exportLeRobot([fast, fast10], out).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RateMismatchError);
     expect((e as Error).message).toMatch(/20 Hz.*10 Hz/);
     await expect(stat(out)).rejects.toThrow();
     await expect(exportLeRobot([fast], exported)).rejects.toBeInstanceOf(DatasetExistsError);
-    await expect(exportLeRobot([fast], join(dir, 'no/such/folder/ds'))).rejects.toBeInstanceOf(DatasetWriteError);
+    // A missing parent folder is made (datasets/ on a fresh clone); one that cannot be (a file in the way) is refused.
+    const inTheWay = fresh('file');
+    await writeFile(inTheWay, 'not a folder');
+    await expect(exportLeRobot([fast], join(inTheWay, 'ds'))).rejects.toBeInstanceOf(DatasetWriteError);
+    await rm(inTheWay);
     const bare = fresh('bare') + '.mcap';
     const r = await Recorder.create({ path: bare }, { joint_names: 'shoulder_pan,gripper', rate_hz: '10', arm: 'so101' });
     const fol = await r.topic('/follower/joint_states', 'sensor_msgs/msg/JointState');

@@ -12,7 +12,9 @@ import { episodesOf } from '../../src/record/episodes.ts';
 import { decodeMessage, readRecording } from '../../src/record/read.ts';
 import { recordSim } from '../../src/workflows/record-sim.ts';
 import { rollout } from '../../src/workflows/sim-rollout.ts';
-import { trainFromRecordings } from '../../src/workflows/train.ts';
+import { ObservationLayoutError, trainFromRecordings } from '../../src/workflows/train.ts';
+import { createDeployEnvironment } from '../../src/workflows/deploy-sim-env.ts';
+import { DeployEnvironmentError } from '../../src/control/errors.ts';
 
 describe('the simulated bench of a real arm', () => {
   it('records in real time what a leader/follower pair gives on a fixed scene: joints only, one label per episode, no reward', async () => {
@@ -58,4 +60,23 @@ describe('the simulated bench of a real arm', () => {
     expect(m.metadata.sim).toMatchObject({ task: 'pick-place', scene: 'random', observe: 'poses', poseNoiseM: 0.005, poseLatencyMs: 100, rewards: 'labels' });
     expect(m.metadata.observation.map((f) => f.name)).toEqual(['follower.position', 'object.position', 'goal.position']);
   }, 120_000);
+
+  it('trains only observations a deploy path can feed (joints first, then poses), and deploy --sim feeds the poses a model observes in its order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'armbridge-bench-'));
+    const data = join(dir, 'd.mcap');
+    await rollout({ arm: 'so101', task: 'pick-place', seed: 6, episodes: 2, episodeS: 1, rateHz: 20, driver: { kind: 'operator', mix: { expert: 1 } }, out: data });
+    const train = (observation: string[]) => trainFromRecordings({ data: [data], out: join(dir, 'm'), algo: 'bc', hidden: [8], epochs: 1, seed: 1, backend: 'cpu', valFraction: 0.5, selectOnSim: false, load: { observation } });
+    await expect(train(['goal.position', 'follower.position'])).rejects.toBeInstanceOf(ObservationLayoutError);
+    await expect(train(['follower.position', 'leader.position'])).rejects.toThrow(/leader.position is not a pose/);
+    const goalOnly = await train(['follower.position', 'goal.position']);
+    expect(goalOnly.metadata.observation.map((f) => f.name)).toEqual(['follower.position', 'goal.position']);
+    const env = await createDeployEnvironment({ arm: 'so101', task: 'pick-place', transport: 'in-process', observation: [{ name: 'follower.position', size: 6 }, { name: 'goal.position', size: 3 }, { name: 'object.position', size: 3 }] });
+    try {
+      expect(env.extra!.layout.map((f) => f.name)).toEqual(['goal.position', 'object.position']);
+      expect(env.extra!.read()).toHaveLength(6);
+    } finally {
+      await env.close();
+    }
+    await expect(createDeployEnvironment({ arm: 'so101', task: 'reach', transport: 'in-process', observation: [{ name: 'follower.position', size: 6 }, { name: 'pose:/cup_pose', size: 3 }] })).rejects.toBeInstanceOf(DeployEnvironmentError);
+  }, 60_000);
 });

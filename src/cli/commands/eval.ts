@@ -91,7 +91,8 @@ export const evalCommand: Command<typeof options> = {
     const modelTask = meta?.sim?.task === 'reach' || meta?.sim?.task === 'pick-place' ? meta.sim.task : undefined;
     const task = o.task ?? modelTask ?? (o.model !== undefined ? await taskOfModel(o.model) : undefined) ?? 'reach';
     const simTask = createTask(task, o.arm);
-    const episodeS = o.episodeS ?? simTask.episodeS;
+    // The model's episodes were this long (its recordings' episode_s), else the task's default.
+    const episodeS = o.episodeS ?? meta?.episodeS ?? simTask.episodeS;
     // The bench: as asked, else as the model was trained (scene, perception), else random scenes with exact poses.
     const bench: SimBench = {
       scene: o.scene ?? (meta?.sim?.scene === 'fixed' ? 'fixed' : 'random'),
@@ -186,11 +187,17 @@ async function evalOnFollower(o: EvalOptions, io: { stdout: NodeJS.WritableStrea
   const episodeS = o.episodeS ?? meta.episodeS;
   if (episodeS === undefined) throw new UsageError(`the model ${o.model} does not say how long its training episodes were: give --episode-s`);
   const startPose = meta.startPose && meta.startPose.length === joints.length ? meta.startPose : profile.restPose;
+  if (startPose === profile.restPose) human.write(`note: ${o.model} does not say where its training episodes started (an older model): each episode starts from the ${o.arm}'s rest pose\n`);
   const calibration = await loadCalibration(o.followerCalibration ?? `calibration/${o.arm}-follower.json`);
   const log = o.log ?? join(dirname(o.model), `eval-arm-${new Date().toISOString().replace(/[:.]/g, '-')}.mcap`);
   const input = (io.stdin ?? process.stdin) as NodeJS.ReadStream;
-  const keys = input.isTTY ? terminalKeys(input) : undefined;
+  // Ctrl-C in the terminal's raw mode, and the e-stop keys, stop the arm as in deploy and record.
+  const estop = new AbortController();
+  const onSignal = () => estop.abort();
+  io.signal.addEventListener('abort', onSignal, { once: true });
+  const keys = input.isTTY ? terminalKeys(input, () => estop.abort()) : undefined;
   const lines = keys ? undefined : new LabelLines(input);
+  if (keys) human.write('keys: q = stop after this episode (then parked), e, space or Ctrl-C = e-stop (hold, torque off); after each episode s / f, or type a score and Enter\n');
   await mkdir(dirname(log), { recursive: true }).catch(() => undefined);
   const recorder = await Recorder.create({ path: log }, { arm: o.arm, rate_hz: String(rateHz), software: `armbridge ${ARMBRIDGE_VERSION}`, operator: `policy ${o.model}`, simulated: 'false', joint_names: joints.join(','), episode_s: String(episodeS), evaluation: 'eval --follower (labels typed by a person)' });
   try {
@@ -207,11 +214,14 @@ async function evalOnFollower(o: EvalOptions, io: { stdout: NodeJS.WritableStrea
         startPose,
         extra: fixed.values.length ? fixed : undefined,
         recorder,
-        estop: io.signal,
-        label: (index) => (keys ? keys.nextLabel(io.signal) : lines!.next(io.signal)).then((l) => l ?? undefined),
+        estop: estop.signal,
+        control: () => {
+          const k = keys?.poll();
+          return k === 'estop' ? 'estop' : k === 'stop' ? 'stop' : undefined;
+        },
+        label: () => (keys ? keys.nextLabel(estop.signal) : lines!.next(estop.signal)).then((l) => l ?? undefined),
         say: (s) => human.write(s),
       });
-      await parkArm(arm).catch(() => undefined);
       const labelled = r.episodes.filter((e) => e.outcome !== 'unlabelled').length;
       human.write(`\nsuccess ${Number.isFinite(r.successRate) ? `${(r.successRate * 100).toFixed(1)} %` : 'n/a'} (${r.episodes.filter((e) => e.outcome === 'success').length}/${r.episodes.length}, ${labelled} labelled), mean return ${Number.isFinite(r.meanReturn) ? r.meanReturn.toFixed(2) : 'n/a'}; run log ${log}\n`);
       if (o.json) {
@@ -221,8 +231,11 @@ async function evalOnFollower(o: EvalOptions, io: { stdout: NodeJS.WritableStrea
       return 0;
     } finally {
       await policy.close();
+      // Lowered before torque goes off (also after a fault), unless an e-stop cut it where it was.
+      if (!estop.signal.aborted) await parkArm(arm).catch(() => undefined);
     }
   } finally {
+    io.signal.removeEventListener('abort', onSignal);
     keys?.close();
     lines?.close();
     await recorder.close();
