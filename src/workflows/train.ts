@@ -16,11 +16,12 @@ import { denseLayers } from '../learn/mlp.ts';
 import { writeOnnx } from '../learn/onnx-export.ts';
 import type { Normalization } from '../dataset/normalization.ts';
 import type { MlpSnapshot } from '../learn/mlp.ts';
-import { defaultEpochs, defaultOptimizer, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
+import { DEFAULT_STATE_NOISE, defaultEpochs, defaultOptimizer, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { createTask, taskForObservation } from '../sim/create-task.ts';
 import { renderSvg } from '../report/render.ts';
 import { rollout } from './sim-rollout.ts';
+import { poseNoiseOf, stateNoiseFor } from './perception-noise.ts';
 import type { SimBench } from './sim-bench.ts';
 import { trainLossFigure } from './train-figures.ts';
 
@@ -78,6 +79,10 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   const hash = createHash('sha256');
   for (const f of job.data) hash.update(await readFile(f));
   const { train, val } = splitByEpisode(ds.episodes, job.valFraction ?? DEFAULT_VAL_FRACTION, job.seed ?? 0);
+  // Joint noise: as asked, else the default raised by how much the recorded poses jitter (perception-noise.ts).
+  const poseNoiseM = poseNoiseOf(train, ds.layout);
+  const stateNoise = job.stateNoise ?? stateNoiseFor(poseNoiseM);
+  if (job.stateNoise === undefined && stateNoise !== DEFAULT_STATE_NOISE) log(`the recorded poses jitter by about ${(poseNoiseM * 1000).toFixed(1)} mm: training with ${stateNoise.toFixed(3)} rad of joint noise (--state-noise to choose)\n`);
   const { tf, backend } = await loadTf(job.backend);
   const optimizer = job.optimizer ?? defaultOptimizer();
   log(`training ${job.algo} on ${train.length} episodes (${val.length} for validation), ${optimizer === 'wasm' ? 'wasm SIMD trainer' : `tfjs backend: ${backend}`}\n`);
@@ -118,7 +123,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
     },
   };
   if (selectBy) log(`choosing the checkpoint by success on the simulated ${task} task (${bench.scene} scene, observing ${bench.observe === 'arm' ? 'the arm only' : `the poses${bench.poseNoiseM || bench.poseLatencyMs ? ` with ${bench.poseNoiseM ?? 0} m noise, ${bench.poseLatencyMs ?? 0} ms latency` : ''}`}) every ${selectBy.everyEpochs} epochs (validation loss only stops training)\n`);
-  const result = await trainPolicy(tf, { train, val }, { ...job, actionBase, selectBy: job.selectBy ?? selectBy ?? undefined }, (s) => job.onEpoch?.(s, epochs)).finally(() => rm(scratch, { force: true }));
+  const result = await trainPolicy(tf, { train, val }, { ...job, stateNoise, actionBase, selectBy: job.selectBy ?? selectBy ?? undefined }, (s) => job.onEpoch?.(s, epochs)).finally(() => rm(scratch, { force: true }));
   const metadata: PolicyMetadata = {
     format: POLICY_FORMAT,
     arm: ds.arm,
@@ -170,6 +175,8 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
           bestValLoss: result.bestValLoss,
           selectionScores: result.selectionScores,
           actionMode: metadata.actionMode,
+          stateNoise,
+          poseNoiseM,
           actionLabels: { ...ds.labels, description: describeLabels(ds.labels) },
           rateHz: metadata.rateHz,
           stoppedEarly: result.stoppedEarly,

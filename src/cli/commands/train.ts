@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { join } from 'node:path';
 import { DEFAULT_LABEL_HORIZON, describeLabels } from '../../dataset/action-labels.ts';
 import { DEFAULT_STATE_NOISE } from '../../learn/trainer.ts';
+import { MAX_STATE_NOISE } from '../../workflows/perception-noise.ts';
 import { trainFromRecordings } from '../../workflows/train.ts';
 import { trainLossFigure } from '../../workflows/train-figures.ts';
 import type { Command } from '../command.ts';
@@ -22,7 +23,7 @@ const options = z.object({
   patience: z.coerce.number().int().positive().optional().describe('Early stopping: epochs without a better validation loss (default: none; validation loss is a poor guide to task success)'),
   val: z.coerce.number().min(0).max(0.9).default(0.1).describe('Fraction of episodes held out for validation (split by episode)'),
   absoluteActions: z.boolean().default(false).describe('Regress absolute joint targets instead of the change from the current joints'),
-  stateNoise: z.coerce.number().min(0).default(DEFAULT_STATE_NOISE).describe('Noise (rad) on the observed joints during training, label corrected (relative actions)'),
+  stateNoise: z.coerce.number().min(0).optional().describe(`Noise (rad) on the observed joints during training, label corrected (relative actions) (default ${DEFAULT_STATE_NOISE}, raised up to ${MAX_STATE_NOISE} when the recorded poses are noisy: the joints must not be a surer cue than what the policy sees of the task)`),
   select: z.enum(['auto', 'off']).default('auto').describe('Pick the checkpoint by success on held-out simulated targets (auto: for simulated recordings; else the last epoch)'),
   hidden: z.string().default('256,256').describe('Hidden layer sizes'),
   seed: z.coerce.number().int().default(0).describe('Seed (initialisation, split, shuffling)'),
