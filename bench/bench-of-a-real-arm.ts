@@ -15,7 +15,7 @@
  *   npm run bench:real-arm -- --seeds 2 --demos 200 --eval 100 --json
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { table } from '../src/workflows/table.ts';
@@ -158,7 +158,10 @@ try {
   await Promise.all([only.includes('fixed') ? fixedTable() : undefined, only.includes('noise') ? noiseTable() : undefined, only.includes('labels') ? labelsTable() : undefined]);
   results.seconds = (performance.now() - started) / 1000;
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/real-arm.json', `${JSON.stringify(results, null, 2)}\n`);
+  // Sections not run this time keep their last results (--only runs some).
+  const file = 'bench/results/real-arm.json';
+  const before = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(file, `${JSON.stringify({ ...before, ...results }, null, 2)}\n`);
   say(`\n${(results.seconds as number).toFixed(0)} s; bench/results/real-arm.json\n`);
   if (json) process.stdout.write(`${JSON.stringify(results)}\n`);
 } finally {
