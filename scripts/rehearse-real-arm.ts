@@ -1,5 +1,5 @@
 /**
- * `npm run rehearse`: the README's "A real SO-101 (or Koch), step by step" commands, run verbatim
+ * `npm run rehearse`: the commands of docs/real-arm.md's "A real SO-101 (or Koch), step by step", run verbatim
  * against a simulated bench, as a person with a real leader/follower pair would run them.
  *
  * The bench is `armbridge sim --pair` (its own process): a leader and a follower in one simulated
@@ -11,7 +11,7 @@
  * Verbatim apart from: the ports ($LEADER, $FOLLOWER → the pair's ptys), `npx armbridge` → this
  * checkout's bin/armbridge.js, a scratch working folder (so recordings/, models/, calibration/ land
  * there), and shorter counts (--episodes, --episode-s, --reset-s, --duration-s; listed in the
- * output). It fails when a command exits non-zero (an unknown flag: the README and the CLI
+ * output). It fails when a command exits non-zero (an unknown flag: the guide and the CLI
  * disagree), when the block changes shape (a command it does not know how to play), or when the
  * trained policy does not do the task on the follower (eval's labels, from the world's judge).
  *
@@ -37,7 +37,9 @@ const SHORTER: Readonly<Record<string, string>> = { '--episodes': '20', '--episo
 const EVAL_EPISODES = '5';
 /** The policy must do the fixed-scene task in at least this share of eval's episodes. */
 const MIN_EVAL_SUCCESS = 0.8;
-const SECTION = '### A real SO-101 (or Koch), step by step';
+const SECTION = '## A real SO-101 (or Koch), step by step';
+/** Where the steps are written for people. */
+const GUIDE = 'docs/real-arm.md';
 
 interface Step {
   readonly line: string;
@@ -50,7 +52,7 @@ interface Step {
 /** The block's lines: the variable line and the `npx armbridge …` commands, comments stripped. */
 export function readmeSteps(readme: string): { vars: Record<string, string>; commands: string[][] } {
   const at = readme.indexOf(SECTION);
-  if (at < 0) throw new Error(`the README has no "${SECTION}" section`);
+  if (at < 0) throw new Error(`${GUIDE} has no "${SECTION}" section`);
   const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
   if (!block) throw new Error(`"${SECTION}" has no sh block`);
   const vars: Record<string, string> = {};
@@ -131,7 +133,7 @@ async function calibrate(pair: PairServerProcess, role: 'leader' | 'follower', a
 }
 
 async function main(): Promise<number> {
-  const readme = await readFile(join(REPO, 'README.md'), 'utf8');
+  const readme = await readFile(join(REPO, GUIDE), 'utf8');
   const { vars, commands } = readmeSteps(readme);
   const dir = keepAt ?? (await mkdtemp(join(tmpdir(), 'armbridge-rehearsal-')));
   await mkdir(dir, { recursive: true });
@@ -143,7 +145,7 @@ async function main(): Promise<number> {
   let evalRun: PersonRun | undefined;
   const t0 = performance.now();
   try {
-    say(`rehearsing ${commands.length} commands of the README's "${SECTION.slice(4)}" in ${dir}, against armbridge sim --pair (so101, fixed reach target, uncalibrated)\n`);
+    say(`rehearsing ${commands.length} commands of ${GUIDE}'s "${SECTION.slice(3)}" in ${dir}, against armbridge sim --pair (so101, fixed reach target, uncalibrated)\n`);
     for (const words of commands) {
       const argv = words.map((w) => w.replace(/^\$([A-Z_]+)$/, (_m, v: string) => ports[v] ?? w));
       const changed: string[] = [];

@@ -1,6 +1,6 @@
 /**
  * Commands are declared as data: a zod schema for the options is the single source of the flags,
- * their types, defaults and help text (and of the README's CLI reference, see `armbridge help --markdown`).
+ * their types, defaults and help text (and of docs/cli.md, see `armbridge help --markdown`).
  */
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';

@@ -33,7 +33,7 @@ function mainHelp(): string {
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    '  help       This text; `help --markdown` prints the CLI reference for the README',
+    '  help       This text; `help --markdown` prints the CLI reference (docs/cli.md)',
     '',
   ].join('\n');
 }

@@ -5,7 +5,7 @@
  * real cycle.
  *
  * Inference in the loop is as fast as alone only when (measured, scratch/infer-bench in the
- * loop-engine branch; README "Deployment"):
+ * loop-engine branch; docs/architecture.md):
  * - it runs synchronously: onnxruntime-node's `session.run` defers the native call to a
  *   `setImmediate`, so every inference waited one event-loop turn (whatever I/O callbacks and timers
  *   were due ran first: 19 → 14 µs p50, 249 → 78 µs p99 alone). The policy calls the native session

@@ -3,7 +3,7 @@
  * `/joint_states` alone, a LeRobot dataset without `action`): the label of a sample is where the
  * follower's joints were a fixed horizon later. A recorded `/action` from a leader leads the
  * follower by the servo's lag, so "the position k steps ahead" is what a leader would have
- * commanded; the default horizon is the one measured best by held-out task success (README,
+ * commanded; the default horizon is the one measured best by held-out task success (docs/learning.md,
  * "Demonstrations without a leader arm").
  *
  * Units: positions as recorded (radians; gripper 0…1); times in ns.
@@ -12,7 +12,7 @@ import { ArmbridgeError } from '../errors.ts';
 
 /**
  * Default horizon, control steps. Measured on the simulated reach task at 20 Hz (BC on 200 expert
- * demonstrations, 100 held-out targets, seed 1; README "Demonstrations without a leader arm"):
+ * demonstrations, 100 held-out targets, seed 1; docs/learning.md, "Demonstrations without a leader arm"):
  * k = 1 is what the leader commanded (0.0009 rad from the recorded /action) but the policy trails
  * by the servo's lag (so101: 99 % kinesthetic, 97 % teleop without /action); k = 2 is the smallest
  * horizon with 100 % on both arms and both sources. Larger k raise the return further (k = 5:

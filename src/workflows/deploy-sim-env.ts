@@ -11,7 +11,7 @@
  * a ramp at RETURN_SPEED, then held. That time is no episode (not scored, no reward, no /policy/action
  * in the run log); the next episode's start event says how close the return came. Measured with a
  * BC pick-and-place model, episodes that start where the last one ended succeed less often
- * (README, "deploy --sim"). `returnS: 0`: no return, each episode starts where the last ended.
+ * (docs/learning.md, "deploy --sim"). `returnS: 0`: no return, each episode starts where the last ended.
  * It runs on whichever thread runs the loop (the deploy worker, or the caller's).
  */
 import type { DeployEnvironment } from '../control/deploy-environment.ts';

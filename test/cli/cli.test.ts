@@ -50,9 +50,9 @@ describe('armbridge CLI', () => {
 });
 
 describe('README', () => {
-  it("keeps its CLI reference identical to the command definitions' generated reference", async () => {
+  it("keeps the CLI reference (docs/cli.md) identical to the command definitions' generated reference", async () => {
     const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
     const block = readme.split('<!-- cli-reference:start -->\n')[1]?.split('<!-- cli-reference:end -->')[0];
     const generated = (await run('help', '--markdown')).out;
     expect(block).toBe(generated);
