@@ -1,6 +1,6 @@
 import { readPolicyMetadata } from '../control/control-rate.ts';
 import { taskForObservation } from '../sim/create-task.ts';
-import type { TaskName } from '../sim/task.ts';
+import { taskNamed, type TaskName } from '../sim/task.ts';
 
 /**
  * The simulated task of a model: the one its training recordings were made on (its metadata), else
@@ -8,6 +8,5 @@ import type { TaskName } from '../sim/task.ts';
  */
 export async function taskOfModel(model: string): Promise<TaskName | undefined> {
   const meta = await readPolicyMetadata(model);
-  if (meta.sim?.task === 'reach' || meta.sim?.task === 'pick-place') return meta.sim.task;
-  return taskForObservation(meta.observation.map((p) => p.name));
+  return taskNamed(meta.sim?.task) ?? taskForObservation(meta.observation.map((p) => p.name));
 }

@@ -87,8 +87,8 @@ export class SimServo {
   #pos: number;
   #vel = 0;
   #lastUs: number;
-  #overloadSinceUs = -1;
-  #overCurrentSinceUs = -1;
+  readonly #overload = new ProtectionTimer();
+  readonly #overCurrentTimer = new ProtectionTimer();
   /** Something in the joint's way (see setObstacle), in counts. */
   #obstacle: { min: number; max: number } = { min: -Infinity, max: Infinity };
   /** Feetech: in overload protection, output limited to Protective_Torque. */
@@ -256,7 +256,7 @@ export class SimServo {
     if (this.vendor !== 'feetech') return;
     this.set('Status', this.get('Status') & ~FT_OVERLOAD_BIT);
     this.#overloadProtected = false;
-    this.#overloadSinceUs = -1;
+    this.#overload.reset();
   }
 
   /** Status ERROR byte this servo puts in every reply right now (vendor-specific meaning). */
@@ -272,8 +272,8 @@ export class SimServo {
     this.memory.set(this.#persisted, 0);
     this.#resetRam();
     this.#vel = 0;
-    this.#overloadSinceUs = -1;
-    this.#overCurrentSinceUs = -1;
+    this.#overload.reset();
+    this.#overCurrentTimer.reset();
     this.#overloadProtected = false;
   }
 
@@ -328,12 +328,8 @@ export class SimServo {
         this.substeps++;
         t += dt;
         // The stall is timed from when it began, not from when someone next asks.
-        if (this.#stalledOverThreshold()) {
-          if (this.#overloadSinceUs < 0) this.#overloadSinceUs = t;
-        } else this.#overloadSinceUs = -1;
-        if (this.#overCurrent()) {
-          if (this.#overCurrentSinceUs < 0) this.#overCurrentSinceUs = t;
-        } else this.#overCurrentSinceUs = -1;
+        this.#overload.note(this.#stalledOverThreshold(), t);
+        this.#overCurrentTimer.note(this.#overCurrent(), t);
         // At rest nothing changes until a write: skip the rest of an idle gap in one go (a servo
         // left alone for an hour must still answer its first request in microseconds).
         if (this.#vel === 0 && this.#atRest()) break;
@@ -433,26 +429,9 @@ export class SimServo {
   #checkOverload(now: number): void {
     // Feetech: Protection_Time in 10 ms units (datasheet default 200: 2 s).
     const holdUs = this.vendor === 'feetech' ? this.get('Protection_Time') * 10_000 : OVERLOAD_US;
-    if (this.#stalledOverThreshold()) {
-      if (this.#overloadSinceUs < 0) this.#overloadSinceUs = now;
-      else if (now - this.#overloadSinceUs >= holdUs) {
-        // Reset first: injectHardwareError updates the servo, which checks overload again.
-        this.#overloadSinceUs = -1;
-        this.injectHardwareError(FT_OVERLOAD_BIT);
-      }
-    } else {
-      this.#overloadSinceUs = -1;
-    }
+    if (this.#overload.trips(this.#stalledOverThreshold(), now, holdUs)) this.injectHardwareError(FT_OVERLOAD_BIT);
     const overCurrentUs = Math.max(1, this.get('Over_Current_Protection_Time')) * 10_000;
-    if (this.#overCurrent()) {
-      if (this.#overCurrentSinceUs < 0) this.#overCurrentSinceUs = now;
-      else if (now - this.#overCurrentSinceUs >= overCurrentUs) {
-        this.#overCurrentSinceUs = -1;
-        this.injectHardwareError(FT_OVERCURRENT_BIT);
-      }
-    } else {
-      this.#overCurrentSinceUs = -1;
-    }
+    if (this.#overCurrentTimer.trips(this.#overCurrent(), now, overCurrentUs)) this.injectHardwareError(FT_OVERCURRENT_BIT);
   }
 
   #encoderRaw(): number {
@@ -503,4 +482,33 @@ export class SimServo {
 
 export function mod(a: number, n: number): number {
   return ((a % n) + n) % n;
+}
+
+/** How long a protection's condition (a stall over the overload threshold, an over-current) has held, µs of simulated time. */
+class ProtectionTimer {
+  #sinceUs = -1;
+
+  /** The condition at `nowUs`: timed from when it began; false restarts it. */
+  note(active: boolean, nowUs: number): void {
+    if (!active) this.#sinceUs = -1;
+    else if (this.#sinceUs < 0) this.#sinceUs = nowUs;
+  }
+
+  /**
+   * Notes the condition and says whether the protection trips now: it has held for `holdUs`. The
+   * timer restarts before the caller trips it (tripping updates the servo, which checks again).
+   */
+  trips(active: boolean, nowUs: number, holdUs: number): boolean {
+    if (!active || this.#sinceUs < 0) {
+      this.note(active, nowUs);
+      return false;
+    }
+    if (nowUs - this.#sinceUs < holdUs) return false;
+    this.#sinceUs = -1;
+    return true;
+  }
+
+  reset(): void {
+    this.#sinceUs = -1;
+  }
 }

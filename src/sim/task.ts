@@ -12,6 +12,11 @@ import type { Rng } from './random.ts';
 export type TaskName = 'reach' | 'pick-place';
 export const TASK_NAMES: readonly TaskName[] = ['reach', 'pick-place'];
 
+/** The task a name (e.g. from metadata) stands for, if it is one. */
+export function taskNamed(name: string | undefined): TaskName | undefined {
+  return TASK_NAMES.find((t) => t === name);
+}
+
 /** A pose the task publishes (geometry_msgs/msg/PoseStamped) and a policy observes (its position). */
 export interface TaskFeature {
   /** Observation feature name, e.g. `target.position` (the dataset's layout and the model metadata use it). */

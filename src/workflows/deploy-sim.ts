@@ -25,7 +25,7 @@ import { createTask } from '../sim/create-task.ts';
 import type { TaskName } from '../sim/task.ts';
 import { createDeployEnvironment, type SimDeployEnvParams } from './deploy-sim-env.ts';
 import { simCalibrationPath } from './paths.ts';
-import { benchMetadata } from './sim-bench.ts';
+import { benchMetadata, modelBench } from './sim-bench.ts';
 
 export interface SimDeployOptions {
   readonly arm: SimArmKind;
@@ -90,10 +90,7 @@ export async function deploySim(options: SimDeployOptions): Promise<SimDeployRes
     transport: options.transport ?? 'pty',
     episodeS: options.episodeS ?? meta.episodeS ?? createTask(options.task ?? 'reach', options.arm).episodeS,
     returnS: options.returnS,
-    scene: options.scene ?? (meta.sim?.scene === 'fixed' ? 'fixed' : 'random'),
-    observe: meta.observation.some((f) => f.name !== 'follower.position') ? 'poses' : 'arm',
-    poseNoiseM: meta.sim?.poseNoiseM,
-    poseLatencyMs: meta.sim?.poseLatencyMs,
+    ...modelBench(meta, { scene: options.scene }),
     observation: meta.observation,
   };
   const calibration = await loadCalibration(simCalibrationPath(options.arm, 'follower'));

@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import type { BackendName } from '../learn/backend.ts';
 import type { TrainConfig } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
-import type { SimBench } from './sim-bench.ts';
+import { modelBench, type SimBench } from './sim-bench.ts';
 import { rollout, type RolloutResult } from './sim-rollout.ts';
 import { createTask, taskForObservation } from '../sim/create-task.ts';
-import type { TaskName } from '../sim/task.ts';
+import { taskNamed, type TaskName } from '../sim/task.ts';
 import { trainFromRecordings } from './train.ts';
 
 export interface ImproveOptions extends TrainConfig {
@@ -99,16 +99,9 @@ export async function improve(options: ImproveOptions): Promise<ImproveRound[]> 
     const trained = await trainFromRecordings({ ...options, ...tune, data, out: join(options.out, `round-${round}`), log: undefined });
     // Rollouts run at the rate the policy was learned at (the data's), unless told otherwise.
     rateHz ??= trained.metadata.rateHz ?? 20;
-    const sim = trained.metadata.sim;
-    task ??= (sim?.task === 'reach' || sim?.task === 'pick-place' ? sim.task : undefined) ?? taskForObservation(trained.metadata.observation.map((p) => p.name)) ?? 'reach';
+    task ??= taskNamed(trained.metadata.sim?.task) ?? taskForObservation(trained.metadata.observation.map((p) => p.name)) ?? 'reach';
     // Rollouts on the bench the data was recorded on (scene, perception, rewards or labels) unless told otherwise.
-    bench ??= {
-      scene: options.bench?.scene ?? (sim?.scene === 'fixed' ? 'fixed' : 'random'),
-      observe: options.bench?.observe ?? (trained.metadata.observation.some((p) => p.name !== 'follower.position') ? 'poses' : 'arm'),
-      poseNoiseM: options.bench?.poseNoiseM ?? sim?.poseNoiseM,
-      poseLatencyMs: options.bench?.poseLatencyMs ?? sim?.poseLatencyMs,
-      rewards: options.bench?.rewards ?? (sim?.rewards === 'labels' ? 'labels' : 'sim'),
-    };
+    bench ??= modelBench(trained.metadata, options.bench);
     episodeS ??= createTask(task, options.arm).episodeS;
     const ev = await rollout({ arm: options.arm, task, seed: options.evalSeed ?? 100_000, episodes: options.evalEpisodes ?? 100, episodeS, rateHz, driver: { kind: 'policy', model: trained.modelPath }, bench });
     const acceptReturn =

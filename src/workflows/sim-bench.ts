@@ -1,4 +1,5 @@
 /** The simulated bench's settings (light: no onnxruntime), shared by recording, evaluation and training. */
+import type { PolicyMetadata } from '../dataset/policy-metadata.ts';
 import type { ObserveMode, RewardMode } from '../sim/perception.ts';
 import type { SceneMode } from '../sim/world.ts';
 
@@ -31,3 +32,29 @@ export function benchMetadata(b: SimBench): Record<string, string> {
   };
 }
 
+
+/** What the bench must give a policy with this observation besides the arm: the poses, or nothing. */
+export function observeModeOf(observation: readonly { readonly name: string }[]): ObserveMode {
+  return observation.some((f) => f.name !== 'follower.position') ? 'poses' : 'arm';
+}
+
+/**
+ * The bench a model was trained on (its metadata; a dataset's recorded bench has the same fields),
+ * each setting overridden by what is asked: its scene, what it observes, its perception's noise and
+ * latency, where its returns came from.
+ */
+export function modelBench(meta: { readonly observation: readonly { readonly name: string }[]; readonly sim?: PolicyMetadata['sim'] }, asked: SimBench = {}): SimBench {
+  return {
+    scene: asked.scene ?? (meta.sim?.scene === 'fixed' ? 'fixed' : 'random'),
+    observe: asked.observe ?? observeModeOf(meta.observation),
+    poseNoiseM: asked.poseNoiseM ?? meta.sim?.poseNoiseM ?? 0,
+    poseLatencyMs: asked.poseLatencyMs ?? meta.sim?.poseLatencyMs ?? 0,
+    rewards: asked.rewards ?? (meta.sim?.rewards === 'labels' ? 'labels' : 'sim'),
+  };
+}
+
+/** The bench as people read it: `random scene, observing the poses (0.005 m noise, 50 ms latency)`. */
+export function describeBench(b: SimBench): string {
+  const noisy = b.poseNoiseM || b.poseLatencyMs;
+  return `${b.scene ?? 'random'} scene, observing ${b.observe === 'arm' ? 'the arm only' : `the poses${noisy ? ` (${b.poseNoiseM ?? 0} m noise, ${b.poseLatencyMs ?? 0} ms latency)` : ''}`}`;
+}

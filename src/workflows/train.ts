@@ -19,10 +19,11 @@ import type { MlpSnapshot } from '../learn/mlp.ts';
 import { DEFAULT_STATE_NOISE, defaultEpochs, defaultOptimizer, trainPolicy, type EpochStats, type TrainConfig, type TrainResult } from '../learn/trainer.ts';
 import type { SimArmKind } from '../sim/presets.ts';
 import { createTask, taskForObservation } from '../sim/create-task.ts';
+import { taskNamed } from '../sim/task.ts';
 import { renderSvg } from '../report/render.ts';
 import { rollout } from './sim-rollout.ts';
 import { poseNoiseOf, stateNoiseFor } from './perception-noise.ts';
-import type { SimBench } from './sim-bench.ts';
+import { describeBench, modelBench } from './sim-bench.ts';
 import { trainLossFigure } from './train-figures.ts';
 
 export class ModelFolderError extends ArmbridgeError {
@@ -98,15 +99,9 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
   // The simulated task the recordings were made on (their metadata), else the one whose poses the
   // observation holds (reach: the target; pick-place: cube and goal); a joint-only observation of
   // an older recording names none.
-  const recordedTask = ds.bench.task === 'reach' || ds.bench.task === 'pick-place' ? ds.bench.task : undefined;
-  const task = recordedTask ?? taskForObservation(ds.layout.observation.map((p) => p.name));
+  const task = taskNamed(ds.bench.task) ?? taskForObservation(ds.layout.observation.map((p) => p.name));
   // Checkpoint selection runs the policy on the bench the recordings were made on, observing what they observed.
-  const bench: SimBench = {
-    scene: ds.bench.scene === 'fixed' ? 'fixed' : 'random',
-    observe: ds.layout.observation.some((p) => p.name !== 'follower.position') ? 'poses' : 'arm',
-    poseNoiseM: ds.bench.poseNoiseM,
-    poseLatencyMs: ds.bench.poseLatencyMs,
-  };
+  const bench = modelBench({ observation: ds.layout.observation, sim: ds.bench });
   const selectOn = simSel !== false && ds.simulated && (arm === 'so101' || arm === 'koch') && task !== undefined ? (simSel === 'auto' ? {} : simSel) : undefined;
   const episodeS = ds.episodeS ?? (task ? createTask(task, 'so101').episodeS : 3);
   const rateHz = ds.rateHz ?? 20;
@@ -122,7 +117,7 @@ export async function trainFromRecordings(job: TrainJob): Promise<TrainOutcome> 
       return score;
     },
   };
-  if (selectBy) log(`choosing the checkpoint by success on the simulated ${task} task (${bench.scene} scene, observing ${bench.observe === 'arm' ? 'the arm only' : `the poses${bench.poseNoiseM || bench.poseLatencyMs ? ` with ${bench.poseNoiseM ?? 0} m noise, ${bench.poseLatencyMs ?? 0} ms latency` : ''}`}) every ${selectBy.everyEpochs} epochs (validation loss only stops training)\n`);
+  if (selectBy) log(`choosing the checkpoint by success on the simulated ${task} task (${describeBench(bench)}) every ${selectBy.everyEpochs} epochs (validation loss only stops training)\n`);
   const result = await trainPolicy(tf, { train, val }, { ...job, stateNoise, actionBase, selectBy: job.selectBy ?? selectBy ?? undefined }, (s) => job.onEpoch?.(s, epochs)).finally(() => rm(scratch, { force: true }));
   const metadata: PolicyMetadata = {
     format: POLICY_FORMAT,

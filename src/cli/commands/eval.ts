@@ -21,7 +21,7 @@ import { histogramFigure, successReturnFigure } from '../../report/figures.ts';
 import { taskOfModel } from '../model-task.ts';
 import { createTask } from '../../sim/create-task.ts';
 import { simBenchOptions } from '../sim-bench-options.ts';
-import type { SimBench } from '../../workflows/sim-rollout.ts';
+import { describeBench, modelBench, type SimBench } from '../../workflows/sim-bench.ts';
 
 /** Held-out targets: the world's seed is this plus --seed, far from the seeds demonstrations and training use. */
 export const EVAL_SEED_OFFSET = 100_000;
@@ -88,18 +88,14 @@ export const evalCommand: Command<typeof options> = {
     const human = o.json ? stderr : stdout;
     let rateHz = o.rate ?? DEFAULT_RATE_HZ;
     const meta = o.model !== undefined ? await readPolicyMetadata(o.model) : undefined;
-    const modelTask = meta?.sim?.task === 'reach' || meta?.sim?.task === 'pick-place' ? meta.sim.task : undefined;
-    const task = o.task ?? modelTask ?? (o.model !== undefined ? await taskOfModel(o.model) : undefined) ?? 'reach';
+    const task = o.task ?? (o.model !== undefined ? await taskOfModel(o.model) : undefined) ?? 'reach';
     const simTask = createTask(task, o.arm);
     // The model's episodes were this long (its recordings' episode_s), else the task's default.
     const episodeS = o.episodeS ?? meta?.episodeS ?? simTask.episodeS;
     // The bench: as asked, else as the model was trained (scene, perception), else random scenes with exact poses.
-    const bench: SimBench = {
-      scene: o.scene ?? (meta?.sim?.scene === 'fixed' ? 'fixed' : 'random'),
-      observe: o.observe ?? (meta && !meta.observation.some((p) => p.name !== 'follower.position') ? 'arm' : 'poses'),
-      poseNoiseM: o.poseNoise ?? meta?.sim?.poseNoiseM ?? 0,
-      poseLatencyMs: o.poseLatencyMs ?? meta?.sim?.poseLatencyMs ?? 0,
-    };
+    const asked: SimBench = { scene: o.scene, observe: o.observe, poseNoiseM: o.poseNoise, poseLatencyMs: o.poseLatencyMs };
+    // The scripted operator (no model) observes the task's poses.
+    const bench = meta ? modelBench(meta, asked) : { ...asked, observe: asked.observe ?? 'poses', poseNoiseM: asked.poseNoiseM ?? 0, poseLatencyMs: asked.poseLatencyMs ?? 0 };
     if (o.model !== undefined && meta) {
       // The rollout feeds what the model observes from the simulated bench, and refuses what the bench cannot give.
       const joints = armProfile(o.arm, 'follower').joints.map((j) => j.name);
@@ -109,7 +105,7 @@ export const evalCommand: Command<typeof options> = {
     }
     const who = o.model !== undefined ? `model ${o.model}` : `the scripted ${o.operator} operator`;
     const worldSeed = EVAL_SEED_OFFSET + o.seed;
-    const benchText = `${bench.scene} scene, observing ${bench.observe === 'arm' ? 'the arm only' : `the poses${bench.poseNoiseM || bench.poseLatencyMs ? ` (${bench.poseNoiseM} m noise, ${bench.poseLatencyMs} ms latency)` : ''}`}`;
+    const benchText = describeBench(bench);
     human.write(`evaluating ${who} on ${o.episodes} held-out ${task} episodes (simulated ${o.arm}, ${benchText}, seed ${o.seed} → world seed ${worldSeed}) at ${rateHz} Hz, ${episodeS} s per episode\n`);
     // onnxruntime (imported by the rollout module) is heavy: loaded only when used.
     const { rollout } = await import('../../workflows/sim-rollout.ts');
